@@ -1,0 +1,95 @@
+import type { FlashResult } from '../flash/flash-memory.js';
+import type { FlashPartition } from '../flash/flash-partition.js';
+import { alignDown, alignUp } from '../format/entry-header.js';
+
+/** Bytes pw_kvs buffers before each flash write: max(max flash alignment, 4 × 16). */
+export const WRITE_BUFFER_SIZE = 256;
+
+/**
+ * Buffers bytes and programs them in aligned runs, as pw_kvs's AlignedWriter does: a full
+ * buffer (the largest multiple of the alignment that fits in 256 bytes) is written as one call,
+ * and `flush` zero-pads the rest to the alignment. The call sizes matter: injected faults and
+ * power cuts hit individual calls, so they must be the calls pw_kvs makes.
+ */
+export class AlignedWriter {
+  private readonly buffer = new Uint8Array(WRITE_BUFFER_SIZE);
+  private readonly writeSize: number;
+  private bytesInBuffer = 0;
+  private bytesWritten = 0;
+  private address: number;
+
+  constructor(
+    private readonly partition: FlashPartition,
+    address: number,
+    private readonly alignmentBytes: number,
+  ) {
+    this.address = address;
+    this.writeSize = alignDown(WRITE_BUFFER_SIZE, alignmentBytes);
+  }
+
+  /** Adds bytes; a full buffer is written out. On failure, the size counts the failed run. */
+  write(data: Uint8Array): FlashResult {
+    let offset = 0;
+    while (offset < data.length) {
+      const toCopy = Math.min(this.writeSize - this.bytesInBuffer, data.length - offset);
+      this.buffer.set(data.subarray(offset, offset + toCopy), this.bytesInBuffer);
+      offset += toCopy;
+      const result = this.addBytesToBuffer(toCopy);
+      if (result.status !== 'OK') return result;
+    }
+    return { status: 'OK', size: this.bytesWritten };
+  }
+
+  /**
+   * Copies `length` bytes read from the partition at `sourceAddress`. A failed read ends the
+   * copy with that status; the bytes already buffered stay buffered for `flush`.
+   */
+  copyFrom(sourceAddress: number, length: number): FlashResult {
+    let remaining = length;
+    let source = sourceAddress;
+    while (remaining > 0) {
+      const toRead = Math.min(this.writeSize - this.bytesInBuffer, remaining);
+      const target = this.buffer.subarray(this.bytesInBuffer, this.bytesInBuffer + toRead);
+      const read = this.partition.read(source, target);
+      if (read.status !== 'OK') return { status: read.status, size: this.bytesWritten };
+      source += read.size;
+      remaining -= read.size;
+      const result = this.addBytesToBuffer(toRead);
+      if (result.status !== 'OK') return result;
+    }
+    return { status: 'OK', size: this.bytesWritten };
+  }
+
+  /** Zero-pads and writes what is buffered; returns the total bytes written since the start. */
+  flush(): FlashResult {
+    let status: FlashResult['status'] = 'OK';
+    if (this.bytesInBuffer !== 0) {
+      const remaining = alignUp(this.bytesInBuffer, this.alignmentBytes);
+      this.buffer.fill(0, this.bytesInBuffer, remaining);
+      status = this.output(this.buffer.subarray(0, remaining)).status;
+      this.bytesWritten += remaining;
+      this.bytesInBuffer = 0;
+    }
+    const result = { status, size: this.bytesWritten };
+    this.bytesWritten = 0;
+    return result;
+  }
+
+  private addBytesToBuffer(bytesAdded: number): FlashResult {
+    this.bytesInBuffer += bytesAdded;
+    if (this.bytesInBuffer === this.writeSize) {
+      const result = this.output(this.buffer.subarray(0, this.writeSize));
+      // A failed write may still have programmed (or disturbed) the run: count it.
+      this.bytesWritten += this.writeSize;
+      this.bytesInBuffer = 0;
+      if (result.status !== 'OK') return { status: result.status, size: this.bytesWritten };
+    }
+    return { status: 'OK', size: this.bytesWritten };
+  }
+
+  private output(data: Uint8Array): FlashResult {
+    const result = this.partition.write(this.address, data);
+    if (result.status === 'OK') this.address += data.length;
+    return result;
+  }
+}

@@ -1,0 +1,286 @@
+import { KvsError } from '../status.js';
+
+/** Marks an unused address slot. */
+export const NO_ADDRESS = 0xffffffff;
+
+/** Whether a key holds a value or has been deleted (its newest entry is a tombstone). */
+export type EntryState = 'valid' | 'deleted';
+
+/** What the RAM index knows about one key without reading flash. */
+export interface KeyDescriptor {
+  readonly hash: number;
+  readonly transactionId: number;
+  readonly state: EntryState;
+}
+
+/** Outcome of offering an entry found on flash to the index during a scan. */
+export type AddResult = 'OK' | 'RESOURCE_EXHAUSTED' | 'DATA_LOSS';
+
+const EMPTY_SLOT = -1;
+
+/**
+ * The RAM index of keys (pw_kvs's entry cache): per key its hash, transaction id, state and the
+ * addresses of its copies. Keys keep their insertion order (iteration order); removing a key
+ * moves the last key into its slot, as pw_kvs does. Storage is a set of typed arrays sized by
+ * `maxEntries` up front, plus an open-addressing hash table, so a lookup by hash is O(1) and
+ * the index costs a few dozen bytes per key.
+ */
+export class EntryCache {
+  readonly maxEntries: number;
+  readonly redundancy: number;
+  private count = 0;
+  private readonly hashes: Uint32Array;
+  private readonly transactionIds: Uint32Array;
+  private readonly deleted: Uint8Array;
+  private readonly addressCounts: Uint8Array;
+  private readonly addressSlots: Uint32Array;
+  private readonly table: Int32Array;
+  private readonly tableMask: number;
+
+  constructor(maxEntries: number, redundancy: number) {
+    this.maxEntries = maxEntries;
+    this.redundancy = redundancy;
+    this.hashes = new Uint32Array(maxEntries);
+    this.transactionIds = new Uint32Array(maxEntries);
+    this.deleted = new Uint8Array(maxEntries);
+    this.addressCounts = new Uint8Array(maxEntries);
+    this.addressSlots = new Uint32Array(maxEntries * redundancy).fill(NO_ADDRESS);
+    let tableSize = 8;
+    while (tableSize < maxEntries * 2) tableSize *= 2;
+    this.table = new Int32Array(tableSize).fill(EMPTY_SLOT);
+    this.tableMask = tableSize - 1;
+  }
+
+  /** Forgets every key. */
+  reset(): void {
+    this.count = 0;
+    this.table.fill(EMPTY_SLOT);
+  }
+
+  /** Keys in the index, deleted ones included. */
+  get totalEntries(): number {
+    return this.count;
+  }
+
+  /** Keys whose newest entry is not a tombstone. */
+  presentEntries(): number {
+    let present = 0;
+    for (let i = 0; i < this.count; i++) if (this.deleted[i] === 0) present++;
+    return present;
+  }
+
+  /** True if no more keys fit. */
+  get isFull(): boolean {
+    return this.count >= this.maxEntries;
+  }
+
+  /** Index of the key with this hash, or -1. */
+  findIndex(hash: number): number {
+    let slot = this.hashSlot(hash);
+    for (;;) {
+      const index = this.table[slot]!;
+      if (index === EMPTY_SLOT) return -1;
+      if (this.hashes[index] === hash) return index;
+      slot = (slot + 1) & this.tableMask;
+    }
+  }
+
+  hash(index: number): number {
+    return this.hashes[index]!;
+  }
+
+  transactionId(index: number): number {
+    return this.transactionIds[index]!;
+  }
+
+  state(index: number): EntryState {
+    return this.deleted[index] === 0 ? 'valid' : 'deleted';
+  }
+
+  descriptor(index: number): KeyDescriptor {
+    return { hash: this.hash(index), transactionId: this.transactionId(index), state: this.state(index) };
+  }
+
+  /** Number of known copies of the key at `index`. */
+  addressCount(index: number): number {
+    return this.addressCounts[index]!;
+  }
+
+  /** Address of copy `slot` of the key at `index`. */
+  address(index: number, slot: number): number {
+    return this.addressSlots[index * this.redundancy + slot]!;
+  }
+
+  /** A copy of the addresses of the key at `index`. */
+  addresses(index: number): number[] {
+    const result: number[] = [];
+    const base = index * this.redundancy;
+    for (let i = 0; i < this.addressCounts[index]!; i++) result.push(this.addressSlots[base + i]!);
+    return result;
+  }
+
+  /** Moves copy `slot` of the key at `index` to a new address. */
+  setAddress(index: number, slot: number, address: number): void {
+    this.addressSlots[index * this.redundancy + slot] = address;
+  }
+
+  /** Adds a copy address; the caller guarantees there is room. */
+  addAddress(index: number, address: number): void {
+    const count = this.addressCounts[index]!;
+    if (count >= this.redundancy) {
+      throw new KvsError('INTERNAL', `key ${index} already has ${count} copies`);
+    }
+    this.addressSlots[index * this.redundancy + count] = address;
+    this.addressCounts[index] = count + 1;
+  }
+
+  /** Drops one copy address; the last copy takes its place (pw_kvs's order). */
+  removeAddress(index: number, address: number): void {
+    const base = index * this.redundancy;
+    const count = this.addressCounts[index]!;
+    for (let i = 0; i < count; i++) {
+      if (this.addressSlots[base + i] === address) {
+        this.addressSlots[base + i] = this.addressSlots[base + count - 1]!;
+        this.addressSlots[base + count - 1] = NO_ADDRESS;
+        this.addressCounts[index] = count - 1;
+        return;
+      }
+    }
+  }
+
+  /** Replaces the key's descriptor and its copies with a single address. */
+  resetKey(index: number, descriptor: KeyDescriptor, address: number): void {
+    if (this.hashes[index] !== descriptor.hash) {
+      throw new KvsError('INTERNAL', 'a key descriptor cannot change its hash');
+    }
+    this.transactionIds[index] = descriptor.transactionId;
+    this.deleted[index] = descriptor.state === 'deleted' ? 1 : 0;
+    const base = index * this.redundancy;
+    this.addressSlots[base] = address;
+    for (let i = 1; i < this.redundancy; i++) this.addressSlots[base + i] = NO_ADDRESS;
+    this.addressCounts[index] = 1;
+  }
+
+  /** Appends a new key; the caller guarantees it is not full and the hash is new. */
+  addNew(descriptor: KeyDescriptor, address: number): number {
+    if (this.isFull) throw new KvsError('INTERNAL', 'entry cache is full');
+    const index = this.count++;
+    this.hashes[index] = descriptor.hash;
+    this.transactionIds[index] = descriptor.transactionId;
+    this.deleted[index] = descriptor.state === 'deleted' ? 1 : 0;
+    const base = index * this.redundancy;
+    this.addressSlots[base] = address;
+    for (let i = 1; i < this.redundancy; i++) this.addressSlots[base + i] = NO_ADDRESS;
+    this.addressCounts[index] = 1;
+    this.insertIntoTable(descriptor.hash, index);
+    return index;
+  }
+
+  /**
+   * Offers an entry found on flash during a scan: a new key is added, a newer transaction
+   * replaces the key's copies, an equal one adds a redundant copy (two copies in one sector, or
+   * an equal id with another hash, is DATA_LOSS), an older one is ignored. RESOURCE_EXHAUSTED
+   * when a new key does not fit.
+   */
+  addNewOrUpdateExisting(
+    descriptor: KeyDescriptor,
+    address: number,
+    sectorSizeBytes: number,
+  ): AddResult {
+    const index = this.findIndex(descriptor.hash);
+    if (index === -1) {
+      if (this.isFull) return 'RESOURCE_EXHAUSTED';
+      this.addNew(descriptor, address);
+      return 'OK';
+    }
+    const existingId = this.transactionIds[index]!;
+    if (descriptor.transactionId > existingId) {
+      this.resetKey(index, descriptor, address);
+      return 'OK';
+    }
+    if (descriptor.transactionId === existingId) {
+      const sector = Math.floor(address / sectorSizeBytes);
+      const base = index * this.redundancy;
+      for (let i = 0; i < this.addressCounts[index]!; i++) {
+        if (Math.floor(this.addressSlots[base + i]! / sectorSizeBytes) === sector) return 'DATA_LOSS';
+      }
+      if (this.addressCounts[index]! < this.redundancy) this.addAddress(index, address);
+    }
+    return 'OK';
+  }
+
+  /**
+   * Removes the key at `index`: the last key moves into its slot (so the caller re-examines
+   * `index`, as pw_kvs's iteration does).
+   */
+  removeEntry(index: number): void {
+    const last = this.count - 1;
+    this.removeFromTable(this.hashes[index]!);
+    if (index < last) {
+      const lastHash = this.hashes[last]!;
+      this.removeFromTable(lastHash);
+      this.hashes[index] = lastHash;
+      this.transactionIds[index] = this.transactionIds[last]!;
+      this.deleted[index] = this.deleted[last]!;
+      this.addressCounts[index] = this.addressCounts[last]!;
+      this.addressSlots.copyWithin(
+        index * this.redundancy,
+        last * this.redundancy,
+        (last + 1) * this.redundancy,
+      );
+      this.insertIntoTable(lastHash, index);
+    }
+    this.addressSlots.fill(NO_ADDRESS, last * this.redundancy, (last + 1) * this.redundancy);
+    this.addressCounts[last] = 0;
+    this.count = last;
+  }
+
+  /** Approximate bytes of RAM the index holds. */
+  get memoryBytes(): number {
+    return (
+      this.hashes.byteLength +
+      this.transactionIds.byteLength +
+      this.deleted.byteLength +
+      this.addressCounts.byteLength +
+      this.addressSlots.byteLength +
+      this.table.byteLength
+    );
+  }
+
+  private hashSlot(hash: number): number {
+    // Fibonacci hashing spreads the (already mixed) key hash over the table.
+    return (Math.imul(hash, 0x9e3779b1) >>> 0) & this.tableMask;
+  }
+
+  private insertIntoTable(hash: number, index: number): void {
+    let slot = this.hashSlot(hash);
+    while (this.table[slot] !== EMPTY_SLOT) slot = (slot + 1) & this.tableMask;
+    this.table[slot] = index;
+  }
+
+  private removeFromTable(hash: number): void {
+    let slot = this.hashSlot(hash);
+    for (;;) {
+      const index = this.table[slot]!;
+      if (index === EMPTY_SLOT) return;
+      if (this.hashes[index] === hash) break;
+      slot = (slot + 1) & this.tableMask;
+    }
+    // Backward-shift deletion keeps every probe chain unbroken without tombstones.
+    let hole = slot;
+    let next = (hole + 1) & this.tableMask;
+    for (;;) {
+      const index = this.table[next]!;
+      if (index === EMPTY_SLOT) break;
+      const home = this.hashSlot(this.hashes[index]!);
+      const distanceFromHome = (next - home) & this.tableMask;
+      const distanceToHole = (next - hole) & this.tableMask;
+      if (distanceFromHome >= distanceToHole) {
+        this.table[hole] = index;
+        hole = next;
+      }
+      next = (next + 1) & this.tableMask;
+    }
+    this.table[hole] = EMPTY_SLOT;
+  }
+}

@@ -1,0 +1,325 @@
+import type { FlashResult } from '../flash/flash-memory.js';
+import type { FlashPartition } from '../flash/flash-partition.js';
+import { LITTLE_ENDIAN, checksumMatches } from '../format/checksum.js';
+import type { EntryFormat, EntryFormats } from '../format/entry-format.js';
+import {
+  CHECKSUM_OFFSET,
+  ENTRY_HEADER_SIZE,
+  type EntryHeader,
+  MAX_KEY_LENGTH,
+  MIN_ALIGNMENT_BYTES,
+  TOMBSTONE_VALUE_SIZE,
+  alignUp,
+  alignmentBytesToUnits,
+  alignmentUnitsToBytes,
+  decodeEntryHeader,
+  encodeEntryHeader,
+  entryContentSize,
+  entrySize,
+  headerValueSize,
+  isTombstone,
+} from '../format/entry-header.js';
+import { hashKey } from '../format/hash.js';
+import type { StatusCode } from '../status.js';
+import { AlignedWriter } from './_aligned-writer.js';
+import type { KeyDescriptor } from './entry-cache.js';
+
+/** Chunk size pw_kvs uses when it streams an entry off flash (2 × 16 bytes). */
+const READ_CHUNK_BYTES = 2 * MIN_ALIGNMENT_BYTES;
+
+const ZERO_PADDING = new Uint8Array(MIN_ALIGNMENT_BYTES - 1);
+
+/** Reading an entry: the entry, or why there is none (erased, corrupt, or a flash error). */
+export type EntryReadResult =
+  | { readonly status: 'OK'; readonly entry: Entry }
+  | { readonly status: Exclude<StatusCode, 'OK'>; readonly entry?: undefined };
+
+/** Reading a key: the status and the bytes read (the buffer is filled even on most errors). */
+export interface KeyReadResult {
+  readonly status: StatusCode;
+  readonly key: Uint8Array;
+}
+
+/**
+ * One entry on flash: where it is, the format it was read with, and its header. The header may
+ * be newer than what flash holds (an entry being rewritten into another format), so copies are
+ * written from this header plus the key and value bytes still on flash.
+ */
+export class Entry {
+  private constructor(
+    readonly partition: FlashPartition,
+    public address: number,
+    private format: EntryFormat,
+    readonly header: EntryHeader,
+  ) {}
+
+  /**
+   * Reads the header at `address`. NOT_FOUND: the magic reads as erased; DATA_LOSS: the key
+   * length is impossible or the magic belongs to no readable format; else the flash's status.
+   */
+  static read(partition: FlashPartition, address: number, formats: EntryFormats): EntryReadResult {
+    const bytes = new Uint8Array(ENTRY_HEADER_SIZE);
+    const result = partition.read(address, bytes);
+    if (result.status !== 'OK') return { status: result.status };
+    if (partition.appearsErased(bytes.subarray(0, 4))) return { status: 'NOT_FOUND' };
+    const header = decodeEntryHeader(bytes);
+    if (header.keyLength > MAX_KEY_LENGTH) return { status: 'DATA_LOSS' };
+    const format = formats.find(header.magic);
+    if (format === undefined) return { status: 'DATA_LOSS' };
+    return { status: 'OK', entry: new Entry(partition, address, format, header) };
+  }
+
+  /** Reads `keyLength` key bytes of the entry at `address` (1..63, else DATA_LOSS). */
+  static readKeyAt(partition: FlashPartition, address: number, keyLength: number): KeyReadResult {
+    const key = new Uint8Array(keyLength);
+    if (keyLength === 0 || keyLength > MAX_KEY_LENGTH) return { status: 'DATA_LOSS', key };
+    return { status: partition.read(address + ENTRY_HEADER_SIZE, key).status, key };
+  }
+
+  /**
+   * A new entry in `format`, aligned for `partition`, holding `value` (null for a tombstone),
+   * with its checksum computed. Nothing is written yet.
+   */
+  static create(
+    partition: FlashPartition,
+    address: number,
+    format: EntryFormat,
+    key: Uint8Array,
+    value: Uint8Array | null,
+    transactionId: number,
+  ): Entry {
+    const header: EntryHeader = {
+      magic: format.magic,
+      checksum: 0,
+      alignmentUnits: alignmentBytesToUnits(partition.alignmentBytes),
+      keyLength: key.length,
+      valueSize: value === null ? TOMBSTONE_VALUE_SIZE : value.length,
+      transactionId,
+    };
+    const entry = new Entry(partition, address, format, header);
+    if (format.checksum !== null) {
+      header.checksum = entry.computeChecksum(key, value ?? new Uint8Array(0));
+    }
+    return entry;
+  }
+
+  get magic(): number {
+    return this.header.magic;
+  }
+
+  get transactionId(): number {
+    return this.header.transactionId;
+  }
+
+  get keyLength(): number {
+    return this.header.keyLength;
+  }
+
+  /** Value bytes (0 for a tombstone). */
+  get valueSize(): number {
+    return headerValueSize(this.header);
+  }
+
+  get isDeleted(): boolean {
+    return isTombstone(this.header);
+  }
+
+  /** Bytes on flash, padding included. */
+  get size(): number {
+    return entrySize(this.header);
+  }
+
+  /** Where the next entry may start. */
+  get nextAddress(): number {
+    return this.address + this.size;
+  }
+
+  get alignmentBytes(): number {
+    return alignmentUnitsToBytes(this.header.alignmentUnits);
+  }
+
+  descriptor(keyHash: number): KeyDescriptor {
+    return {
+      hash: keyHash,
+      transactionId: this.header.transactionId,
+      state: this.isDeleted ? 'deleted' : 'valid',
+    };
+  }
+
+  /** Descriptor keyed by the hash of `key`. */
+  descriptorForKey(key: Uint8Array): KeyDescriptor {
+    return this.descriptor(hashKey(key));
+  }
+
+  /** Reads this entry's key. */
+  readKey(): KeyReadResult {
+    return Entry.readKeyAt(this.partition, this.address, this.header.keyLength);
+  }
+
+  /**
+   * Reads value bytes from `offsetBytes` into `buffer`. OUT_OF_RANGE past the value;
+   * RESOURCE_EXHAUSTED (with the bytes read) when the buffer is shorter than the rest.
+   */
+  readValue(buffer: Uint8Array, offsetBytes: number): FlashResult {
+    const valueSize = this.valueSize;
+    if (offsetBytes > valueSize) return { status: 'OUT_OF_RANGE', size: 0 };
+    const remaining = valueSize - offsetBytes;
+    const readSize = Math.min(buffer.length, remaining);
+    const result = this.partition.read(
+      this.address + ENTRY_HEADER_SIZE + this.header.keyLength + offsetBytes,
+      buffer.subarray(0, readSize),
+    );
+    if (result.status !== 'OK') return result;
+    if (readSize !== remaining) return { status: 'RESOURCE_EXHAUSTED', size: readSize };
+    return { status: 'OK', size: readSize };
+  }
+
+  /** OK if the stored value equals `value`, NOT_FOUND if it differs, else a flash error. */
+  valueMatches(value: Uint8Array): StatusCode {
+    if (this.valueSize !== value.length) return 'NOT_FOUND';
+    const start = this.address + ENTRY_HEADER_SIZE + this.header.keyLength;
+    const chunk = new Uint8Array(READ_CHUNK_BYTES);
+    for (let offset = 0; offset < value.length; offset += READ_CHUNK_BYTES) {
+      const size = Math.min(READ_CHUNK_BYTES, value.length - offset);
+      const result = this.partition.read(start + offset, chunk.subarray(0, size));
+      if (result.status !== 'OK') return result.status;
+      for (let i = 0; i < size; i++) {
+        if (chunk[i] !== value[offset + i]) return 'NOT_FOUND';
+      }
+    }
+    return 'OK';
+  }
+
+  /** Checks the header's checksum against a key and value held in RAM. */
+  verifyChecksum(key: Uint8Array, value: Uint8Array): StatusCode {
+    const algorithm = this.format.checksum;
+    if (algorithm === null) return this.header.checksum === 0 ? 'OK' : 'DATA_LOSS';
+    this.computeChecksum(key, value);
+    return checksumMatches(algorithm, this.storedChecksumBytes()) ? 'OK' : 'DATA_LOSS';
+  }
+
+  /**
+   * Re-reads the whole entry from flash in 32-byte chunks and checks it against this header's
+   * checksum (the field on flash must also still equal the header's).
+   */
+  verifyChecksumInFlash(): StatusCode {
+    const chunk = new Uint8Array(READ_CHUNK_BYTES);
+    let remaining = this.size;
+    let readAddress = this.address;
+    let readSize = Math.min(READ_CHUNK_BYTES, remaining);
+    let result = this.partition.read(readAddress, chunk.subarray(0, readSize));
+    if (result.status !== 'OK') return result.status;
+
+    const view = new DataView(chunk.buffer);
+    if (view.getUint32(CHECKSUM_OFFSET, LITTLE_ENDIAN) !== this.header.checksum) return 'DATA_LOSS';
+    const algorithm = this.format.checksum;
+    if (algorithm === null) return this.header.checksum === 0 ? 'OK' : 'DATA_LOSS';
+
+    view.setUint32(CHECKSUM_OFFSET, 0, LITTLE_ENDIAN);
+    algorithm.reset();
+    for (;;) {
+      algorithm.update(chunk.subarray(0, readSize));
+      remaining -= readSize;
+      if (remaining === 0) break;
+      readAddress += readSize;
+      readSize = Math.min(READ_CHUNK_BYTES, remaining);
+      result = this.partition.read(readAddress, chunk.subarray(0, readSize));
+      if (result.status !== 'OK') return result.status;
+    }
+    return checksumMatches(algorithm, this.storedChecksumBytes()) ? 'OK' : 'DATA_LOSS';
+  }
+
+  /** Writes header, key and value at this entry's address, in pw_kvs's aligned runs. */
+  write(key: Uint8Array, value: Uint8Array): FlashResult {
+    const writer = new AlignedWriter(this.partition, this.address, this.alignmentBytes);
+    for (const chunk of [encodeEntryHeader(this.header), key, value]) {
+      const result = writer.write(chunk);
+      if (result.status !== 'OK') return result;
+    }
+    return writer.flush();
+  }
+
+  /**
+   * Moves this entry to a new format and transaction id, recomputing the checksum from the
+   * key and value on flash. Write it with `copy`.
+   */
+  update(format: EntryFormat, transactionId: number): StatusCode {
+    this.format = format;
+    this.header.magic = format.magic;
+    this.header.alignmentUnits = alignmentBytesToUnits(this.partition.alignmentBytes);
+    this.header.transactionId = transactionId;
+    this.header.checksum = 0;
+    const algorithm = format.checksum;
+    if (algorithm === null) return 'OK';
+
+    algorithm.reset();
+    algorithm.update(encodeEntryHeader(this.header));
+    const chunk = new Uint8Array(READ_CHUNK_BYTES);
+    let address = this.address + ENTRY_HEADER_SIZE;
+    const end = this.address + entryContentSize(this.header);
+    while (address < end) {
+      const size = Math.min(end - address, READ_CHUNK_BYTES);
+      const result = this.partition.read(address, chunk.subarray(0, size));
+      if (result.status !== 'OK') return result.status;
+      algorithm.update(chunk.subarray(0, size));
+      address += size;
+    }
+    this.addPaddingToChecksum();
+    this.header.checksum = this.checksumFromState(algorithm.finish());
+    return 'OK';
+  }
+
+  /**
+   * Writes this entry (this header, the key and value read from the current address) at
+   * `newAddress`. If a read fails midway, what was buffered is still flushed, as pw_kvs's
+   * writer does when it goes out of scope.
+   */
+  copy(newAddress: number): FlashResult {
+    const writer = new AlignedWriter(this.partition, newAddress, this.alignmentBytes);
+    const headerResult = writer.write(encodeEntryHeader(this.header));
+    if (headerResult.status !== 'OK') return headerResult;
+    const copied = writer.copyFrom(
+      this.address + ENTRY_HEADER_SIZE,
+      this.header.keyLength + this.valueSize,
+    );
+    if (copied.status !== 'OK') {
+      writer.flush();
+      return copied;
+    }
+    return writer.flush();
+  }
+
+  private computeChecksum(key: Uint8Array, value: Uint8Array): number {
+    const algorithm = this.format.checksum!;
+    algorithm.reset();
+    algorithm.update(encodeEntryHeader({ ...this.header, checksum: 0 }));
+    algorithm.update(key);
+    algorithm.update(value);
+    this.addPaddingToChecksum();
+    return this.checksumFromState(algorithm.finish());
+  }
+
+  private addPaddingToChecksum(): void {
+    const algorithm = this.format.checksum!;
+    const content = entryContentSize(this.header);
+    let padding = alignUp(content, this.alignmentBytes) - content;
+    while (padding > 0) {
+      const size = Math.min(padding, ZERO_PADDING.length);
+      algorithm.update(ZERO_PADDING.subarray(0, size));
+      padding -= size;
+    }
+  }
+
+  /** The checksum field value holding `state` in its first bytes and zeros after. */
+  private checksumFromState(state: Uint8Array): number {
+    const field = new Uint8Array(4);
+    field.set(state.subarray(0, Math.min(state.length, 4)));
+    return new DataView(field.buffer).getUint32(0, LITTLE_ENDIAN);
+  }
+
+  private storedChecksumBytes(): Uint8Array {
+    const field = new Uint8Array(4);
+    new DataView(field.buffer).setUint32(0, this.header.checksum, LITTLE_ENDIAN);
+    return field;
+  }
+}

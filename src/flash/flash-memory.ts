@@ -1,0 +1,35 @@
+import type { StatusCode } from '../status.js';
+
+/** The value every byte of a NOR flash holds after an erase. */
+export const ERASED_BYTE = 0xff;
+
+/**
+ * The result of a flash read or write: a pw_status code and the number of bytes the call
+ * transferred. A device may report an error and still have transferred the bytes (a failing
+ * read still fills the buffer; a failing write may still have programmed the bytes).
+ */
+export interface FlashResult {
+  readonly status: StatusCode;
+  readonly size: number;
+}
+
+/**
+ * A NOR flash device: `sectorCount` sectors of `sectorSizeBytes` each, erased to 0xFF one sector
+ * at a time, and written in runs that start and end on `alignmentBytes`. Addresses are byte
+ * offsets from the start of the device. Calls report problems as statuses, never by throwing:
+ * the store above decides what a failed call means.
+ */
+export interface FlashMemory {
+  /** Bytes per sector (the erase unit). */
+  readonly sectorSizeBytes: number;
+  /** Number of sectors on the device. */
+  readonly sectorCount: number;
+  /** Write alignment in bytes: every write starts and ends on a multiple of this. */
+  readonly alignmentBytes: number;
+  /** Reads `output.length` bytes at `address` into `output`. */
+  read(address: number, output: Uint8Array): FlashResult;
+  /** Programs `data` at `address`. */
+  write(address: number, data: Uint8Array): FlashResult;
+  /** Erases `sectorCount` whole sectors starting at the sector-aligned `address`. */
+  erase(address: number, sectorCount: number): StatusCode;
+}

@@ -1,0 +1,163 @@
+/**
+ * Checksum algorithms for entry headers. An algorithm is a small stateful object (reset / update
+ * / finish) so an entry can be checksummed piece by piece as it streams off flash, the way
+ * pw_kvs's ChecksumAlgorithm works. `finish()` returns the state as stored on flash
+ * (little-endian), `sizeBytes` long.
+ */
+export interface ChecksumAlgorithm {
+  /** A short name used in configs and reports: `crc16`, `crc32`, `ignore`. */
+  readonly name: string;
+  /** Bytes of state stored in the header's 4-byte checksum field (0..4). */
+  readonly sizeBytes: number;
+  /** Starts a new computation. */
+  reset(): void;
+  /** Adds bytes to the running checksum. */
+  update(bytes: Uint8Array): void;
+  /** Completes the computation; returns the little-endian state, `sizeBytes` long. */
+  finish(): Uint8Array;
+}
+
+/** Names of the built-in checksum choices; `none` means no algorithm (the field must be 0). */
+export type ChecksumName = 'crc16' | 'crc32' | 'none' | 'ignore';
+
+/** The byte order of every multi-byte field flashkv stores. */
+export const LITTLE_ENDIAN = true;
+
+function crc16Table(): Uint16Array {
+  const table = new Uint16Array(256);
+  for (let i = 0; i < 256; i++) {
+    let crc = i << 8;
+    for (let bit = 0; bit < 8; bit++) {
+      crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+    }
+    table[i] = crc;
+  }
+  return table;
+}
+
+function crc32Table(): Uint32Array {
+  const table = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let crc = i;
+    for (let bit = 0; bit < 8; bit++) {
+      crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+    }
+    table[i] = crc >>> 0;
+  }
+  return table;
+}
+
+const CRC16_TABLE = crc16Table();
+const CRC32_TABLE = crc32Table();
+
+/** CRC-16/CCITT-FALSE over `bytes`, continuing from `crc` (poly 0x1021, init 0xFFFF). */
+export function crc16Ccitt(bytes: Uint8Array, crc = 0xffff): number {
+  for (let i = 0; i < bytes.length; i++) {
+    crc = ((crc << 8) & 0xffff) ^ CRC16_TABLE[((crc >>> 8) ^ bytes[i]!) & 0xff]!;
+  }
+  return crc;
+}
+
+/** Standard CRC-32 (as zlib computes it) over `bytes`, continuing from a previous result. */
+export function crc32(bytes: Uint8Array, previous = 0): number {
+  let crc = ~previous >>> 0;
+  for (let i = 0; i < bytes.length; i++) {
+    crc = (crc >>> 8) ^ CRC32_TABLE[(crc ^ bytes[i]!) & 0xff]!;
+  }
+  return ~crc >>> 0;
+}
+
+/** CRC-16/CCITT-FALSE, stored in the first two bytes of the checksum field. */
+export class Crc16Checksum implements ChecksumAlgorithm {
+  readonly name = 'crc16';
+  readonly sizeBytes = 2;
+  private crc = 0xffff;
+  private readonly state = new Uint8Array(2);
+
+  reset(): void {
+    this.crc = 0xffff;
+  }
+
+  update(bytes: Uint8Array): void {
+    this.crc = crc16Ccitt(bytes, this.crc);
+  }
+
+  finish(): Uint8Array {
+    this.state[0] = this.crc & 0xff;
+    this.state[1] = this.crc >>> 8;
+    return this.state;
+  }
+}
+
+/** CRC-32 (zlib), stored little-endian in all four bytes of the checksum field. */
+export class Crc32Checksum implements ChecksumAlgorithm {
+  readonly name = 'crc32';
+  readonly sizeBytes = 4;
+  private crc = 0;
+  private readonly state = new Uint8Array(4);
+
+  reset(): void {
+    this.crc = 0;
+  }
+
+  update(bytes: Uint8Array): void {
+    this.crc = crc32(bytes, this.crc);
+  }
+
+  finish(): Uint8Array {
+    new DataView(this.state.buffer).setUint32(0, this.crc, LITTLE_ENDIAN);
+    return this.state;
+  }
+}
+
+/**
+ * An algorithm with no state: entries are written with a zero checksum field and any stored
+ * value verifies. Matches a pw_kvs format whose algorithm ignores checksums.
+ */
+export class IgnoreChecksum implements ChecksumAlgorithm {
+  readonly name = 'ignore';
+  readonly sizeBytes = 0;
+  private static readonly EMPTY = new Uint8Array(0);
+
+  reset(): void {}
+
+  update(): void {}
+
+  finish(): Uint8Array {
+    return IgnoreChecksum.EMPTY;
+  }
+}
+
+/**
+ * Creates the algorithm for a checksum name; `none` gives null (no algorithm: entries carry a
+ * zero checksum field and a non-zero field is corruption).
+ */
+export function createChecksum(name: ChecksumName): ChecksumAlgorithm | null {
+  switch (name) {
+    case 'crc16':
+      return new Crc16Checksum();
+    case 'crc32':
+      return new Crc32Checksum();
+    case 'ignore':
+      return new IgnoreChecksum();
+    case 'none':
+      return null;
+  }
+}
+
+/** True if `name` is one of the built-in checksum names. */
+export function isChecksumName(name: unknown): name is ChecksumName {
+  return name === 'crc16' || name === 'crc32' || name === 'none' || name === 'ignore';
+}
+
+/**
+ * True if the algorithm's finished state equals the first `sizeBytes` bytes of a stored
+ * checksum field (the rest of the field is not compared, as in pw_kvs).
+ */
+export function checksumMatches(algorithm: ChecksumAlgorithm, storedField: Uint8Array): boolean {
+  const state = algorithm.finish();
+  for (let i = 0; i < algorithm.sizeBytes; i++) {
+    if (state[i] !== storedField[i]) return false;
+  }
+  return true;
+}

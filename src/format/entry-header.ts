@@ -1,0 +1,113 @@
+import { LITTLE_ENDIAN } from './checksum.js';
+
+/** Bytes in an entry header; also the smallest entry alignment. */
+export const ENTRY_HEADER_SIZE = 16;
+/** Entries start on multiples of this many bytes, whatever their own alignment. */
+export const MIN_ALIGNMENT_BYTES = 16;
+/** Longest key in bytes (6 bits of the key-length byte). */
+export const MAX_KEY_LENGTH = 0b111111;
+/** Value-size field of a tombstone (a deleted key, no value). */
+export const TOMBSTONE_VALUE_SIZE = 0xffff;
+/** Largest value size a header can describe. */
+export const MAX_VALUE_SIZE = 0xfffe;
+/** Offset of the 4-byte checksum field inside the header. */
+export const CHECKSUM_OFFSET = 4;
+
+/** The 16-byte header that starts every entry on flash (little-endian, packed). */
+export interface EntryHeader {
+  /** Identifies the entry format (and so the checksum algorithm). */
+  magic: number;
+  /** Checksum field, read as a little-endian u32. */
+  checksum: number;
+  /** Entry alignment is (alignmentUnits + 1) × 16 bytes. */
+  alignmentUnits: number;
+  /** Key length byte as stored (valid keys are 1..63). */
+  keyLength: number;
+  /** Value size in bytes, or TOMBSTONE_VALUE_SIZE for a deleted key. */
+  valueSize: number;
+  /** Global write counter; the highest wins. */
+  transactionId: number;
+}
+
+/** Decodes a header from the first 16 bytes of `bytes`. */
+export function decodeEntryHeader(bytes: Uint8Array): EntryHeader {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, ENTRY_HEADER_SIZE);
+  return {
+    magic: view.getUint32(0, LITTLE_ENDIAN),
+    checksum: view.getUint32(4, LITTLE_ENDIAN),
+    alignmentUnits: view.getUint8(8),
+    keyLength: view.getUint8(9),
+    valueSize: view.getUint16(10, LITTLE_ENDIAN),
+    transactionId: view.getUint32(12, LITTLE_ENDIAN),
+  };
+}
+
+/** Encodes a header into the first 16 bytes of `out` (a new array when omitted). */
+export function encodeEntryHeader(
+  header: EntryHeader,
+  out: Uint8Array = new Uint8Array(ENTRY_HEADER_SIZE),
+): Uint8Array {
+  const view = new DataView(out.buffer, out.byteOffset, ENTRY_HEADER_SIZE);
+  view.setUint32(0, header.magic >>> 0, LITTLE_ENDIAN);
+  view.setUint32(4, header.checksum >>> 0, LITTLE_ENDIAN);
+  view.setUint8(8, header.alignmentUnits);
+  view.setUint8(9, header.keyLength);
+  view.setUint16(10, header.valueSize, LITTLE_ENDIAN);
+  view.setUint32(12, header.transactionId >>> 0, LITTLE_ENDIAN);
+  return out;
+}
+
+/** Rounds `value` up to a multiple of `alignment`. */
+export function alignUp(value: number, alignment: number): number {
+  return Math.ceil(value / alignment) * alignment;
+}
+
+/** Rounds `value` down to a multiple of `alignment`. */
+export function alignDown(value: number, alignment: number): number {
+  return Math.floor(value / alignment) * alignment;
+}
+
+/** Alignment units stored in headers written on a partition of `alignmentBytes`. */
+export function alignmentBytesToUnits(alignmentBytes: number): number {
+  return Math.ceil(alignmentBytes / 16) - 1;
+}
+
+/** Entry alignment in bytes for a header's alignment units. */
+export function alignmentUnitsToBytes(alignmentUnits: number): number {
+  return (alignmentUnits + 1) * 16;
+}
+
+/** True if the header describes a tombstone. */
+export function isTombstone(header: EntryHeader): boolean {
+  return header.valueSize === TOMBSTONE_VALUE_SIZE;
+}
+
+/** Value bytes the entry holds (0 for a tombstone). */
+export function headerValueSize(header: EntryHeader): number {
+  return isTombstone(header) ? 0 : header.valueSize;
+}
+
+/** Header + key + value bytes, before padding. */
+export function entryContentSize(header: EntryHeader): number {
+  return ENTRY_HEADER_SIZE + header.keyLength + headerValueSize(header);
+}
+
+/** Total bytes the entry occupies on flash, padding included, sized by its own alignment. */
+export function entrySize(header: EntryHeader): number {
+  return alignUp(entryContentSize(header), alignmentUnitsToBytes(header.alignmentUnits));
+}
+
+/**
+ * Bytes a new entry with this key and value length occupies on a partition with the given
+ * write alignment.
+ */
+export function entrySizeFor(
+  keyLength: number,
+  valueLength: number,
+  partitionAlignmentBytes: number,
+): number {
+  return alignUp(
+    ENTRY_HEADER_SIZE + keyLength + valueLength,
+    Math.max(partitionAlignmentBytes, MIN_ALIGNMENT_BYTES),
+  );
+}

@@ -1,0 +1,24 @@
+// The public API of flashkv: the store, the flash it runs on, and the errors it raises.
+export { KvsError, STATUS_CODES, isStatusCode } from './status.js';
+export type { ErrorCode, StatusCode } from './status.js';
+export { ERASED_BYTE } from './flash/flash-memory.js';
+export type { FlashMemory, FlashResult } from './flash/flash-memory.js';
+export { MemoryFlash } from './flash/memory-flash.js';
+export { FlashPartition } from './flash/flash-partition.js';
+export { KeyValueStore } from './engine/key-value-store.js';
+export type {
+  GcOnWrite,
+  KeyValueStoreOptions,
+  KvsItem,
+  Recovery,
+  StorageStats,
+} from './engine/key-value-store.js';
+export { DEFAULT_MAGIC, EntryFormats, entryFormat } from './format/entry-format.js';
+export type { EntryFormat, EntryFormatSpec } from './format/entry-format.js';
+export {
+  Crc16Checksum,
+  Crc32Checksum,
+  IgnoreChecksum,
+  createChecksum,
+} from './format/checksum.js';
+export type { ChecksumAlgorithm, ChecksumName } from './format/checksum.js';

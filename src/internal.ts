@@ -1,0 +1,29 @@
+// Building blocks for flashkv's own tools (CLI, inspector, tests): stable enough to share
+// between them, not part of the public API.
+export { Entry } from './engine/entry.js';
+export type { EntryReadResult, KeyReadResult } from './engine/entry.js';
+export { EntryCache, NO_ADDRESS } from './engine/entry-cache.js';
+export { SectorDescriptor, Sectors } from './engine/sectors.js';
+export { describeKey } from './engine/key-value-store.js';
+export {
+  CHECKSUM_OFFSET,
+  ENTRY_HEADER_SIZE,
+  MAX_KEY_LENGTH,
+  MIN_ALIGNMENT_BYTES,
+  TOMBSTONE_VALUE_SIZE,
+  alignUp,
+  alignDown,
+  alignmentBytesToUnits,
+  alignmentUnitsToBytes,
+  decodeEntryHeader,
+  encodeEntryHeader,
+  entrySize,
+  entrySizeFor,
+} from './format/entry-header.js';
+export type { EntryHeader } from './format/entry-header.js';
+export { crc16Ccitt, crc32, checksumMatches, isChecksumName } from './format/checksum.js';
+export { hashKey } from './format/hash.js';
+export { parseScenario, hexToBytes, SCENARIO_OPS } from './scenario/scenario.js';
+export type { FaultSpec, Scenario, ScenarioOp } from './scenario/scenario.js';
+export { runScenario, scenarioStoreOptions } from './scenario/run-scenario.js';
+export type { FlashReport, OpResult, ScenarioReport } from './scenario/run-scenario.js';

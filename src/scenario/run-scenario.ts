@@ -1,0 +1,213 @@
+import { FlashPartition } from '../flash/flash-partition.js';
+import { MemoryFlash } from '../flash/memory-flash.js';
+import { KeyValueStore, type KeyValueStoreOptions } from '../engine/key-value-store.js';
+import { entryFormat } from '../format/entry-format.js';
+import { KvsError, type StatusCode } from '../status.js';
+import type { Scenario, ScenarioOp } from './scenario.js';
+
+/** One op's outcome, in the reference cases' JSON shape. */
+export type OpResult = { op: string; status: StatusCode } & Record<string, unknown>;
+
+/** Flash counters over a whole scenario. */
+export interface FlashReport {
+  bytes_written: number;
+  erase_calls: number;
+  sector_erase_counts: number[];
+  bytes_read: number;
+  read_calls: number;
+  write_calls: number;
+}
+
+/** What running a scenario produced. */
+export interface ScenarioReport {
+  results: OpResult[];
+  flash: FlashReport;
+  /** The flash contents after the last op. */
+  image: Uint8Array;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+function toHex(bytes: Uint8Array): string {
+  let text = '';
+  for (const byte of bytes) text += byte.toString(16).padStart(2, '0');
+  return text;
+}
+
+/** The key fields of a result: text when it decodes, and hex when it is not plain ASCII. */
+function keyFields(key: Uint8Array): Record<string, string> {
+  const ascii = key.every((byte) => byte < 0x80);
+  let text: string | undefined;
+  try {
+    text = UTF8.decode(key);
+  } catch {
+    text = undefined;
+  }
+  const fields: Record<string, string> = {};
+  if (text !== undefined) fields.key = text;
+  if (!ascii || text === undefined) fields.key_hex = toHex(key);
+  return fields;
+}
+
+/** Runs `call`, turning a thrown KvsError into its status and size. */
+function attempt(call: () => number): { status: StatusCode; size: number } {
+  try {
+    return { status: 'OK', size: call() };
+  } catch (error) {
+    if (KvsError.is(error)) return { status: error.code, size: error.size };
+    throw error;
+  }
+}
+
+/** Reads into a fresh buffer; the result carries value_hex when anything was read. */
+function readResult(buffer: Uint8Array, call: (buffer: Uint8Array) => number): Record<string, unknown> {
+  const { status, size } = attempt(() => call(buffer));
+  const result: Record<string, unknown> = { status, size };
+  if (status === 'OK' || size > 0) result.value_hex = toHex(buffer.subarray(0, size));
+  return result;
+}
+
+/** The store options a scenario describes. */
+export function scenarioStoreOptions(scenario: Scenario): KeyValueStoreOptions {
+  return {
+    formats: [
+      entryFormat({ magic: scenario.magic, checksum: scenario.checksum }),
+      ...scenario.extraFormats.map((format) => entryFormat(format)),
+    ],
+    maxEntries: scenario.maxEntries,
+    maxSectors: scenario.maxSectors,
+    redundancy: scenario.redundancy,
+    gcOnWrite: scenario.gcOnWrite,
+    recovery: scenario.recovery,
+    verifyOnRead: scenario.verifyOnRead,
+    verifyOnWrite: scenario.verifyOnWrite,
+  };
+}
+
+/**
+ * Runs a scenario on a fresh in-memory flash (starting from `imageIn` when given) and reports
+ * every op's status and data, the flash counters and the final image — the same record the
+ * reference cases hold for pw_kvs. Throws INVALID_ARGUMENT for a configuration that cannot be
+ * built (bad geometry, image larger than the flash).
+ */
+export function runScenario(scenario: Scenario, imageIn?: Uint8Array): ScenarioReport {
+  const flash = new MemoryFlash({
+    sectorSizeBytes: scenario.sectorSize,
+    sectorCount: scenario.sectorCount,
+    alignmentBytes: scenario.alignment,
+    ...(imageIn === undefined ? {} : { contents: imageIn }),
+  });
+  const partition = new FlashPartition(flash);
+  const options = scenarioStoreOptions(scenario);
+  let kvs = new KeyValueStore(partition, options);
+  const results: OpResult[] = [];
+  for (const op of scenario.ops) {
+    if (op.op === 'reboot') {
+      kvs = new KeyValueStore(partition, options);
+      results.push({ op: op.op, status: 'OK' });
+      continue;
+    }
+    results.push(runOp(kvs, flash, scenario, op));
+  }
+  const counters = flash.counters;
+  return {
+    results,
+    flash: {
+      bytes_written: counters.bytesWritten,
+      erase_calls: counters.eraseCalls,
+      sector_erase_counts: [...counters.sectorEraseCounts],
+      bytes_read: counters.bytesRead,
+      read_calls: counters.readCalls,
+      write_calls: counters.writeCalls,
+    },
+    image: flash.snapshot(),
+  };
+}
+
+function runOp(kvs: KeyValueStore, flash: MemoryFlash, scenario: Scenario, op: ScenarioOp): OpResult {
+  switch (op.op) {
+    case 'init':
+      return { op: op.op, status: kvs.initStatus() };
+    case 'put':
+      return {
+        op: op.op,
+        ...keyFields(op.key),
+        value_size: op.value.length,
+        status: kvs.putStatus(op.key, op.value),
+      };
+    case 'delete':
+      return { op: op.op, ...keyFields(op.key), status: kvs.deleteStatus(op.key) };
+    case 'get': {
+      const buffer = new Uint8Array(op.bufferSize ?? scenario.sectorSize);
+      const read = readResult(buffer, (into) => kvs.read(op.key, into, op.offset));
+      return { op: op.op, ...keyFields(op.key), ...read } as OpResult;
+    }
+    case 'value_size': {
+      const { status, size } = attempt(() => {
+        const result = kvs.valueSizeStatus(op.key);
+        if (result.status !== 'OK') throw new KvsError(result.status, 'value size', { size: result.size });
+        return result.size;
+      });
+      return { op: op.op, ...keyFields(op.key), status, size };
+    }
+    case 'partial_maintenance':
+      return { op: op.op, status: kvs.partialMaintenanceStatus() };
+    case 'full_maintenance':
+      return { op: op.op, status: kvs.fullMaintenanceStatus() };
+    case 'heavy_maintenance':
+      return { op: op.op, status: kvs.heavyMaintenanceStatus() };
+    case 'list': {
+      const items = [];
+      for (const item of kvs.items()) {
+        const read = readResult(new Uint8Array(scenario.sectorSize), (into) => item.read(into));
+        items.push({ ...keyFields(item.key), key_hex: toHex(item.key), status: read.status, value_hex: read.value_hex ?? '' });
+      }
+      return { op: op.op, status: 'OK', count: items.length, items };
+    }
+    case 'stats': {
+      const stats = kvs.storageStats();
+      return {
+        op: op.op,
+        status: 'OK',
+        stats: {
+          writable_bytes: stats.writableBytes,
+          in_use_bytes: stats.inUseBytes,
+          reclaimable_bytes: stats.reclaimableBytes,
+          sector_erase_count: stats.sectorEraseCount,
+          corrupt_sectors_recovered: stats.corruptSectorsRecovered,
+          missing_redundant_entries_recovered: stats.missingRedundantEntriesRecovered,
+          size: kvs.size,
+          transaction_count: kvs.transactionCount,
+          error_detected: kvs.errorDetected,
+          total_entries_with_deleted: kvs.totalEntriesWithDeleted,
+          max_size: kvs.maxSize,
+          redundancy: kvs.redundancy,
+          initialized: kvs.isReady,
+          max_key_value_size_bytes: kvs.maxKeyValueSizeBytes,
+        },
+      };
+    }
+    case 'check_for_errors':
+      return { op: op.op, status: 'OK', errors: kvs.checkForErrors() };
+    case 'corrupt':
+      flash.corruptByte(op.address, op.xor);
+      return { op: op.op, status: 'OK', address: op.address };
+    case 'write_raw':
+      flash.writeRaw(op.address, op.bytes);
+      return { op: op.op, status: 'OK', address: op.address };
+    case 'erase_sector':
+      flash.eraseSectorRaw(op.sector);
+      return { op: op.op, status: 'OK', sector: op.sector };
+    case 'inject_read_error':
+      flash.injectReadError(op.fault);
+      return { op: op.op, status: 'OK' };
+    case 'inject_write_error':
+      flash.injectWriteError(op.fault);
+      return { op: op.op, status: 'OK' };
+    case 'clear_injected_errors':
+      flash.clearInjectedErrors();
+      return { op: op.op, status: 'OK' };
+    case 'reboot':
+      return { op: op.op, status: 'OK' };
+  }
+}

@@ -1,0 +1,70 @@
+import type { OpResult, ScenarioReport } from '../../src/scenario/run-scenario.js';
+
+type Json = Record<string, unknown>;
+
+/** The fields of an op result that must match pw_kvs exactly (vectors README). */
+export function comparable(result: Json): Json {
+  const projected: Json = { op: result.op, status: result.status };
+  switch (result.op) {
+    case 'get':
+      projected.size = result.size;
+      if (result.value_hex !== undefined) projected.value_hex = result.value_hex;
+      break;
+    case 'value_size':
+      projected.size = result.size;
+      break;
+    case 'list':
+      projected.items = (result.items as Json[]).map((item) => ({
+        key_hex: item.key_hex,
+        status: item.status,
+        value_hex: item.value_hex,
+      }));
+      break;
+    case 'stats':
+      projected.stats = result.stats;
+      break;
+    case 'check_for_errors':
+      projected.errors = result.errors;
+      break;
+  }
+  return projected;
+}
+
+/** Offset of the first differing byte, or -1 when equal. */
+export function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  const length = Math.max(a.length, b.length);
+  for (let i = 0; i < length; i++) if (a[i] !== b[i]) return i;
+  return -1;
+}
+
+/** A short description of every way `report` differs from the expected record; empty if none. */
+export function differences(
+  report: ScenarioReport,
+  expected: { results: Json[]; flash: Json },
+  imageOut: Uint8Array,
+): string[] {
+  const problems: string[] = [];
+  const actual = report.results as OpResult[];
+  if (actual.length !== expected.results.length) {
+    problems.push(`ran ${actual.length} ops, expected ${expected.results.length}`);
+  }
+  for (let i = 0; i < Math.min(actual.length, expected.results.length); i++) {
+    const a = JSON.stringify(comparable(actual[i]!));
+    const e = JSON.stringify(comparable(expected.results[i]!));
+    if (a !== e) {
+      problems.push(`op #${i}: got ${a.slice(0, 400)}\n        want ${e.slice(0, 400)}`);
+      break;
+    }
+  }
+  const at = firstDifference(report.image, imageOut);
+  if (at !== -1) problems.push(`image differs first at 0x${at.toString(16)}`);
+  if (report.flash.bytes_written !== expected.flash.bytes_written) {
+    problems.push(`bytes_written ${report.flash.bytes_written}, want ${String(expected.flash.bytes_written)}`);
+  }
+  if (JSON.stringify(report.flash.sector_erase_counts) !== JSON.stringify(expected.flash.sector_erase_counts)) {
+    problems.push(
+      `sector_erase_counts ${JSON.stringify(report.flash.sector_erase_counts)}, want ${JSON.stringify(expected.flash.sector_erase_counts)}`,
+    );
+  }
+  return problems;
+}
