@@ -27,8 +27,18 @@ export class AlignedWriter {
     this.writeSize = alignDown(WRITE_BUFFER_SIZE, alignmentBytes);
   }
 
+  /**
+   * False when the alignment exceeds the buffer. Only a damaged header can ask for that (new
+   * entries use the partition's alignment, at most 256 bytes); pw_kvs's copy loops forever on
+   * it, so callers refuse such an entry with INTERNAL before writing anything.
+   */
+  get isUsable(): boolean {
+    return this.writeSize > 0;
+  }
+
   /** Adds bytes; a full buffer is written out. On failure, the size counts the failed run. */
   write(data: Uint8Array): FlashResult {
+    if (!this.isUsable) return { status: 'INTERNAL', size: 0 };
     let offset = 0;
     while (offset < data.length) {
       const toCopy = Math.min(this.writeSize - this.bytesInBuffer, data.length - offset);
@@ -45,6 +55,7 @@ export class AlignedWriter {
    * copy with that status; the bytes already buffered stay buffered for `flush`.
    */
   copyFrom(sourceAddress: number, length: number): FlashResult {
+    if (!this.isUsable) return { status: 'INTERNAL', size: 0 };
     let remaining = length;
     let source = sourceAddress;
     while (remaining > 0) {

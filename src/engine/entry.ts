@@ -232,6 +232,7 @@ export class Entry {
   /** Writes header, key and value at this entry's address, in pw_kvs's aligned runs. */
   write(key: Uint8Array, value: Uint8Array): FlashResult {
     const writer = new AlignedWriter(this.partition, this.address, this.alignmentBytes);
+    if (!writer.isUsable) return { status: 'INTERNAL', size: 0 };
     for (const chunk of [encodeEntryHeader(this.header), key, value]) {
       const result = writer.write(chunk);
       if (result.status !== 'OK') return result;
@@ -276,6 +277,7 @@ export class Entry {
    */
   copy(newAddress: number): FlashResult {
     const writer = new AlignedWriter(this.partition, newAddress, this.alignmentBytes);
+    if (!writer.isUsable) return { status: 'INTERNAL', size: 0 };
     const headerResult = writer.write(encodeEntryHeader(this.header));
     if (headerResult.status !== 'OK') return headerResult;
     const copied = writer.copyFrom(

@@ -168,7 +168,10 @@ export class Sectors {
       if (skip.has(sector)) continue;
 
       const isEmpty = sector.isEmpty(sectorSize);
-      if (!isEmpty && sector.hasSpace(sizeBytes)) {
+      // A sector whose writable count exceeds its size was accounted from a damaged entry
+      // that runs past the sector's end; pw_kvs would write before the partition start.
+      const isConsistent = sector.writableBytes <= sectorSize;
+      if (!isEmpty && isConsistent && sector.hasSpace(sizeBytes)) {
         if (mode === 'append' || sector.recoverableBytes(sectorSize) === 0) return sector;
         // pw_kvs keeps the candidate with the MOST reclaimable bytes here (its comparison is
         // inverted relative to its comment); reproduced so relocations land where pw_kvs's do.
