@@ -54,6 +54,14 @@ export interface KeyValueStoreOptions {
   verifyOnRead?: boolean;
   /** Re-read and check every entry after writing it. Defaults to true. */
   verifyOnWrite?: boolean;
+  /**
+   * What init does when the flash holds more keys than `maxEntries`. pw_kvs treats the surplus
+   * entries as corruption, and its repair then erases them: `treatAsCorrupt` reproduces that
+   * (the scenario runner uses it to match pw_kvs). The default, `refuse`, makes init fail with
+   * RESOURCE_EXHAUSTED before anything is written, so a too-small `maxEntries` never destroys
+   * keys.
+   */
+  surplusKeys?: 'refuse' | 'treatAsCorrupt';
 }
 
 /** Space accounting and repair counters, as pw_kvs reports them. */
@@ -133,12 +141,15 @@ export class KeyValueStore {
   readonly recovery: Recovery;
   readonly verifyOnRead: boolean;
   readonly verifyOnWrite: boolean;
+  readonly surplusKeys: 'refuse' | 'treatAsCorrupt';
 
   private readonly sectors: Sectors;
   private readonly cache: EntryCache;
   private initState: InitState = 'notInitialized';
   private errorFound = false;
   private lastTransactionId = 0;
+  /** Entries of new keys the last scan found no room for in the index. */
+  private surplusKeysFound = 0;
   private readonly stats = {
     sectorEraseCount: 0,
     corruptSectorsRecovered: 0,
@@ -179,6 +190,10 @@ export class KeyValueStore {
     ]);
     this.verifyOnRead = options.verifyOnRead ?? true;
     this.verifyOnWrite = options.verifyOnWrite ?? true;
+    this.surplusKeys = KeyValueStore.enumOption('surplusKeys', options.surplusKeys ?? 'refuse', [
+      'refuse',
+      'treatAsCorrupt',
+    ]);
     this.sectors = new Sectors(partition.sectorCount, partition.sectorSizeBytes);
     this.cache = new EntryCache(this.maxEntries, this.redundancy);
   }
@@ -206,6 +221,8 @@ export class KeyValueStore {
    * repaired on the spot. Throws:
    * - FAILED_PRECONDITION: the partition has more sectors than `maxSectors`, fewer than 2, or
    *   sectors over 65 534 bytes; the store stays unusable.
+   * - RESOURCE_EXHAUSTED: the flash holds more keys than `maxEntries` and `surplusKeys` is
+   *   `refuse` (the default); nothing was written and the store stays unusable.
    * - DATA_LOSS: corruption was found and is not (yet) repaired; the store is open for reads,
    *   and for writes once maintenance has repaired it.
    */
@@ -226,6 +243,10 @@ export class KeyValueStore {
     if (this.partition.sectorSizeBytes > MAX_SECTOR_SIZE_BYTES) return 'FAILED_PRECONDITION';
 
     const metadataStatus = this.initializeMetadata();
+    if (this.surplusKeysFound > 0 && this.surplusKeys === 'refuse') {
+      this.cache.reset();
+      return 'RESOURCE_EXHAUSTED';
+    }
     if (!this.errorFound) {
       this.initState = 'ready';
     } else {
@@ -249,6 +270,12 @@ export class KeyValueStore {
     if (status === 'DATA_LOSS') {
       return 'corruption found on flash and not repaired; reads work, writes need maintenance';
     }
+    if (status === 'RESOURCE_EXHAUSTED') {
+      return (
+        `the flash holds more keys than maxEntries (${this.maxEntries}): at least ` +
+        `${this.surplusKeysFound} more; open it with a larger maxEntries (nothing was changed)`
+      );
+    }
     const { sectorCount, sectorSizeBytes } = this.partition;
     if (sectorCount > this.maxSectors) {
       return `partition has ${sectorCount} sectors but the store manages at most ${this.maxSectors}`;
@@ -264,6 +291,7 @@ export class KeyValueStore {
     const sectorSize = this.partition.sectorSizeBytes;
     this.sectors.reset();
     this.cache.reset();
+    this.surplusKeysFound = 0;
 
     let emptySectorFound = false;
     for (const sector of this.sectors.descriptors) {
@@ -350,6 +378,7 @@ export class KeyValueStore {
       address,
       this.partition.sectorSizeBytes,
     );
+    if (added === 'RESOURCE_EXHAUSTED') this.surplusKeysFound++;
     if (added !== 'OK') return { status: added };
     return { status: 'OK', nextAddress: entry.nextAddress };
   }

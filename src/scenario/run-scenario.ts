@@ -81,6 +81,8 @@ export function scenarioStoreOptions(scenario: Scenario): KeyValueStoreOptions {
     recovery: scenario.recovery,
     verifyOnRead: scenario.verifyOnRead,
     verifyOnWrite: scenario.verifyOnWrite,
+    // Scenarios reproduce pw_kvs, which drops keys beyond max_entries at init.
+    surplusKeys: 'treatAsCorrupt',
   };
 }
 

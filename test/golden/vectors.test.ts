@@ -25,7 +25,7 @@ describe.each(FAMILIES)('reference cases from pw_kvs: %s', (family) => {
     expect(ids.length).toBeGreaterThan(0);
   });
 
-  it.each(ids)('%s: every status, value, stat and the final image match pw_kvs', (id) => {
+  it.each(ids)('%s: every status, value, stat and the final image match pw_kvs', (id: string) => {
     const testCase = loadCase(id);
     const report = runScenario(parseScenario(testCase.scenario), testCase.imageIn);
     expect(differences(report, testCase.expected, testCase.imageOut)).toEqual([]);
