@@ -15,10 +15,5 @@ export type {
 } from './engine/key-value-store.js';
 export { DEFAULT_MAGIC, EntryFormats, entryFormat } from './format/entry-format.js';
 export type { EntryFormat, EntryFormatSpec } from './format/entry-format.js';
-export {
-  Crc16Checksum,
-  Crc32Checksum,
-  IgnoreChecksum,
-  createChecksum,
-} from './format/checksum.js';
+export { Crc16Checksum, Crc32Checksum, IgnoreChecksum, createChecksum } from './format/checksum.js';
 export type { ChecksumAlgorithm, ChecksumName } from './format/checksum.js';

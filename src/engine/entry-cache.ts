@@ -98,7 +98,11 @@ export class EntryCache {
   }
 
   descriptor(index: number): KeyDescriptor {
-    return { hash: this.hash(index), transactionId: this.transactionId(index), state: this.state(index) };
+    return {
+      hash: this.hash(index),
+      transactionId: this.transactionId(index),
+      state: this.state(index),
+    };
   }
 
   /** Number of known copies of the key at `index`. */
@@ -202,7 +206,8 @@ export class EntryCache {
       const sector = Math.floor(address / sectorSizeBytes);
       const base = index * this.redundancy;
       for (let i = 0; i < this.addressCounts[index]!; i++) {
-        if (Math.floor(this.addressSlots[base + i]! / sectorSizeBytes) === sector) return 'DATA_LOSS';
+        if (Math.floor(this.addressSlots[base + i]! / sectorSizeBytes) === sector)
+          return 'DATA_LOSS';
       }
       if (this.addressCounts[index]! < this.redundancy) this.addAddress(index, address);
     }

@@ -19,6 +19,7 @@ import { type ErrorCode, KvsError, type StatusCode, hex } from '../status.js';
 import { Entry, type EntryReadResult } from './entry.js';
 import { EntryCache, type EntryState } from './entry-cache.js';
 import { type SectorDescriptor, Sectors } from './sectors.js';
+import { utf8Decode, utf8Encode } from '../utf8.js';
 
 /** When a write finds no room: collect as many sectors as needed, at most one, or none. */
 export type GcOnWrite = 'asManySectorsNeeded' | 'oneSector' | 'disabled';
@@ -103,15 +104,13 @@ const GC_USAGE_THRESHOLD_PERCENTAGE = 70;
 const MAX_SECTOR_SIZE_BYTES = 0xffff - 1;
 const MAX_REDUNDANCY = 8;
 const MAX_ENTRIES_LIMIT = 1_000_000;
-const UTF8 = new TextEncoder();
-const UTF8_DECODER = new TextDecoder();
 
 function ok(status: StatusCode): boolean {
   return status === 'OK';
 }
 
 function toBytes(value: string | Uint8Array): Uint8Array {
-  return typeof value === 'string' ? UTF8.encode(value) : value;
+  return typeof value === 'string' ? utf8Encode(value) : value;
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
@@ -170,19 +169,29 @@ export class KeyValueStore {
           : entryFormat(spec as EntryFormatSpec),
       ),
     );
-    this.redundancy = KeyValueStore.integerOption('redundancy', options.redundancy ?? 1, 1, MAX_REDUNDANCY);
-    this.maxEntries = KeyValueStore.integerOption('maxEntries', options.maxEntries ?? 256, 1, MAX_ENTRIES_LIMIT);
+    this.redundancy = KeyValueStore.integerOption(
+      'redundancy',
+      options.redundancy ?? 1,
+      1,
+      MAX_REDUNDANCY,
+    );
+    this.maxEntries = KeyValueStore.integerOption(
+      'maxEntries',
+      options.maxEntries ?? 256,
+      1,
+      MAX_ENTRIES_LIMIT,
+    );
     this.maxSectors = KeyValueStore.integerOption(
       'maxSectors',
       options.maxSectors ?? partition.sectorCount,
       1,
       Number.MAX_SAFE_INTEGER,
     );
-    this.gcOnWrite = KeyValueStore.enumOption('gcOnWrite', options.gcOnWrite ?? 'asManySectorsNeeded', [
-      'asManySectorsNeeded',
-      'oneSector',
-      'disabled',
-    ]);
+    this.gcOnWrite = KeyValueStore.enumOption(
+      'gcOnWrite',
+      options.gcOnWrite ?? 'asManySectorsNeeded',
+      ['asManySectorsNeeded', 'oneSector', 'disabled'],
+    );
     this.recovery = KeyValueStore.enumOption('recovery', options.recovery ?? 'lazy', [
       'immediate',
       'lazy',
@@ -200,14 +209,20 @@ export class KeyValueStore {
 
   private static integerOption(name: string, value: number, min: number, max: number): number {
     if (!Number.isInteger(value) || value < min || value > max) {
-      fail('INVALID_ARGUMENT', `${name} must be an integer in ${min}..${max}, got ${String(value)}`);
+      fail(
+        'INVALID_ARGUMENT',
+        `${name} must be an integer in ${min}..${max}, got ${String(value)}`,
+      );
     }
     return value;
   }
 
   private static enumOption<T extends string>(name: string, value: T, allowed: readonly T[]): T {
     if (!allowed.includes(value)) {
-      fail('INVALID_ARGUMENT', `${name} must be one of ${allowed.join(', ')}, got ${String(value)}`);
+      fail(
+        'INVALID_ARGUMENT',
+        `${name} must be one of ${allowed.join(', ')}, got ${String(value)}`,
+      );
     }
     return value;
   }
@@ -550,7 +565,8 @@ export class KeyValueStore {
     const bytes = this.checkReadable(key);
     const found = this.findExisting(bytes);
     if (found.status === 'NOT_FOUND') return undefined;
-    if (!ok(found.status)) fail(found.status as ErrorCode, `key ${describeKey(bytes)}: ${found.status}`);
+    if (!ok(found.status))
+      fail(found.status as ErrorCode, `key ${describeKey(bytes)}: ${found.status}`);
     return this.readWholeValue(bytes, found.index);
   }
 
@@ -581,7 +597,11 @@ export class KeyValueStore {
   valueSize(key: string | Uint8Array): number | undefined {
     const result = this.valueSizeStatus(key);
     if (result.status === 'NOT_FOUND') return undefined;
-    if (!ok(result.status)) fail(result.status as ErrorCode, `value size of ${describeKey(toBytes(key))}: ${result.status}`);
+    if (!ok(result.status))
+      fail(
+        result.status as ErrorCode,
+        `value size of ${describeKey(toBytes(key))}: ${result.status}`,
+      );
     return result.size;
   }
 
@@ -625,11 +645,15 @@ export class KeyValueStore {
       if (KvsError.is(error)) return error.code;
       throw error;
     }
-    if (entrySizeFor(keyBytes.length, valueBytes.length, this.partition.alignmentBytes) > this.partition.sectorSizeBytes) {
+    if (
+      entrySizeFor(keyBytes.length, valueBytes.length, this.partition.alignmentBytes) >
+      this.partition.sectorSizeBytes
+    ) {
       return 'INVALID_ARGUMENT';
     }
     const found = this.findEntry(keyBytes);
-    if (ok(found.status)) return this.writeEntryForExistingKey(found.index, 'valid', keyBytes, valueBytes);
+    if (ok(found.status))
+      return this.writeEntryForExistingKey(found.index, 'valid', keyBytes, valueBytes);
     if (found.status === 'NOT_FOUND') return this.writeEntryForNewKey(keyBytes, valueBytes);
     return found.status;
   }
@@ -730,7 +754,12 @@ export class KeyValueStore {
     return 'OK';
   }
 
-  private updateKeyDescriptor(entry: Entry, newAddress: number, index: number, priorSize: number): void {
+  private updateKeyDescriptor(
+    entry: Entry,
+    newAddress: number,
+    index: number,
+    priorSize: number,
+  ): void {
     for (const address of this.cache.addresses(index)) {
       this.sectors.fromAddress(address).removeValidBytes(priorSize);
     }
@@ -789,13 +818,22 @@ export class KeyValueStore {
     return 'OK';
   }
 
-  private copyEntryToSector(entry: Entry, newSector: SectorDescriptor, newAddress: number): FlashResult {
+  private copyEntryToSector(
+    entry: Entry,
+    newSector: SectorDescriptor,
+    newAddress: number,
+  ): FlashResult {
     const result = entry.copy(newAddress);
-    if (!ok(this.markSectorCorruptIfNotOk(result.status, newSector))) return { status: result.status, size: 0 };
+    if (!ok(this.markSectorCorruptIfNotOk(result.status, newSector)))
+      return { status: result.status, size: 0 };
     if (this.verifyOnWrite) {
       const read = Entry.read(this.partition, newAddress, this.formats);
-      if (!ok(this.markSectorCorruptIfNotOk(read.status, newSector))) return { status: read.status, size: 0 };
-      const verified = this.markSectorCorruptIfNotOk(read.entry!.verifyChecksumInFlash(), newSector);
+      if (!ok(this.markSectorCorruptIfNotOk(read.status, newSector)))
+        return { status: read.status, size: 0 };
+      const verified = this.markSectorCorruptIfNotOk(
+        read.entry!.verifyChecksumInFlash(),
+        newSector,
+      );
       if (!ok(verified)) return { status: verified, size: 0 };
     }
     newSector.removeWritableBytes(result.size);
@@ -878,12 +916,20 @@ export class KeyValueStore {
       const reserved: number[] = [];
       const reservation = this.getAddressesForWrite(reserved, entry.size);
       if (!ok(reservation)) return { status: reservation, updated: 0 };
-      const first = this.copyEntryToSector(entry, this.sectors.fromAddress(reserved[0]!), reserved[0]!);
+      const first = this.copyEntryToSector(
+        entry,
+        this.sectors.fromAddress(reserved[0]!),
+        reserved[0]!,
+      );
       if (!ok(first.status)) return { status: first.status, updated: 0 };
       // pw_kvs subtracts the new entry's size from the old copies' sectors; reproduced.
       this.updateKeyDescriptor(entry, reserved[0]!, index, entry.size);
       for (let i = 1; i < this.redundancy; i++) {
-        const copy = this.copyEntryToSector(entry, this.sectors.fromAddress(reserved[i]!), reserved[i]!);
+        const copy = this.copyEntryToSector(
+          entry,
+          this.sectors.fromAddress(reserved[i]!),
+          reserved[i]!,
+        );
         if (!ok(copy.status)) return { status: copy.status, updated: 0 };
         this.cache.addAddress(index, reserved[i]!);
       }
@@ -1207,7 +1253,7 @@ export class KeyValueStore {
       this.throwRead(this.readValueAt(key, index, buffer, offsetBytes), key);
     return {
       key,
-      keyText: UTF8_DECODER.decode(key),
+      keyText: utf8Decode(key)!,
       read: readInto,
       value: (): Uint8Array => this.readWholeValue(key, index),
     };
@@ -1217,7 +1263,7 @@ export class KeyValueStore {
 /** A key for messages: its text when printable, else hex. */
 export function describeKey(key: Uint8Array): string {
   const printable = key.every((byte) => byte >= 0x20 && byte < 0x7f);
-  if (printable) return JSON.stringify(UTF8_DECODER.decode(key));
+  if (printable) return JSON.stringify(utf8Decode(key)!);
   return `0x${Array.from(key, (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
 }
 

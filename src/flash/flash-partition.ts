@@ -45,9 +45,14 @@ export class FlashPartition {
     const check = (condition: boolean, message: string): void => {
       if (!condition) throw new KvsError('INVALID_ARGUMENT', message);
     };
-    check(Number.isInteger(startSector) && startSector >= 0, `startSector must be ≥ 0, got ${startSector}`);
     check(
-      Number.isInteger(physicalCount) && physicalCount >= 1 && startSector + physicalCount <= flash.sectorCount,
+      Number.isInteger(startSector) && startSector >= 0,
+      `startSector must be ≥ 0, got ${startSector}`,
+    );
+    check(
+      Number.isInteger(physicalCount) &&
+        physicalCount >= 1 &&
+        startSector + physicalCount <= flash.sectorCount,
       `sectors ${startSector}..${startSector + physicalCount - 1} are not all on the ${flash.sectorCount}-sector flash`,
     );
     check(
@@ -94,7 +99,10 @@ export class FlashPartition {
     if (this.readOnly) return 'PERMISSION_DENIED';
     if (!this.inBounds(address, sectorCount * this.sectorSizeBytes)) return 'OUT_OF_RANGE';
     if (address % this.sectorSizeBytes !== 0) return 'INVALID_ARGUMENT';
-    return this.flash.erase(this.startAddress + address, sectorCount * this.sectorsPerLogicalSector);
+    return this.flash.erase(
+      this.startAddress + address,
+      sectorCount * this.sectorsPerLogicalSector,
+    );
   }
 
   /** True if every byte reads as erased. */

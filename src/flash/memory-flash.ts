@@ -83,7 +83,10 @@ export function validateGeometry(geometry: FlashGeometry): void {
   const { sectorSizeBytes, sectorCount, alignmentBytes } = geometry;
   for (const [name, value] of Object.entries({ sectorSizeBytes, sectorCount, alignmentBytes })) {
     if (!Number.isSafeInteger(value) || value < 1) {
-      throw new KvsError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${String(value)}`);
+      throw new KvsError(
+        'INVALID_ARGUMENT',
+        `${name} must be a positive integer, got ${String(value)}`,
+      );
     }
   }
   if (!isSupportedAlignment(alignmentBytes)) {
@@ -234,7 +237,11 @@ export class MemoryFlash implements FlashMemory {
     if (!Number.isInteger(sector) || sector < 0 || sector >= this.sectorCount) {
       throw new KvsError('OUT_OF_RANGE', `sector ${sector} is outside 0..${this.sectorCount - 1}`);
     }
-    this.bytes.fill(ERASED_BYTE, sector * this.sectorSizeBytes, (sector + 1) * this.sectorSizeBytes);
+    this.bytes.fill(
+      ERASED_BYTE,
+      sector * this.sectorSizeBytes,
+      (sector + 1) * this.sectorSizeBytes,
+    );
   }
 
   /** A copy of the contents. */
@@ -250,7 +257,11 @@ export class MemoryFlash implements FlashMemory {
   /** Erases one sector that passed the rules. The one place an erase lands. */
   private eraseSector(sector: number): void {
     this.counters.sectorEraseCounts[sector]!++;
-    this.bytes.fill(ERASED_BYTE, sector * this.sectorSizeBytes, (sector + 1) * this.sectorSizeBytes);
+    this.bytes.fill(
+      ERASED_BYTE,
+      sector * this.sectorSizeBytes,
+      (sector + 1) * this.sectorSizeBytes,
+    );
   }
 
   private checkRaw(address: number, length: number): void {

@@ -46,7 +46,10 @@ export class EntryFormats {
     const seen = new Set<number>();
     for (const format of formats) {
       if (seen.has(format.magic)) {
-        throw new KvsError('INVALID_ARGUMENT', `entry format magic ${hex(format.magic)} is listed twice`);
+        throw new KvsError(
+          'INVALID_ARGUMENT',
+          `entry format magic ${hex(format.magic)} is listed twice`,
+        );
       }
       seen.add(format.magic);
     }

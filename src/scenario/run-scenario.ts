@@ -4,6 +4,7 @@ import { KeyValueStore, type KeyValueStoreOptions } from '../engine/key-value-st
 import { entryFormat } from '../format/entry-format.js';
 import { KvsError, type StatusCode } from '../status.js';
 import type { Scenario, ScenarioOp } from './scenario.js';
+import { utf8Decode } from '../utf8.js';
 
 /** One op's outcome, in the reference cases' JSON shape. */
 export type OpResult = { op: string; status: StatusCode } & Record<string, unknown>;
@@ -26,8 +27,6 @@ export interface ScenarioReport {
   image: Uint8Array;
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
 function toHex(bytes: Uint8Array): string {
   let text = '';
   for (const byte of bytes) text += byte.toString(16).padStart(2, '0');
@@ -37,12 +36,7 @@ function toHex(bytes: Uint8Array): string {
 /** The key fields of a result: text when it decodes, and hex when it is not plain ASCII. */
 function keyFields(key: Uint8Array): Record<string, string> {
   const ascii = key.every((byte) => byte < 0x80);
-  let text: string | undefined;
-  try {
-    text = UTF8.decode(key);
-  } catch {
-    text = undefined;
-  }
+  const text = utf8Decode(key, true);
   const fields: Record<string, string> = {};
   if (text !== undefined) fields.key = text;
   if (!ascii || text === undefined) fields.key_hex = toHex(key);
@@ -60,7 +54,10 @@ function attempt(call: () => number): { status: StatusCode; size: number } {
 }
 
 /** Reads into a fresh buffer; the result carries value_hex when anything was read. */
-function readResult(buffer: Uint8Array, call: (buffer: Uint8Array) => number): Record<string, unknown> {
+function readResult(
+  buffer: Uint8Array,
+  call: (buffer: Uint8Array) => number,
+): Record<string, unknown> {
   const { status, size } = attempt(() => call(buffer));
   const result: Record<string, unknown> = { status, size };
   if (status === 'OK' || size > 0) result.value_hex = toHex(buffer.subarray(0, size));
@@ -126,7 +123,12 @@ export function runScenario(scenario: Scenario, imageIn?: Uint8Array): ScenarioR
   };
 }
 
-function runOp(kvs: KeyValueStore, flash: MemoryFlash, scenario: Scenario, op: ScenarioOp): OpResult {
+function runOp(
+  kvs: KeyValueStore,
+  flash: MemoryFlash,
+  scenario: Scenario,
+  op: ScenarioOp,
+): OpResult {
   switch (op.op) {
     case 'init':
       return { op: op.op, status: kvs.initStatus() };
@@ -147,7 +149,8 @@ function runOp(kvs: KeyValueStore, flash: MemoryFlash, scenario: Scenario, op: S
     case 'value_size': {
       const { status, size } = attempt(() => {
         const result = kvs.valueSizeStatus(op.key);
-        if (result.status !== 'OK') throw new KvsError(result.status, 'value size', { size: result.size });
+        if (result.status !== 'OK')
+          throw new KvsError(result.status, 'value size', { size: result.size });
         return result.size;
       });
       return { op: op.op, ...keyFields(op.key), status, size };
@@ -162,7 +165,12 @@ function runOp(kvs: KeyValueStore, flash: MemoryFlash, scenario: Scenario, op: S
       const items = [];
       for (const item of kvs.items()) {
         const read = readResult(new Uint8Array(scenario.sectorSize), (into) => item.read(into));
-        items.push({ ...keyFields(item.key), key_hex: toHex(item.key), status: read.status, value_hex: read.value_hex ?? '' });
+        items.push({
+          ...keyFields(item.key),
+          key_hex: toHex(item.key),
+          status: read.status,
+          value_hex: read.value_hex ?? '',
+        });
       }
       return { op: op.op, status: 'OK', count: items.length, items };
     }

@@ -2,6 +2,7 @@ import { type ChecksumName, isChecksumName } from '../format/checksum.js';
 import { DEFAULT_MAGIC } from '../format/entry-format.js';
 import type { GcOnWrite, Recovery } from '../engine/key-value-store.js';
 import { type ErrorCode, KvsError, isStatusCode } from '../status.js';
+import { utf8Encode } from '../utf8.js';
 
 /** A scenario file: a store configuration and the operations to run on it. */
 export interface Scenario {
@@ -72,7 +73,6 @@ const GC_ON_WRITE: Record<string, GcOnWrite> = {
   disabled: 'disabled',
 };
 const RECOVERY: readonly Recovery[] = ['immediate', 'lazy', 'manual'];
-const UTF8 = new TextEncoder();
 
 type Json = Record<string, unknown>;
 
@@ -122,27 +122,33 @@ export function hexToBytes(where: string, text: unknown): Uint8Array {
 }
 
 function key(where: string, json: Json): Uint8Array {
-  if (typeof json.key === 'string') return UTF8.encode(json.key);
+  if (typeof json.key === 'string') return utf8Encode(json.key);
   if (json.key_hex !== undefined) return hexToBytes(`${where} key_hex`, json.key_hex);
   return invalid(where, "missing field 'key' (or 'key_hex')");
 }
 
 function value(where: string, json: Json): Uint8Array {
   if (json.value_hex !== undefined) return hexToBytes(`${where} value_hex`, json.value_hex);
-  if (typeof json.value_str === 'string') return UTF8.encode(json.value_str);
+  if (typeof json.value_str === 'string') return utf8Encode(json.value_str);
   if (json.value_len !== undefined) {
     const length = integer(where, json, 'value_len');
     const byte = integer(where, json, 'value_byte', 0);
     if (byte > 0xff) invalid(where, "field 'value_byte' must be 0..255");
     return new Uint8Array(length).fill(byte);
   }
-  return invalid(where, "missing field 'value_hex' (or 'value_str', or 'value_len' + 'value_byte')");
+  return invalid(
+    where,
+    "missing field 'value_hex' (or 'value_str', or 'value_len' + 'value_byte')",
+  );
 }
 
 function fault(where: string, json: Json): FaultSpec {
   const status = json.status ?? 'INTERNAL';
   if (!isStatusCode(status) || status === 'OK') {
-    invalid(where, `field 'status' must be a pw_status name other than OK, got ${JSON.stringify(status)}`);
+    invalid(
+      where,
+      `field 'status' must be a pw_status name other than OK, got ${JSON.stringify(status)}`,
+    );
   }
   const spec: FaultSpec = { status, delay: integer(where, json, 'delay', 0) };
   if (json.address !== undefined && json.address !== null) {
@@ -186,14 +192,21 @@ function parseOp(index: number, raw: unknown): ScenarioOp {
       return { op: name, address: integer(at, raw, 'address'), xor };
     }
     case 'write_raw':
-      return { op: name, address: integer(at, raw, 'address'), bytes: hexToBytes(`${at} hex`, raw.hex ?? invalid(at, "missing field 'hex'")) };
+      return {
+        op: name,
+        address: integer(at, raw, 'address'),
+        bytes: hexToBytes(`${at} hex`, raw.hex ?? invalid(at, "missing field 'hex'")),
+      };
     case 'erase_sector':
       return { op: name, sector: integer(at, raw, 'sector') };
     case 'inject_read_error':
     case 'inject_write_error':
       return { op: name, fault: fault(at, raw) };
     default:
-      return invalid(where, `unknown op ${JSON.stringify(name)} (known: ${SCENARIO_OPS.join(', ')})`);
+      return invalid(
+        where,
+        `unknown op ${JSON.stringify(name)} (known: ${SCENARIO_OPS.join(', ')})`,
+      );
   }
 }
 
@@ -215,7 +228,8 @@ export function parseScenario(json: unknown): Scenario {
     invalid(where, `field 'recovery' must be immediate, lazy or manual`);
   }
   const imageIn = json.image_in ?? null;
-  if (imageIn !== null && typeof imageIn !== 'string') invalid(where, "field 'image_in' must be a path");
+  if (imageIn !== null && typeof imageIn !== 'string')
+    invalid(where, "field 'image_in' must be a path");
   if (!Array.isArray(json.ops)) invalid(where, "missing field 'ops' (an array of operations)");
   return {
     sectorSize: integer(where, json, 'sector_size', 4096, 1),
@@ -226,7 +240,10 @@ export function parseScenario(json: unknown): Scenario {
     extraFormats: extra.map((format: unknown, i: number) => {
       const at = `extra_formats[${i}]`;
       if (!isObject(format)) invalid(at, 'must be an object');
-      return { magic: integer(at, format, 'magic'), checksum: checksum(at, format.checksum, 'crc16') };
+      return {
+        magic: integer(at, format, 'magic'),
+        checksum: checksum(at, format.checksum, 'crc16'),
+      };
     }),
     redundancy: integer(where, json, 'redundancy', 1, 1),
     maxEntries: integer(where, json, 'max_entries', 256, 1),

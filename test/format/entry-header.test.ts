@@ -11,12 +11,22 @@ import {
 /** Header bytes written out by hand, field by field, little-endian. */
 function handBuiltHeader(): Uint8Array {
   return new Uint8Array([
-    0xa9, 0xa8, 0x53, 0xd2, // magic 0xd253a8a9
-    0x34, 0x12, 0x00, 0x00, // checksum 0x1234 (CRC-16 in bytes 4-5, 6-7 zero)
+    0xa9,
+    0xa8,
+    0x53,
+    0xd2, // magic 0xd253a8a9
+    0x34,
+    0x12,
+    0x00,
+    0x00, // checksum 0x1234 (CRC-16 in bytes 4-5, 6-7 zero)
     0x00, // alignment units: 16-byte entries
     0x05, // key length
-    0x0a, 0x00, // value size 10
-    0x07, 0x00, 0x00, 0x01, // transaction id 0x01000007
+    0x0a,
+    0x00, // value size 10
+    0x07,
+    0x00,
+    0x00,
+    0x01, // transaction id 0x01000007
   ]);
 }
 

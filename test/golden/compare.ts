@@ -59,9 +59,14 @@ export function differences(
   const at = firstDifference(report.image, imageOut);
   if (at !== -1) problems.push(`image differs first at 0x${at.toString(16)}`);
   if (report.flash.bytes_written !== expected.flash.bytes_written) {
-    problems.push(`bytes_written ${report.flash.bytes_written}, want ${String(expected.flash.bytes_written)}`);
+    problems.push(
+      `bytes_written ${report.flash.bytes_written}, want ${String(expected.flash.bytes_written)}`,
+    );
   }
-  if (JSON.stringify(report.flash.sector_erase_counts) !== JSON.stringify(expected.flash.sector_erase_counts)) {
+  if (
+    JSON.stringify(report.flash.sector_erase_counts) !==
+    JSON.stringify(expected.flash.sector_erase_counts)
+  ) {
     problems.push(
       `sector_erase_counts ${JSON.stringify(report.flash.sector_erase_counts)}, want ${JSON.stringify(expected.flash.sector_erase_counts)}`,
     );

@@ -46,7 +46,8 @@ export function loadCase(id: string): VectorCase {
     expected,
     imageOut: readImage(CASES_DIR, expected.image_out),
   };
-  if (typeof scenario.image_in === 'string') testCase.imageIn = readImage(CASES_DIR, scenario.image_in);
+  if (typeof scenario.image_in === 'string')
+    testCase.imageIn = readImage(CASES_DIR, scenario.image_in);
   return testCase;
 }
 

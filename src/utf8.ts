@@ -1,0 +1,87 @@
+// UTF-8 without TextEncoder/TextDecoder: some embedded JavaScript engines lack them, and the
+// core must run there unchanged.
+
+/** Encodes text as UTF-8 (lone surrogates become U+FFFD). */
+export function utf8Encode(text: string): Uint8Array {
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    let code = text.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const low = text.charCodeAt(i + 1);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
+        i++;
+      } else {
+        code = 0xfffd;
+      }
+    } else if (code >= 0xd800 && code <= 0xdfff) {
+      code = 0xfffd;
+    }
+    if (code < 0x80) bytes.push(code);
+    else if (code < 0x800) bytes.push(0xc0 | (code >> 6), 0x80 | (code & 0x3f));
+    else if (code < 0x10000) {
+      bytes.push(0xe0 | (code >> 12), 0x80 | ((code >> 6) & 0x3f), 0x80 | (code & 0x3f));
+    } else {
+      bytes.push(
+        0xf0 | (code >> 18),
+        0x80 | ((code >> 12) & 0x3f),
+        0x80 | ((code >> 6) & 0x3f),
+        0x80 | (code & 0x3f),
+      );
+    }
+  }
+  return Uint8Array.from(bytes);
+}
+
+/**
+ * Decodes UTF-8 as the WHATWG decoder does: each maximal invalid subpart becomes one U+FFFD, or,
+ * with `fatal`, makes it return undefined.
+ */
+export function utf8Decode(bytes: Uint8Array, fatal = false): string | undefined {
+  let text = '';
+  let i = 0;
+  while (i < bytes.length) {
+    const first = bytes[i++]!;
+    if (first < 0x80) {
+      text += String.fromCharCode(first);
+      continue;
+    }
+    let needed = 0;
+    let code = 0;
+    let lower = 0x80;
+    let upper = 0xbf;
+    if (first >= 0xc2 && first <= 0xdf) {
+      needed = 1;
+      code = first & 0x1f;
+    } else if (first >= 0xe0 && first <= 0xef) {
+      needed = 2;
+      code = first & 0x0f;
+      if (first === 0xe0) lower = 0xa0;
+      if (first === 0xed) upper = 0x9f;
+    } else if (first >= 0xf0 && first <= 0xf4) {
+      needed = 3;
+      code = first & 0x07;
+      if (first === 0xf0) lower = 0x90;
+      if (first === 0xf4) upper = 0x8f;
+    }
+    let valid = needed > 0;
+    for (let seen = 0; valid && seen < needed; seen++) {
+      const next = bytes[i];
+      if (next === undefined || next < lower || next > upper) {
+        valid = false;
+        break;
+      }
+      code = (code << 6) | (next & 0x3f);
+      lower = 0x80;
+      upper = 0xbf;
+      i++;
+    }
+    if (!valid) {
+      if (fatal) return undefined;
+      text += '\ufffd';
+      continue;
+    }
+    text += String.fromCodePoint(code);
+  }
+  return text;
+}

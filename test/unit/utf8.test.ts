@@ -1,0 +1,38 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { utf8Decode, utf8Encode } from '../../src/utf8.js';
+
+describe('utf8', () => {
+  it('encodes like TextEncoder for any string', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        expect(Array.from(utf8Encode(text))).toEqual(Array.from(new TextEncoder().encode(text)));
+      }),
+      { seed: 424242, numRuns: 500 },
+    );
+  });
+
+  it('decodes like TextDecoder for any bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
+        expect(utf8Decode(bytes)).toBe(new TextDecoder().decode(bytes));
+        const strict = (() => {
+          try {
+            return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+          } catch {
+            return undefined;
+          }
+        })();
+        expect(utf8Decode(bytes, true)).toBe(strict);
+      }),
+      { seed: 424242, numRuns: 2000 },
+    );
+  });
+
+  it('handles multi-byte characters', () => {
+    expect(Array.from(utf8Encode('π中€😀'))).toEqual([
+      0xcf, 0x80, 0xe4, 0xb8, 0xad, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0x80,
+    ]);
+    expect(utf8Decode(new Uint8Array([0xe2, 0x82]))).toBe('\ufffd');
+  });
+});
