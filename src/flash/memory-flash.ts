@@ -31,6 +31,22 @@ export interface FaultSpec {
   delay?: number;
 }
 
+/**
+ * How a scheduled power cut lands. The operation that is cut can be a write (program) or an
+ * erase; with `torn`, part of its work happens first, as on real NOR flash.
+ */
+export interface PowerCutOptions {
+  /**
+   * A cut write programs its first `landedBytes` bytes, and the byte after them gets only some
+   * of its bits (`partialBitsMask` selects which of the bits being cleared get cleared); a cut
+   * erase erases the first `landedBytes` bytes of the sector and sets some bits of the next.
+   * `true` picks both at random from `seed`. Defaults to false: the cut operation does nothing.
+   */
+  torn?: boolean | { landedBytes: number; partialBitsMask?: number };
+  /** Seed for random tears. Defaults to 1. */
+  seed?: number;
+}
+
 /** Flash operation counters. Every call counts, failing ones included. */
 export interface FlashCounters {
   readCalls: number;
@@ -40,6 +56,8 @@ export interface FlashCounters {
   eraseCalls: number;
   /** Erases per sector: wear. */
   sectorEraseCounts: number[];
+  /** Program and erase operations that reached the media (the points a power cut can hit). */
+  programEraseOps: number;
 }
 
 class InjectedFault {
@@ -119,6 +137,10 @@ export class MemoryFlash implements FlashMemory {
   readonly counters: FlashCounters;
   private readErrors: InjectedFault[] = [];
   private writeErrors: InjectedFault[] = [];
+  /** Program/erase operations left before the scheduled cut; undefined when none is set. */
+  private opsUntilCut: number | undefined;
+  private cutOptions: PowerCutOptions = {};
+  private poweredOn = true;
 
   /** Throws INVALID_ARGUMENT for an unsupported geometry or contents longer than the flash. */
   constructor(options: MemoryFlashOptions) {
@@ -143,6 +165,7 @@ export class MemoryFlash implements FlashMemory {
       bytesWritten: 0,
       eraseCalls: 0,
       sectorEraseCounts: new Array<number>(this.sectorCount).fill(0),
+      programEraseOps: 0,
     };
   }
 
@@ -154,6 +177,7 @@ export class MemoryFlash implements FlashMemory {
   read(address: number, output: Uint8Array): FlashResult {
     this.counters.readCalls++;
     this.counters.bytesRead += output.length;
+    if (!this.poweredOn) return { status: 'UNAVAILABLE', size: 0 };
     if (address < 0 || address + output.length > this.sizeBytes) {
       return { status: 'OUT_OF_RANGE', size: 0 };
     }
@@ -166,6 +190,7 @@ export class MemoryFlash implements FlashMemory {
   write(address: number, data: Uint8Array): FlashResult {
     this.counters.writeCalls++;
     this.counters.bytesWritten += data.length;
+    if (!this.poweredOn) return { status: 'UNAVAILABLE', size: 0 };
     if (address % this.alignmentBytes !== 0 || data.length % this.alignmentBytes !== 0) {
       return { status: 'INVALID_ARGUMENT', size: 0 };
     }
@@ -180,17 +205,50 @@ export class MemoryFlash implements FlashMemory {
     }
     const status = checkFaults(this.writeErrors, address, data.length);
     // A failing write still programs the bytes; only the status says it failed.
-    this.program(address, data);
+    if (!this.program(address, data)) return { status: 'UNAVAILABLE', size: 0 };
     return { status, size: data.length };
   }
 
   erase(address: number, sectorCount: number): StatusCode {
     this.counters.eraseCalls++;
+    if (!this.poweredOn) return 'UNAVAILABLE';
     if (address % this.sectorSizeBytes !== 0) return 'INVALID_ARGUMENT';
     const first = address / this.sectorSizeBytes;
     if (first + sectorCount > this.sectorCount) return 'OUT_OF_RANGE';
-    for (let sector = first; sector < first + sectorCount; sector++) this.eraseSector(sector);
+    for (let sector = first; sector < first + sectorCount; sector++) {
+      if (!this.eraseSector(sector)) return 'UNAVAILABLE';
+    }
     return 'OK';
+  }
+
+  /**
+   * Schedules a power cut: `completedOps` more program/erase operations complete, and the one
+   * after is cut (torn or not, see {@link PowerCutOptions}). From then on every call fails with
+   * UNAVAILABLE and changes nothing, until {@link powerUp}. The contents stay.
+   */
+  schedulePowerCut(completedOps: number, options: PowerCutOptions = {}): void {
+    if (!Number.isInteger(completedOps) || completedOps < 0) {
+      throw new KvsError('INVALID_ARGUMENT', `completedOps must be ≥ 0, got ${completedOps}`);
+    }
+    this.opsUntilCut = completedOps;
+    this.cutOptions = options;
+  }
+
+  /** Cuts power now: every later call fails until {@link powerUp}. */
+  cutPower(): void {
+    this.poweredOn = false;
+    this.opsUntilCut = undefined;
+  }
+
+  /** Restores power (and cancels a scheduled cut); the contents are as the cut left them. */
+  powerUp(): void {
+    this.poweredOn = true;
+    this.opsUntilCut = undefined;
+  }
+
+  /** False between a power cut and {@link powerUp}. */
+  get isPoweredOn(): boolean {
+    return this.poweredOn;
   }
 
   /** Makes the next matching reads fail (see {@link FaultSpec}). */
@@ -216,6 +274,7 @@ export class MemoryFlash implements FlashMemory {
       writeCalls: 0,
       bytesWritten: 0,
       eraseCalls: 0,
+      programEraseOps: 0,
     });
     this.counters.sectorEraseCounts.fill(0);
   }
@@ -249,19 +308,76 @@ export class MemoryFlash implements FlashMemory {
     return this.bytes.slice();
   }
 
-  /** Programs bytes that passed the rules. The one place a write lands. */
-  private program(address: number, data: Uint8Array): void {
+  /**
+   * Programs bytes that passed the rules: the one place a write lands. Returns false if the
+   * power was cut during it (a torn write may have programmed part of it).
+   */
+  private program(address: number, data: Uint8Array): boolean {
+    if (this.takeCut()) {
+      const tear = this.tear(data.length);
+      if (tear !== undefined) {
+        for (let i = 0; i < tear.landedBytes; i++) this.bytes[address + i]! &= data[i]!;
+        if (tear.landedBytes < data.length) {
+          // NOR programming only clears bits: some of the bits being cleared made it.
+          const at = address + tear.landedBytes;
+          const old = this.bytes[at]!;
+          const clearing = old & ~data[tear.landedBytes]!;
+          this.bytes[at] = old & ~(clearing & tear.partialBitsMask);
+        }
+      }
+      return false;
+    }
+    this.counters.programEraseOps++;
     this.bytes.set(data, address);
+    return true;
   }
 
-  /** Erases one sector that passed the rules. The one place an erase lands. */
-  private eraseSector(sector: number): void {
+  /**
+   * Erases one sector that passed the rules: the one place an erase lands. Returns false if the
+   * power was cut during it (a torn erase leaves the sector partly erased).
+   */
+  private eraseSector(sector: number): boolean {
+    const start = sector * this.sectorSizeBytes;
+    if (this.takeCut()) {
+      const tear = this.tear(this.sectorSizeBytes);
+      if (tear !== undefined) {
+        this.bytes.fill(ERASED_BYTE, start, start + tear.landedBytes);
+        if (tear.landedBytes < this.sectorSizeBytes) {
+          // Erasing sets bits: some bits of the byte at the tear are set.
+          this.bytes[start + tear.landedBytes]! |= tear.partialBitsMask;
+        }
+      }
+      return false;
+    }
+    this.counters.programEraseOps++;
     this.counters.sectorEraseCounts[sector]!++;
-    this.bytes.fill(
-      ERASED_BYTE,
-      sector * this.sectorSizeBytes,
-      (sector + 1) * this.sectorSizeBytes,
-    );
+    this.bytes.fill(ERASED_BYTE, start, start + this.sectorSizeBytes);
+    return true;
+  }
+
+  /** True if this program/erase is the one the scheduled cut hits (power goes off). */
+  private takeCut(): boolean {
+    if (this.opsUntilCut === undefined) return false;
+    if (this.opsUntilCut > 0) {
+      this.opsUntilCut--;
+      return false;
+    }
+    this.cutPower();
+    return true;
+  }
+
+  /** How much of a cut operation of `length` bytes lands, or undefined for none. */
+  private tear(length: number): { landedBytes: number; partialBitsMask: number } | undefined {
+    const torn = this.cutOptions.torn ?? false;
+    if (torn === false) return undefined;
+    if (torn !== true) {
+      return {
+        landedBytes: Math.min(Math.max(0, Math.floor(torn.landedBytes)), length),
+        partialBitsMask: (torn.partialBitsMask ?? 0) & 0xff,
+      };
+    }
+    const random = splitmix32(this.cutOptions.seed ?? 1);
+    return { landedBytes: random() % (length + 1), partialBitsMask: random() & 0xff };
   }
 
   private checkRaw(address: number, length: number): void {
@@ -272,6 +388,18 @@ export class MemoryFlash implements FlashMemory {
       );
     }
   }
+}
+
+/** A small seeded PRNG (32-bit splitmix) for reproducible tears. */
+function splitmix32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x9e3779b9) >>> 0;
+    let z = state;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
 }
 
 /** Consults faults in injection order; the first that fails a call ends the check. */
