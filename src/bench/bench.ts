@@ -1,0 +1,276 @@
+import { FlashPartition } from '../flash/flash-partition.js';
+import { MemoryFlash } from '../flash/memory-flash.js';
+import { KeyValueStore } from '../engine/key-value-store.js';
+import { parseScenario } from '../scenario/scenario.js';
+import { scenarioStoreOptions } from '../scenario/run-scenario.js';
+import { KvsError, type StatusCode } from '../status.js';
+import { utf8Encode } from '../utf8.js';
+
+/** The four workloads of spec/bench.md. */
+export type Workload = 'fill' | 'overwrite' | 'get' | 'init';
+
+/** A benchmark configuration: a store configuration plus the workload's parameters. */
+export interface BenchConfig {
+  /** Store configuration, in scenario-file field names (sector_size, redundancy, …). */
+  store: Record<string, unknown>;
+  workload: Workload;
+  /** fill: keys to put; overwrite/get: operations; init: overwrites during setup. */
+  n: number;
+  /** Keys put during setup (overwrite, get, init). */
+  k: number;
+  /** init: how many times a fresh store initialises on the same flash. */
+  m: number;
+  valueSize: number;
+  seed: bigint;
+  repeat: number;
+}
+
+/** Flash traffic of the measured phase. */
+export interface FlashMeasured {
+  read_calls: number;
+  bytes_read: number;
+  write_calls: number;
+  bytes_written: number;
+  erase_calls: number;
+}
+
+/** The report spec/bench.md defines, plus the index's RAM. */
+export interface BenchReport {
+  ops: number;
+  wall_s_median: number;
+  us_per_op: number;
+  status_counts: Partial<Record<StatusCode, number>>;
+  mismatches: number | null;
+  flash_measured: FlashMeasured;
+  /** Bytes of RAM the key index holds at the end of the run. */
+  index_bytes: number;
+}
+
+const WORKLOADS: readonly Workload[] = ['fill', 'overwrite', 'get', 'init'];
+const BENCH_FIELDS = ['workload', 'n', 'k', 'm', 'value_size', 'seed', 'repeat'];
+
+function positiveInteger(json: Record<string, unknown>, field: string, fallback: number): number {
+  const value = json[field] ?? fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new KvsError('INVALID_ARGUMENT', `bench config: '${field}' must be an integer ≥ 0`);
+  }
+  return value;
+}
+
+/** Validates a benchmark configuration (JSON as in spec/bench-reference.json). */
+export function parseBenchConfig(json: unknown): BenchConfig {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new KvsError('INVALID_ARGUMENT', 'bench config must be a JSON object');
+  }
+  const config = json as Record<string, unknown>;
+  const workload = config.workload;
+  if (!WORKLOADS.includes(workload as Workload)) {
+    throw new KvsError(
+      'INVALID_ARGUMENT',
+      `bench config: 'workload' must be one of ${WORKLOADS.join(', ')}`,
+    );
+  }
+  const store: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(config)) {
+    if (!BENCH_FIELDS.includes(field)) store[field] = value;
+  }
+  // Validate the store part now, with the scenario parser's messages.
+  parseScenario({ ...store, ops: [] });
+  return {
+    store,
+    workload: workload as Workload,
+    n: positiveInteger(config, 'n', 1000),
+    k: Math.max(1, positiveInteger(config, 'k', 100)),
+    m: positiveInteger(config, 'm', 10),
+    valueSize: positiveInteger(config, 'value_size', 32),
+    seed: BigInt(positiveInteger(config, 'seed', 1)),
+    repeat: Math.max(1, positiveInteger(config, 'repeat', 1)),
+  };
+}
+
+/** key(i): "key" and i in six zero-padded digits. */
+export function benchKey(i: number): Uint8Array {
+  return utf8Encode(`key${String(i).padStart(6, '0')}`);
+}
+
+/** value(i, v): bytes 0..3 hold v little-endian, the rest (i·7 + j·13 + v) & 0xFF. */
+export function benchValue(i: number, v: number, size: number): Uint8Array {
+  const value = new Uint8Array(size);
+  for (let j = 0; j < size; j++) {
+    value[j] = j < 4 ? Math.floor(v / 2 ** (8 * j)) & 0xff : (i * 7 + j * 13 + v) & 0xff;
+  }
+  return value;
+}
+
+const MASK_64 = (1n << 64n) - 1n;
+
+/** splitmix64, as spec/bench.md defines it. */
+export function splitmix64(seed: bigint): () => bigint {
+  let state = seed & MASK_64;
+  return () => {
+    state = (state + 0x9e3779b97f4a7c15n) & MASK_64;
+    let z = state;
+    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK_64;
+    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK_64;
+    return z ^ (z >> 31n);
+  };
+}
+
+function countersOf(flash: MemoryFlash): FlashMeasured {
+  const c = flash.counters;
+  return {
+    read_calls: c.readCalls,
+    bytes_read: c.bytesRead,
+    write_calls: c.writeCalls,
+    bytes_written: c.bytesWritten,
+    erase_calls: c.eraseCalls,
+  };
+}
+
+interface RunResult {
+  seconds: number;
+  ops: number;
+  statusCounts: Partial<Record<StatusCode, number>>;
+  mismatches: number | null;
+  flash: FlashMeasured;
+  indexBytes: number;
+}
+
+function runOnce(config: BenchConfig, now: () => number): RunResult {
+  const scenario = parseScenario({ ...config.store, ops: [] });
+  const flash = new MemoryFlash({
+    sectorSizeBytes: scenario.sectorSize,
+    sectorCount: scenario.sectorCount,
+    alignmentBytes: scenario.alignment,
+  });
+  const partition = new FlashPartition(flash);
+  const options = { ...scenarioStoreOptions(scenario), surplusKeys: 'refuse' as const };
+  let kvs = new KeyValueStore(partition, options);
+  kvs.init();
+  const random = splitmix64(config.seed);
+  const pick = (): number => Number(random() % BigInt(config.k));
+  const statusCounts: Partial<Record<StatusCode, number>> = {};
+  const count = (status: StatusCode): void => {
+    statusCounts[status] = (statusCounts[status] ?? 0) + 1;
+  };
+  const { valueSize } = config;
+
+  if (config.workload !== 'fill') {
+    for (let i = 0; i < config.k; i++) kvs.put(benchKey(i), benchValue(i, 0, valueSize));
+    if (config.workload === 'init') {
+      for (let t = 1; t <= config.n; t++) {
+        const i = pick();
+        kvs.put(benchKey(i), benchValue(i, t, valueSize));
+      }
+    }
+  }
+  // Keys and values are built before the clock starts: only the store is measured.
+  const before = countersOf(flash);
+  let ops = 0;
+  let mismatches: number | null = null;
+  let elapsed = 0;
+  switch (config.workload) {
+    case 'fill': {
+      const work = Array.from(
+        { length: config.n },
+        (_, i) => [benchKey(i), benchValue(i, 0, valueSize)] as const,
+      );
+      const start = now();
+      for (const [key, value] of work) count(kvs.putStatus(key, value));
+      elapsed = now() - start;
+      ops = config.n;
+      break;
+    }
+    case 'overwrite': {
+      const work = Array.from({ length: config.n }, (_, t) => {
+        const i = pick();
+        return [benchKey(i), benchValue(i, t + 1, valueSize)] as const;
+      });
+      const start = now();
+      for (const [key, value] of work) count(kvs.putStatus(key, value));
+      elapsed = now() - start;
+      ops = config.n;
+      break;
+    }
+    case 'get': {
+      const indexes = Array.from({ length: config.n }, pick);
+      const keys = indexes.map(benchKey);
+      const results: (Uint8Array | undefined)[] = new Array(config.n);
+      const start = now();
+      for (let t = 0; t < config.n; t++) {
+        try {
+          results[t] = kvs.get(keys[t]!);
+          count(results[t] === undefined ? 'NOT_FOUND' : 'OK');
+        } catch (error) {
+          if (!KvsError.is(error)) throw error;
+          count(error.code);
+        }
+      }
+      elapsed = now() - start;
+      mismatches = 0;
+      for (let t = 0; t < config.n; t++) {
+        const expected = benchValue(indexes[t]!, 0, valueSize);
+        const actual = results[t];
+        if (
+          actual === undefined ||
+          actual.length !== expected.length ||
+          actual.some((b, j) => b !== expected[j])
+        ) {
+          mismatches++;
+        }
+      }
+      ops = config.n;
+      break;
+    }
+    case 'init': {
+      mismatches = 0;
+      for (let round = 0; round < config.m; round++) {
+        kvs = new KeyValueStore(partition, options);
+        const start = now();
+        const status = kvs.initStatus();
+        elapsed += now() - start;
+        count(status);
+        if (kvs.size !== config.k) mismatches++;
+      }
+      ops = config.m;
+      break;
+    }
+  }
+  const after = countersOf(flash);
+  const measured = {} as FlashMeasured;
+  for (const field of Object.keys(after) as (keyof FlashMeasured)[]) {
+    measured[field] = after[field] - before[field];
+  }
+  return {
+    seconds: elapsed / 1000,
+    ops,
+    statusCounts,
+    mismatches,
+    flash: measured,
+    indexBytes: kvs.indexMemoryBytes,
+  };
+}
+
+/**
+ * Runs a benchmark `config.repeat` times on a fresh flash each time. `now` is a millisecond
+ * clock (performance.now in Node and browsers). Flash counters are those of the last run
+ * (they are deterministic); the time is the median.
+ */
+export function runBench(config: BenchConfig, now: () => number): BenchReport {
+  const runs: RunResult[] = [];
+  for (let i = 0; i < config.repeat; i++) runs.push(runOnce(config, now));
+  const seconds = runs.map((run) => run.seconds).sort((a, b) => a - b);
+  const middle = Math.floor(seconds.length / 2);
+  const median =
+    seconds.length % 2 === 1 ? seconds[middle]! : (seconds[middle - 1]! + seconds[middle]!) / 2;
+  const last = runs[runs.length - 1]!;
+  return {
+    ops: last.ops,
+    wall_s_median: median,
+    us_per_op: last.ops === 0 ? 0 : (median / last.ops) * 1e6,
+    status_counts: last.statusCounts,
+    mismatches: last.mismatches,
+    flash_measured: last.flash,
+    index_bytes: last.indexBytes,
+  };
+}
