@@ -23,6 +23,8 @@ export interface BenchConfig {
   valueSize: number;
   seed: bigint;
   repeat: number;
+  /** The engine's read strategy. Defaults to the library's default, `coalesced`. */
+  readStrategy: 'coalesced' | 'pwKvs';
 }
 
 /** Flash traffic of the measured phase. */
@@ -47,7 +49,7 @@ export interface BenchReport {
 }
 
 const WORKLOADS: readonly Workload[] = ['fill', 'overwrite', 'get', 'init'];
-const BENCH_FIELDS = ['workload', 'n', 'k', 'm', 'value_size', 'seed', 'repeat'];
+const BENCH_FIELDS = ['workload', 'n', 'k', 'm', 'value_size', 'seed', 'repeat', 'read_strategy'];
 
 function positiveInteger(json: Record<string, unknown>, field: string, fallback: number): number {
   const value = json[field] ?? fallback;
@@ -85,7 +87,17 @@ export function parseBenchConfig(json: unknown): BenchConfig {
     valueSize: positiveInteger(config, 'value_size', 32),
     seed: BigInt(positiveInteger(config, 'seed', 1)),
     repeat: Math.max(1, positiveInteger(config, 'repeat', 1)),
+    readStrategy: readStrategy(config.read_strategy),
   };
+}
+
+function readStrategy(value: unknown): 'coalesced' | 'pwKvs' {
+  if (value === undefined || value === 'coalesced') return 'coalesced';
+  if (value === 'pw_kvs' || value === 'pwKvs') return 'pwKvs';
+  throw new KvsError(
+    'INVALID_ARGUMENT',
+    "bench config: 'read_strategy' must be coalesced or pw_kvs",
+  );
 }
 
 /** key(i): "key" and i in six zero-padded digits. */
@@ -144,7 +156,11 @@ function runOnce(config: BenchConfig, now: () => number): RunResult {
     alignmentBytes: scenario.alignment,
   });
   const partition = new FlashPartition(flash);
-  const options = { ...scenarioStoreOptions(scenario), surplusKeys: 'refuse' as const };
+  const options = {
+    ...scenarioStoreOptions(scenario),
+    surplusKeys: 'refuse' as const,
+    readStrategy: config.readStrategy,
+  };
   let kvs = new KeyValueStore(partition, options);
   kvs.init();
   const random = splitmix64(config.seed);

@@ -1,5 +1,5 @@
 import type { FlashResult } from '../flash/flash-memory.js';
-import type { FlashPartition } from '../flash/flash-partition.js';
+import type { PartitionIO } from './_coalescing-reader.js';
 import { alignDown, alignUp } from '../format/entry-header.js';
 
 /** Bytes pw_kvs buffers before each flash write: max(max flash alignment, 4 × 16). */
@@ -19,7 +19,7 @@ export class AlignedWriter {
   private address: number;
 
   constructor(
-    private readonly partition: FlashPartition,
+    private readonly partition: PartitionIO,
     address: number,
     private readonly alignmentBytes: number,
   ) {

@@ -29,11 +29,17 @@ export class EntryCache {
   readonly maxEntries: number;
   readonly redundancy: number;
   private count = 0;
+  /** Set when a scan met redundant copies of a key whose sizes differ. */
+  hasCopiesOfOtherSizes = false;
   private readonly hashes: Uint32Array;
   private readonly transactionIds: Uint32Array;
   private readonly deleted: Uint8Array;
   private readonly addressCounts: Uint8Array;
   private readonly addressSlots: Uint32Array;
+  /** Header + key + value bytes of the key's current entry (what a read of it needs). */
+  private readonly contentSizes: Uint32Array;
+  /** Bytes the key's current entry occupies, padding included. */
+  private readonly entrySizes: Uint32Array;
   private readonly table: Int32Array;
   private readonly tableMask: number;
 
@@ -45,6 +51,8 @@ export class EntryCache {
     this.deleted = new Uint8Array(maxEntries);
     this.addressCounts = new Uint8Array(maxEntries);
     this.addressSlots = new Uint32Array(maxEntries * redundancy).fill(NO_ADDRESS);
+    this.contentSizes = new Uint32Array(maxEntries);
+    this.entrySizes = new Uint32Array(maxEntries);
     let tableSize = 8;
     while (tableSize < maxEntries * 2) tableSize *= 2;
     this.table = new Int32Array(tableSize).fill(EMPTY_SLOT);
@@ -54,6 +62,7 @@ export class EntryCache {
   /** Forgets every key. */
   reset(): void {
     this.count = 0;
+    this.hasCopiesOfOtherSizes = false;
     this.table.fill(EMPTY_SLOT);
   }
 
@@ -123,6 +132,22 @@ export class EntryCache {
     return result;
   }
 
+  /** Header + key + value bytes of the key's current entry. */
+  contentSize(index: number): number {
+    return this.contentSizes[index]!;
+  }
+
+  /** Bytes on flash of the key's current entry. */
+  entrySize(index: number): number {
+    return this.entrySizes[index]!;
+  }
+
+  /** Records the sizes of the key's current entry. */
+  setSizes(index: number, contentSize: number, entrySize: number): void {
+    this.contentSizes[index] = contentSize;
+    this.entrySizes[index] = entrySize;
+  }
+
   /** Moves copy `slot` of the key at `index` to a new address. */
   setAddress(index: number, slot: number, address: number): void {
     this.addressSlots[index * this.redundancy + slot] = address;
@@ -190,16 +215,19 @@ export class EntryCache {
     descriptor: KeyDescriptor,
     address: number,
     sectorSizeBytes: number,
+    sizes: { contentSize: number; entrySize: number },
   ): AddResult {
     const index = this.findIndex(descriptor.hash);
     if (index === -1) {
       if (this.isFull) return 'RESOURCE_EXHAUSTED';
-      this.addNew(descriptor, address);
+      const added = this.addNew(descriptor, address);
+      this.setSizes(added, sizes.contentSize, sizes.entrySize);
       return 'OK';
     }
     const existingId = this.transactionIds[index]!;
     if (descriptor.transactionId > existingId) {
       this.resetKey(index, descriptor, address);
+      this.setSizes(index, sizes.contentSize, sizes.entrySize);
       return 'OK';
     }
     if (descriptor.transactionId === existingId) {
@@ -210,6 +238,9 @@ export class EntryCache {
           return 'DATA_LOSS';
       }
       if (this.addressCounts[index]! < this.redundancy) this.addAddress(index, address);
+      // Copies are byte-identical entries; one of another size can only come from damage
+      // that a weak checksum let through, and then the recorded size is not every copy's.
+      if (sizes.entrySize !== this.entrySizes[index]) this.hasCopiesOfOtherSizes = true;
     }
     return 'OK';
   }
@@ -228,6 +259,8 @@ export class EntryCache {
       this.transactionIds[index] = this.transactionIds[last]!;
       this.deleted[index] = this.deleted[last]!;
       this.addressCounts[index] = this.addressCounts[last]!;
+      this.contentSizes[index] = this.contentSizes[last]!;
+      this.entrySizes[index] = this.entrySizes[last]!;
       this.addressSlots.copyWithin(
         index * this.redundancy,
         last * this.redundancy,
@@ -248,6 +281,8 @@ export class EntryCache {
       this.deleted.byteLength +
       this.addressCounts.byteLength +
       this.addressSlots.byteLength +
+      this.contentSizes.byteLength +
+      this.entrySizes.byteLength +
       this.table.byteLength
     );
   }

@@ -1,5 +1,5 @@
 import type { FlashResult } from '../flash/flash-memory.js';
-import type { FlashPartition } from '../flash/flash-partition.js';
+import type { PartitionIO } from './_coalescing-reader.js';
 import { LITTLE_ENDIAN, checksumMatches } from '../format/checksum.js';
 import type { EntryFormat, EntryFormats } from '../format/entry-format.js';
 import {
@@ -47,7 +47,7 @@ export interface KeyReadResult {
  */
 export class Entry {
   private constructor(
-    readonly partition: FlashPartition,
+    readonly partition: PartitionIO,
     public address: number,
     private format: EntryFormat,
     readonly header: EntryHeader,
@@ -57,7 +57,7 @@ export class Entry {
    * Reads the header at `address`. NOT_FOUND: the magic reads as erased; DATA_LOSS: the key
    * length is impossible or the magic belongs to no readable format; else the flash's status.
    */
-  static read(partition: FlashPartition, address: number, formats: EntryFormats): EntryReadResult {
+  static read(partition: PartitionIO, address: number, formats: EntryFormats): EntryReadResult {
     const bytes = new Uint8Array(ENTRY_HEADER_SIZE);
     const result = partition.read(address, bytes);
     if (result.status !== 'OK') return { status: result.status };
@@ -70,7 +70,7 @@ export class Entry {
   }
 
   /** Reads `keyLength` key bytes of the entry at `address` (1..63, else DATA_LOSS). */
-  static readKeyAt(partition: FlashPartition, address: number, keyLength: number): KeyReadResult {
+  static readKeyAt(partition: PartitionIO, address: number, keyLength: number): KeyReadResult {
     const key = new Uint8Array(keyLength);
     if (keyLength === 0 || keyLength > MAX_KEY_LENGTH) return { status: 'DATA_LOSS', key };
     return { status: partition.read(address + ENTRY_HEADER_SIZE, key).status, key };
@@ -81,7 +81,7 @@ export class Entry {
    * with its checksum computed. Nothing is written yet.
    */
   static create(
-    partition: FlashPartition,
+    partition: PartitionIO,
     address: number,
     format: EntryFormat,
     key: Uint8Array,
@@ -122,6 +122,11 @@ export class Entry {
 
   get isDeleted(): boolean {
     return isTombstone(this.header);
+  }
+
+  /** Header + key + value bytes, before padding. */
+  get contentSize(): number {
+    return entryContentSize(this.header);
   }
 
   /** Bytes on flash, padding included. */

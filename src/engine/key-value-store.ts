@@ -16,6 +16,7 @@ import {
 } from '../format/entry-header.js';
 import { hashKey } from '../format/hash.js';
 import { type ErrorCode, KvsError, type StatusCode, hex } from '../status.js';
+import { CoalescingReader } from './_coalescing-reader.js';
 import { Entry, type EntryReadResult } from './entry.js';
 import { EntryCache, type EntryState } from './entry-cache.js';
 import { type SectorDescriptor, Sectors } from './sectors.js';
@@ -63,6 +64,14 @@ export interface KeyValueStoreOptions {
    * keys.
    */
   surplusKeys?: 'refuse' | 'treatAsCorrupt';
+  /**
+   * How reads reach the flash. `coalesced` (the default) reads each entry an operation needs
+   * in one call and scans sectors in growing sequential reads, serving pw_kvs's many small
+   * reads from that window: the same results and bytes written, a fraction of the read calls.
+   * `pwKvs` issues exactly pw_kvs's read calls, one for one; use it to reproduce a pw_kvs run
+   * whose injected read faults count calls (the scenario runner does).
+   */
+  readStrategy?: 'coalesced' | 'pwKvs';
 }
 
 /** Space accounting and repair counters, as pw_kvs reports them. */
@@ -141,7 +150,10 @@ export class KeyValueStore {
   readonly verifyOnRead: boolean;
   readonly verifyOnWrite: boolean;
   readonly surplusKeys: 'refuse' | 'treatAsCorrupt';
+  readonly readStrategy: 'coalesced' | 'pwKvs';
 
+  /** All flash access goes through here, so reads can be coalesced. */
+  private readonly io: CoalescingReader;
   private readonly sectors: Sectors;
   private readonly cache: EntryCache;
   private initState: InitState = 'notInitialized';
@@ -203,6 +215,12 @@ export class KeyValueStore {
       'refuse',
       'treatAsCorrupt',
     ]);
+    this.readStrategy = KeyValueStore.enumOption(
+      'readStrategy',
+      options.readStrategy ?? 'coalesced',
+      ['coalesced', 'pwKvs'],
+    );
+    this.io = new CoalescingReader(partition, this.readStrategy === 'coalesced');
     this.sectors = new Sectors(partition.sectorCount, partition.sectorSizeBytes);
     this.cache = new EntryCache(this.maxEntries, this.redundancy);
   }
@@ -250,6 +268,7 @@ export class KeyValueStore {
 
   /** {@link init} as a status, for callers that mirror pw_kvs. */
   initStatus(): StatusCode {
+    this.io.invalidate();
     this.initState = 'notInitialized';
     this.errorFound = false;
     this.lastTransactionId = 0;
@@ -341,6 +360,8 @@ export class KeyValueStore {
     }
 
     // Second pass: count valid bytes per sector, drop unreadable copies, find the newest entry.
+    // pw_kvs reads every copy's header again; only its read calls need that.
+    const rereadHeaders = !this.io.enabled || this.cache.hasCopiesOfOtherSizes;
     let copiesMissing = 0;
     let newestAddress = 0;
     for (let index = 0; index < this.cache.totalEntries; index++) {
@@ -348,8 +369,14 @@ export class KeyValueStore {
       let slot = 0;
       while (slot < this.cache.addressCount(index)) {
         const address = this.cache.address(index, slot);
-        const read = Entry.read(this.partition, address, this.formats);
         const sector = this.sectors.fromAddress(address);
+        if (rereadHeaders === false) {
+          // Every copy was read and verified by the scan just now; its size is known.
+          sector.addValidBytes(this.cache.entrySize(index));
+          slot++;
+          continue;
+        }
+        const read = Entry.read(this.io, address, this.formats);
         if (read.status === 'OK') {
           sector.addValidBytes(read.entry.size);
           slot++;
@@ -381,7 +408,7 @@ export class KeyValueStore {
   private loadEntry(
     address: number,
   ): { status: 'OK'; nextAddress: number } | { status: Exclude<StatusCode, 'OK'> } {
-    const read = Entry.read(this.partition, address, this.formats);
+    const read = Entry.read(this.io, address, this.formats);
     if (read.status !== 'OK') return { status: read.status };
     const entry = read.entry;
     const key = entry.readKey();
@@ -392,6 +419,7 @@ export class KeyValueStore {
       entry.descriptorForKey(key.key),
       address,
       this.partition.sectorSizeBytes,
+      { contentSize: entry.contentSize, entrySize: entry.size },
     );
     if (added === 'RESOURCE_EXHAUSTED') this.surplusKeysFound++;
     if (added !== 'OK') return { status: added };
@@ -407,7 +435,7 @@ export class KeyValueStore {
       this.sectors.isAddressInSector(sector, address);
       address += MIN_ALIGNMENT_BYTES
     ) {
-      if (!ok(this.partition.read(address, magicBytes).status)) continue;
+      if (!ok(this.io.read(address, magicBytes).status)) continue;
       if (this.formats.isKnownMagic(view.getUint32(0, true))) return address;
     }
     return undefined;
@@ -417,6 +445,13 @@ export class KeyValueStore {
   // Lookups and reads
   // ---------------------------------------------------------------------------------------
 
+  /** Loads the first copy of a key's entry (`padded`: with its padding) in one read. */
+  private prefetchKey(index: number, padded = false): void {
+    if (this.cache.addressCount(index) === 0) return;
+    const length = padded ? this.cache.entrySize(index) : this.cache.contentSize(index);
+    this.io.prefetch(this.cache.address(index, 0), length);
+  }
+
   /**
    * Finds the index slot of `key`. OK; NOT_FOUND (no key with this hash); ALREADY_EXISTS
    * (another key has the same hash); DATA_LOSS (no readable copy).
@@ -425,20 +460,21 @@ export class KeyValueStore {
     const hash = hashKey(key);
     const index = this.cache.findIndex(hash);
     if (index === -1) return { status: 'NOT_FOUND', index };
+    this.prefetchKey(index);
 
     let keyFound = false;
     let readKey: Uint8Array = new Uint8Array(0);
     let errorDetected = false;
     const copies = this.cache.addresses(index);
     for (const address of copies) {
-      const read = Entry.readKeyAt(this.partition, address, key.length);
+      const read = Entry.readKeyAt(this.io, address, key.length);
       readKey = read.key;
       if (ok(read.status) && hashKey(read.key) === hash) {
         keyFound = true;
         break;
       }
       // A mismatch is either corruption or a colliding key of another length: validate.
-      const entry = Entry.read(this.partition, address, this.formats);
+      const entry = Entry.read(this.io, address, this.formats);
       if (entry.status === 'OK' && ok(entry.entry.verifyChecksumInFlash())) {
         keyFound = true;
         break;
@@ -467,7 +503,7 @@ export class KeyValueStore {
   private readEntry(index: number): EntryReadResult {
     let result: EntryReadResult = { status: 'DATA_LOSS' };
     for (const address of this.cache.addresses(index)) {
-      result = Entry.read(this.partition, address, this.formats);
+      result = Entry.read(this.io, address, this.formats);
       if (result.status === 'OK') return result;
       this.errorFound = true;
       this.sectors.fromAddress(address).markCorrupt();
@@ -546,6 +582,7 @@ export class KeyValueStore {
    * - any status the flash reports.
    */
   read(key: string | Uint8Array, buffer: Uint8Array, offsetBytes = 0): number {
+    this.io.invalidate();
     const bytes = this.checkReadable(key);
     if (!Number.isInteger(offsetBytes) || offsetBytes < 0) {
       fail('INVALID_ARGUMENT', `offset must be a non-negative integer, got ${String(offsetBytes)}`);
@@ -562,6 +599,7 @@ export class KeyValueStore {
    * {@link read} does for every other status.
    */
   get(key: string | Uint8Array): Uint8Array | undefined {
+    this.io.invalidate();
     const bytes = this.checkReadable(key);
     const found = this.findExisting(bytes);
     if (found.status === 'NOT_FOUND') return undefined;
@@ -607,6 +645,7 @@ export class KeyValueStore {
 
   /** {@link valueSize} as pw_kvs reports it: a status and a size. Throws only for bad input. */
   valueSizeStatus(key: string | Uint8Array): FlashResult {
+    this.io.invalidate();
     const bytes = this.checkReadable(key);
     const found = this.findExisting(bytes);
     if (!ok(found.status)) return { status: found.status, size: 0 };
@@ -637,6 +676,7 @@ export class KeyValueStore {
 
   /** {@link put} as a status. Throws only for a value that is not bytes or text. */
   putStatus(key: string | Uint8Array, value: string | Uint8Array): StatusCode {
+    this.io.invalidate();
     const valueBytes = toBytes(value);
     let keyBytes: Uint8Array;
     try {
@@ -671,6 +711,7 @@ export class KeyValueStore {
 
   /** {@link delete} as a status. */
   deleteStatus(key: string | Uint8Array): StatusCode {
+    this.io.invalidate();
     let keyBytes: Uint8Array;
     try {
       keyBytes = this.checkWritable(key);
@@ -728,7 +769,7 @@ export class KeyValueStore {
     // Transaction ids are burned even if the write fails, so none is ever reused.
     this.lastTransactionId = (this.lastTransactionId + 1) >>> 0;
     const entry = Entry.create(
-      this.partition,
+      this.io,
       reserved[0]!,
       this.formats.primary,
       key,
@@ -741,6 +782,7 @@ export class KeyValueStore {
     let index: number;
     if (priorEntry === undefined) {
       index = this.cache.addNew(entry.descriptorForKey(key), entry.address);
+      this.cache.setSizes(index, entry.contentSize, entry.size);
     } else {
       index = priorIndex;
       this.updateKeyDescriptor(entry, entry.address, priorIndex, priorEntry.size);
@@ -764,6 +806,7 @@ export class KeyValueStore {
       this.sectors.fromAddress(address).removeValidBytes(priorSize);
     }
     this.cache.resetKey(index, entry.descriptor(this.cache.hash(index)), newAddress);
+    this.cache.setSizes(index, entry.contentSize, entry.size);
   }
 
   /** Reserves one address per copy, each in a different sector. */
@@ -810,6 +853,7 @@ export class KeyValueStore {
     const sector = this.sectors.fromAddress(entry.address);
     if (!ok(result.status)) return this.markSectorCorruptIfNotOk(result.status, sector);
     if (this.verifyOnWrite) {
+      this.io.prefetch(entry.address, entry.size);
       const verified = this.markSectorCorruptIfNotOk(entry.verifyChecksumInFlash(), sector);
       if (!ok(verified)) return verified;
     }
@@ -827,7 +871,8 @@ export class KeyValueStore {
     if (!ok(this.markSectorCorruptIfNotOk(result.status, newSector)))
       return { status: result.status, size: 0 };
     if (this.verifyOnWrite) {
-      const read = Entry.read(this.partition, newAddress, this.formats);
+      this.io.prefetch(newAddress, entry.size);
+      const read = Entry.read(this.io, newAddress, this.formats);
       if (!ok(this.markSectorCorruptIfNotOk(read.status, newSector)))
         return { status: read.status, size: 0 };
       const verified = this.markSectorCorruptIfNotOk(
@@ -847,6 +892,7 @@ export class KeyValueStore {
 
   /** Moves copy `slot` of the key at `index` out of its sector. */
   private relocateEntry(index: number, slot: number, reserved: readonly number[]): StatusCode {
+    this.prefetchKey(index);
     const read = this.readEntry(index);
     if (read.status !== 'OK') return read.status;
     const entry = read.entry;
@@ -889,7 +935,7 @@ export class KeyValueStore {
       // Marked corrupt first: if the erase fails, nothing will be written there.
       sector.markCorrupt();
       this.stats.sectorEraseCount++;
-      const erased = this.partition.erase(this.sectors.baseAddress(sector), 1);
+      const erased = this.io.erase(this.sectors.baseAddress(sector), 1);
       if (!ok(erased)) return erased;
       sector.writableBytes = sectorSize;
     }
@@ -904,6 +950,7 @@ export class KeyValueStore {
   private updateEntriesToPrimaryFormat(): { status: StatusCode; updated: number } {
     let updated = 0;
     for (let index = 0; index < this.cache.totalEntries; index++) {
+      this.prefetchKey(index);
       const read = this.readEntry(index);
       if (read.status !== 'OK') return { status: read.status, updated: 0 };
       const entry = read.entry;
@@ -938,6 +985,7 @@ export class KeyValueStore {
   }
 
   private addRedundantEntries(index: number): StatusCode {
+    this.prefetchKey(index, true);
     const read = this.readEntry(index);
     if (read.status !== 'OK') return read.status;
     const entry = read.entry;
@@ -1025,6 +1073,7 @@ export class KeyValueStore {
   }
 
   private fullMaintenanceHelper(type: MaintenanceType): StatusCode {
+    this.io.invalidate();
     if (this.initState === 'notInitialized') return 'FAILED_PRECONDITION';
     this.checkForErrors();
     if (this.errorFound) {
@@ -1082,6 +1131,7 @@ export class KeyValueStore {
 
   /** {@link partialMaintenance} as a status. */
   partialMaintenanceStatus(): StatusCode {
+    this.io.invalidate();
     if (this.initState === 'notInitialized') return 'FAILED_PRECONDITION';
     this.checkForErrors();
     if (this.errorFound && this.recovery !== 'manual') {
@@ -1243,19 +1293,31 @@ export class KeyValueStore {
   }
 
   private itemAt(index: number): KvsItem {
+    this.io.invalidate();
+    this.prefetchKey(index);
     const read = this.readEntry(index);
     let key: Uint8Array = new Uint8Array(0);
     if (read.status === 'OK') {
       const keyRead = read.entry.readKey();
       key = keyRead.key;
     }
-    const readInto = (buffer: Uint8Array, offsetBytes = 0): number =>
-      this.throwRead(this.readValueAt(key, index, buffer, offsetBytes), key);
+    // Between items the caller's code runs: start every read afresh.
+    const begin = (): void => {
+      this.io.invalidate();
+      this.prefetchKey(index);
+    };
+    const readInto = (buffer: Uint8Array, offsetBytes = 0): number => {
+      begin();
+      return this.throwRead(this.readValueAt(key, index, buffer, offsetBytes), key);
+    };
     return {
       key,
       keyText: utf8Decode(key)!,
       read: readInto,
-      value: (): Uint8Array => this.readWholeValue(key, index),
+      value: (): Uint8Array => {
+        begin();
+        return this.readWholeValue(key, index);
+      },
     };
   }
 }

@@ -80,16 +80,23 @@ export function scenarioStoreOptions(scenario: Scenario): KeyValueStoreOptions {
     verifyOnWrite: scenario.verifyOnWrite,
     // Scenarios reproduce pw_kvs, which drops keys beyond max_entries at init.
     surplusKeys: 'treatAsCorrupt',
+    // Injected read faults count flash calls: issue exactly pw_kvs's.
+    readStrategy: 'pwKvs',
   };
 }
 
 /**
  * Runs a scenario on a fresh in-memory flash (starting from `imageIn` when given) and reports
  * every op's status and data, the flash counters and the final image — the same record the
- * reference cases hold for pw_kvs. Throws INVALID_ARGUMENT for a configuration that cannot be
+ * reference cases hold for pw_kvs. `overrides` change store options (for example the read
+ * strategy) on top of the scenario's. Throws INVALID_ARGUMENT for a configuration that cannot be
  * built (bad geometry, image larger than the flash).
  */
-export function runScenario(scenario: Scenario, imageIn?: Uint8Array): ScenarioReport {
+export function runScenario(
+  scenario: Scenario,
+  imageIn?: Uint8Array,
+  overrides: Partial<KeyValueStoreOptions> = {},
+): ScenarioReport {
   const flash = new MemoryFlash({
     sectorSizeBytes: scenario.sectorSize,
     sectorCount: scenario.sectorCount,
@@ -97,7 +104,7 @@ export function runScenario(scenario: Scenario, imageIn?: Uint8Array): ScenarioR
     ...(imageIn === undefined ? {} : { contents: imageIn }),
   });
   const partition = new FlashPartition(flash);
-  const options = scenarioStoreOptions(scenario);
+  const options = { ...scenarioStoreOptions(scenario), ...overrides };
   let kvs = new KeyValueStore(partition, options);
   const results: OpResult[] = [];
   for (const op of scenario.ops) {

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { parseScenario } from '../../src/scenario/scenario.js';
+import { runScenario } from '../../src/scenario/run-scenario.js';
+import { listCases, loadCase } from '../helpers/vectors.js';
+import { differences } from './compare.js';
+
+// The library's default read strategy coalesces pw_kvs's small reads. It must not change a
+// status, a value or a byte written: every reference case whose outcome does not depend on
+// counting read calls (no injected read errors) must still match pw_kvs exactly, with fewer
+// reads.
+const cases = listCases().filter((id) => {
+  const ops = loadCase(id).scenario.ops as { op: string }[];
+  return !ops.some((op) => op.op === 'inject_read_error');
+});
+
+describe('coalesced reads give pw_kvs results with fewer read calls', () => {
+  it('covers most cases', () => {
+    expect(cases.length).toBeGreaterThan(200);
+  });
+
+  it.each(cases)('%s', (id: string) => {
+    const testCase = loadCase(id);
+    const report = runScenario(parseScenario(testCase.scenario), testCase.imageIn, {
+      readStrategy: 'coalesced',
+    });
+    expect(differences(report, testCase.expected, testCase.imageOut)).toEqual([]);
+    expect(report.flash.read_calls).toBeLessThanOrEqual(
+      testCase.expected.flash.read_calls as number,
+    );
+  });
+});
