@@ -5,6 +5,9 @@ import { alignDown, alignUp } from '../format/entry-header.js';
 /** Bytes pw_kvs buffers before each flash write: max(max flash alignment, 4 × 16). */
 export const WRITE_BUFFER_SIZE = 256;
 
+// One buffer for every writer: writes never nest, and each writer is flushed before the next.
+const SHARED_BUFFER = new Uint8Array(WRITE_BUFFER_SIZE);
+
 /**
  * Buffers bytes and programs them in aligned runs, as pw_kvs's AlignedWriter does: a full
  * buffer (the largest multiple of the alignment that fits in 256 bytes) is written as one call,
@@ -12,7 +15,7 @@ export const WRITE_BUFFER_SIZE = 256;
  * power cuts hit individual calls, so they must be the calls pw_kvs makes.
  */
 export class AlignedWriter {
-  private readonly buffer = new Uint8Array(WRITE_BUFFER_SIZE);
+  private readonly buffer = SHARED_BUFFER;
   private readonly writeSize: number;
   private bytesInBuffer = 0;
   private bytesWritten = 0;
@@ -42,7 +45,10 @@ export class AlignedWriter {
     let offset = 0;
     while (offset < data.length) {
       const toCopy = Math.min(this.writeSize - this.bytesInBuffer, data.length - offset);
-      this.buffer.set(data.subarray(offset, offset + toCopy), this.bytesInBuffer);
+      const buffer = this.buffer;
+      const at = this.bytesInBuffer;
+      // Entries are small: a plain loop beats allocating a subarray view per chunk.
+      for (let i = 0; i < toCopy; i++) buffer[at + i] = data[offset + i]!;
       offset += toCopy;
       const result = this.addBytesToBuffer(toCopy);
       if (result.status !== 'OK') return result;

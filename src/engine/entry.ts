@@ -1,6 +1,6 @@
 import type { FlashResult } from '../flash/flash-memory.js';
 import type { PartitionIO } from './_coalescing-reader.js';
-import { LITTLE_ENDIAN, checksumMatches } from '../format/checksum.js';
+import { checksumField, checksumMatches } from '../format/checksum.js';
 import type { EntryFormat, EntryFormats } from '../format/entry-format.js';
 import {
   CHECKSUM_OFFSET,
@@ -28,6 +28,10 @@ import type { KeyDescriptor } from './entry-cache.js';
 const READ_CHUNK_BYTES = 2 * MIN_ALIGNMENT_BYTES;
 
 const ZERO_PADDING = new Uint8Array(MIN_ALIGNMENT_BYTES - 1);
+
+// Scratch buffers: the engine is single-threaded and none of these outlives one call.
+const HEADER_SCRATCH = new Uint8Array(ENTRY_HEADER_SIZE);
+const CHUNK_SCRATCH = new Uint8Array(READ_CHUNK_BYTES);
 
 /** Reading an entry: the entry, or why there is none (erased, corrupt, or a flash error). */
 export type EntryReadResult =
@@ -58,7 +62,7 @@ export class Entry {
    * length is impossible or the magic belongs to no readable format; else the flash's status.
    */
   static read(partition: PartitionIO, address: number, formats: EntryFormats): EntryReadResult {
-    const bytes = new Uint8Array(ENTRY_HEADER_SIZE);
+    const bytes = HEADER_SCRATCH;
     const result = partition.read(address, bytes);
     if (result.status !== 'OK') return { status: result.status };
     if (partition.appearsErased(bytes.subarray(0, 4))) return { status: 'NOT_FOUND' };
@@ -183,7 +187,7 @@ export class Entry {
   valueMatches(value: Uint8Array): StatusCode {
     if (this.valueSize !== value.length) return 'NOT_FOUND';
     const start = this.address + ENTRY_HEADER_SIZE + this.header.keyLength;
-    const chunk = new Uint8Array(READ_CHUNK_BYTES);
+    const chunk = CHUNK_SCRATCH;
     for (let offset = 0; offset < value.length; offset += READ_CHUNK_BYTES) {
       const size = Math.min(READ_CHUNK_BYTES, value.length - offset);
       const result = this.partition.read(start + offset, chunk.subarray(0, size));
@@ -200,7 +204,7 @@ export class Entry {
     const algorithm = this.format.checksum;
     if (algorithm === null) return this.header.checksum === 0 ? 'OK' : 'DATA_LOSS';
     this.computeChecksum(key, value);
-    return checksumMatches(algorithm, this.storedChecksumBytes()) ? 'OK' : 'DATA_LOSS';
+    return checksumMatches(algorithm, this.header.checksum) ? 'OK' : 'DATA_LOSS';
   }
 
   /**
@@ -208,19 +212,24 @@ export class Entry {
    * checksum (the field on flash must also still equal the header's).
    */
   verifyChecksumInFlash(): StatusCode {
-    const chunk = new Uint8Array(READ_CHUNK_BYTES);
+    const chunk = CHUNK_SCRATCH;
     let remaining = this.size;
     let readAddress = this.address;
     let readSize = Math.min(READ_CHUNK_BYTES, remaining);
     let result = this.partition.read(readAddress, chunk.subarray(0, readSize));
     if (result.status !== 'OK') return result.status;
 
-    const view = new DataView(chunk.buffer);
-    if (view.getUint32(CHECKSUM_OFFSET, LITTLE_ENDIAN) !== this.header.checksum) return 'DATA_LOSS';
+    const storedChecksum =
+      (chunk[CHECKSUM_OFFSET]! |
+        (chunk[CHECKSUM_OFFSET + 1]! << 8) |
+        (chunk[CHECKSUM_OFFSET + 2]! << 16) |
+        (chunk[CHECKSUM_OFFSET + 3]! << 24)) >>>
+      0;
+    if (storedChecksum !== this.header.checksum) return 'DATA_LOSS';
     const algorithm = this.format.checksum;
     if (algorithm === null) return this.header.checksum === 0 ? 'OK' : 'DATA_LOSS';
 
-    view.setUint32(CHECKSUM_OFFSET, 0, LITTLE_ENDIAN);
+    chunk.fill(0, CHECKSUM_OFFSET, CHECKSUM_OFFSET + 4);
     algorithm.reset();
     for (;;) {
       algorithm.update(chunk.subarray(0, readSize));
@@ -231,14 +240,14 @@ export class Entry {
       result = this.partition.read(readAddress, chunk.subarray(0, readSize));
       if (result.status !== 'OK') return result.status;
     }
-    return checksumMatches(algorithm, this.storedChecksumBytes()) ? 'OK' : 'DATA_LOSS';
+    return checksumMatches(algorithm, this.header.checksum) ? 'OK' : 'DATA_LOSS';
   }
 
   /** Writes header, key and value at this entry's address, in pw_kvs's aligned runs. */
   write(key: Uint8Array, value: Uint8Array): FlashResult {
     const writer = new AlignedWriter(this.partition, this.address, this.alignmentBytes);
     if (!writer.isUsable) return { status: 'INTERNAL', size: 0 };
-    for (const chunk of [encodeEntryHeader(this.header), key, value]) {
+    for (const chunk of [encodeEntryHeader(this.header, HEADER_SCRATCH), key, value]) {
       const result = writer.write(chunk);
       if (result.status !== 'OK') return result;
     }
@@ -259,8 +268,8 @@ export class Entry {
     if (algorithm === null) return 'OK';
 
     algorithm.reset();
-    algorithm.update(encodeEntryHeader(this.header));
-    const chunk = new Uint8Array(READ_CHUNK_BYTES);
+    algorithm.update(encodeEntryHeader(this.header, HEADER_SCRATCH));
+    const chunk = CHUNK_SCRATCH;
     let address = this.address + ENTRY_HEADER_SIZE;
     const end = this.address + entryContentSize(this.header);
     while (address < end) {
@@ -271,7 +280,7 @@ export class Entry {
       address += size;
     }
     this.addPaddingToChecksum();
-    this.header.checksum = this.checksumFromState(algorithm.finish());
+    this.header.checksum = checksumField(algorithm.finish());
     return 'OK';
   }
 
@@ -283,7 +292,7 @@ export class Entry {
   copy(newAddress: number): FlashResult {
     const writer = new AlignedWriter(this.partition, newAddress, this.alignmentBytes);
     if (!writer.isUsable) return { status: 'INTERNAL', size: 0 };
-    const headerResult = writer.write(encodeEntryHeader(this.header));
+    const headerResult = writer.write(encodeEntryHeader(this.header, HEADER_SCRATCH));
     if (headerResult.status !== 'OK') return headerResult;
     const copied = writer.copyFrom(
       this.address + ENTRY_HEADER_SIZE,
@@ -299,11 +308,13 @@ export class Entry {
   private computeChecksum(key: Uint8Array, value: Uint8Array): number {
     const algorithm = this.format.checksum!;
     algorithm.reset();
-    algorithm.update(encodeEntryHeader({ ...this.header, checksum: 0 }));
+    const header = encodeEntryHeader(this.header, HEADER_SCRATCH);
+    header.fill(0, CHECKSUM_OFFSET, CHECKSUM_OFFSET + 4);
+    algorithm.update(header);
     algorithm.update(key);
     algorithm.update(value);
     this.addPaddingToChecksum();
-    return this.checksumFromState(algorithm.finish());
+    return checksumField(algorithm.finish());
   }
 
   private addPaddingToChecksum(): void {
@@ -315,18 +326,5 @@ export class Entry {
       algorithm.update(ZERO_PADDING.subarray(0, size));
       padding -= size;
     }
-  }
-
-  /** The checksum field value holding `state` in its first bytes and zeros after. */
-  private checksumFromState(state: Uint8Array): number {
-    const field = new Uint8Array(4);
-    field.set(state.subarray(0, Math.min(state.length, 4)));
-    return new DataView(field.buffer).getUint32(0, LITTLE_ENDIAN);
-  }
-
-  private storedChecksumBytes(): Uint8Array {
-    const field = new Uint8Array(4);
-    new DataView(field.buffer).setUint32(0, this.header.checksum, LITTLE_ENDIAN);
-    return field;
   }
 }

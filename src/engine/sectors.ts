@@ -69,6 +69,8 @@ export class SectorDescriptor {
   }
 }
 
+const NOTHING_TO_SKIP: SectorDescriptor[] = [];
+
 /** Why a sector is being searched for: a new entry keeps one sector empty, GC need not. */
 type FindMode = 'append' | 'garbageCollect';
 
@@ -150,28 +152,32 @@ export class Sectors {
     addressesToSkip: readonly number[],
     reservedAddresses: readonly number[],
   ): SectorDescriptor | undefined {
-    const skip = new Set<SectorDescriptor>();
-    for (const address of addressesToSkip) skip.add(this.fromAddress(address));
-    for (const address of reservedAddresses) skip.add(this.fromAddress(address));
+    // At most 2 × redundancy - 1 sectors to avoid: a small array beats a set here.
+    const skip: SectorDescriptor[] =
+      addressesToSkip.length + reservedAddresses.length === 0 ? NOTHING_TO_SKIP : [];
+    for (const address of addressesToSkip) skip.push(this.fromAddress(address));
+    for (const address of reservedAddresses) skip.push(this.fromAddress(address));
 
     let firstEmpty: SectorDescriptor | undefined;
     let atLeastTwoEmpty = mode === 'garbageCollect';
     let fallback: SectorDescriptor | undefined;
     const sectorSize = this.sectorSizeBytes;
+    const descriptors = this.descriptors;
+    const count = descriptors.length;
 
     // Tier 1: a partly written sector with room (during GC, one with nothing to reclaim).
     // Searching starts after the last new sector so writes rotate through the partition.
     let position = this.lastNew.index;
-    for (let i = 0; i < this.descriptors.length; i++) {
-      position = position + 1 === this.descriptors.length ? 0 : position + 1;
-      const sector = this.descriptors[position]!;
-      if (skip.has(sector)) continue;
+    for (let i = 0; i < count; i++) {
+      position = position + 1 === count ? 0 : position + 1;
+      const sector = descriptors[position]!;
+      if (skip.length !== 0 && skip.includes(sector)) continue;
 
-      const isEmpty = sector.isEmpty(sectorSize);
+      const writable = sector.writableBytes;
+      const isEmpty = writable === sectorSize;
       // A sector whose writable count exceeds its size was accounted from a damaged entry
       // that runs past the sector's end; pw_kvs would write before the partition start.
-      const isConsistent = sector.writableBytes <= sectorSize;
-      if (!isEmpty && isConsistent && sector.hasSpace(sizeBytes)) {
+      if (!isEmpty && writable >= sizeBytes && writable <= sectorSize) {
         if (mode === 'append' || sector.recoverableBytes(sectorSize) === 0) return sector;
         // pw_kvs keeps the candidate with the MOST reclaimable bytes here (its comparison is
         // inverted relative to its comment); reproduced so relocations land where pw_kvs's do.

@@ -105,7 +105,11 @@ export class Crc32Checksum implements ChecksumAlgorithm {
   }
 
   finish(): Uint8Array {
-    new DataView(this.state.buffer).setUint32(0, this.crc, LITTLE_ENDIAN);
+    const crc = this.crc;
+    this.state[0] = crc & 0xff;
+    this.state[1] = (crc >>> 8) & 0xff;
+    this.state[2] = (crc >>> 16) & 0xff;
+    this.state[3] = (crc >>> 24) & 0xff;
     return this.state;
   }
 }
@@ -152,12 +156,20 @@ export function isChecksumName(name: unknown): name is ChecksumName {
 
 /**
  * True if the algorithm's finished state equals the first `sizeBytes` bytes of a stored
- * checksum field (the rest of the field is not compared, as in pw_kvs).
+ * checksum field, given as its little-endian u32 value (the rest of the field is not compared,
+ * as in pw_kvs).
  */
-export function checksumMatches(algorithm: ChecksumAlgorithm, storedField: Uint8Array): boolean {
+export function checksumMatches(algorithm: ChecksumAlgorithm, storedField: number): boolean {
   const state = algorithm.finish();
   for (let i = 0; i < algorithm.sizeBytes; i++) {
-    if (state[i] !== storedField[i]) return false;
+    if (state[i] !== ((storedField >>> (8 * i)) & 0xff)) return false;
   }
   return true;
+}
+
+/** The checksum field value that holds `state` in its first bytes and zeros after. */
+export function checksumField(state: Uint8Array): number {
+  let field = 0;
+  for (let i = 0; i < Math.min(state.length, 4); i++) field |= state[i]! << (8 * i);
+  return field >>> 0;
 }

@@ -1,5 +1,3 @@
-import { LITTLE_ENDIAN } from './checksum.js';
-
 /** Bytes in an entry header; also the smallest entry alignment. */
 export const ENTRY_HEADER_SIZE = 16;
 /** Entries start on multiples of this many bytes, whatever their own alignment. */
@@ -29,16 +27,32 @@ export interface EntryHeader {
   transactionId: number;
 }
 
-/** Decodes a header from the first 16 bytes of `bytes`. */
+function u32(bytes: Uint8Array, offset: number): number {
+  return (
+    (bytes[offset]! |
+      (bytes[offset + 1]! << 8) |
+      (bytes[offset + 2]! << 16) |
+      (bytes[offset + 3]! << 24)) >>>
+    0
+  );
+}
+
+function putU32(out: Uint8Array, offset: number, value: number): void {
+  out[offset] = value & 0xff;
+  out[offset + 1] = (value >>> 8) & 0xff;
+  out[offset + 2] = (value >>> 16) & 0xff;
+  out[offset + 3] = (value >>> 24) & 0xff;
+}
+
+/** Decodes a header from the first 16 bytes of `bytes` (little-endian). */
 export function decodeEntryHeader(bytes: Uint8Array): EntryHeader {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, ENTRY_HEADER_SIZE);
   return {
-    magic: view.getUint32(0, LITTLE_ENDIAN),
-    checksum: view.getUint32(4, LITTLE_ENDIAN),
-    alignmentUnits: view.getUint8(8),
-    keyLength: view.getUint8(9),
-    valueSize: view.getUint16(10, LITTLE_ENDIAN),
-    transactionId: view.getUint32(12, LITTLE_ENDIAN),
+    magic: u32(bytes, 0),
+    checksum: u32(bytes, 4),
+    alignmentUnits: bytes[8]!,
+    keyLength: bytes[9]!,
+    valueSize: bytes[10]! | (bytes[11]! << 8),
+    transactionId: u32(bytes, 12),
   };
 }
 
@@ -47,13 +61,13 @@ export function encodeEntryHeader(
   header: EntryHeader,
   out: Uint8Array = new Uint8Array(ENTRY_HEADER_SIZE),
 ): Uint8Array {
-  const view = new DataView(out.buffer, out.byteOffset, ENTRY_HEADER_SIZE);
-  view.setUint32(0, header.magic >>> 0, LITTLE_ENDIAN);
-  view.setUint32(4, header.checksum >>> 0, LITTLE_ENDIAN);
-  view.setUint8(8, header.alignmentUnits);
-  view.setUint8(9, header.keyLength);
-  view.setUint16(10, header.valueSize, LITTLE_ENDIAN);
-  view.setUint32(12, header.transactionId >>> 0, LITTLE_ENDIAN);
+  putU32(out, 0, header.magic);
+  putU32(out, 4, header.checksum);
+  out[8] = header.alignmentUnits & 0xff;
+  out[9] = header.keyLength & 0xff;
+  out[10] = header.valueSize & 0xff;
+  out[11] = (header.valueSize >>> 8) & 0xff;
+  putU32(out, 12, header.transactionId);
   return out;
 }
 
