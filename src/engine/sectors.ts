@@ -11,7 +11,12 @@ export class SectorDescriptor {
   private tailFreeBytes: number;
   private validBytesCount = 0;
 
-  constructor(index: number, sectorSizeBytes: number) {
+  /** `onWritableChange` is told whenever the writable count may have changed. */
+  constructor(
+    index: number,
+    sectorSizeBytes: number,
+    private readonly onWritableChange?: (sector: SectorDescriptor) => void,
+  ) {
     this.index = index;
     this.tailFreeBytes = sectorSizeBytes;
   }
@@ -23,6 +28,7 @@ export class SectorDescriptor {
 
   set writableBytes(bytes: number) {
     this.tailFreeBytes = bytes & 0xffff;
+    this.onWritableChange?.(this);
   }
 
   /** Bytes of valid (current) entries in the sector. */
@@ -36,6 +42,7 @@ export class SectorDescriptor {
 
   markCorrupt(): void {
     this.tailFreeBytes = CORRUPT_SECTOR;
+    this.onWritableChange?.(this);
   }
 
   addValidBytes(bytes: number): void {
@@ -49,6 +56,7 @@ export class SectorDescriptor {
   removeWritableBytes(bytes: number): void {
     const writable = this.writableBytes;
     this.tailFreeBytes = bytes > writable ? 0 : writable - bytes;
+    this.onWritableChange?.(this);
   }
 
   hasSpace(bytes: number): boolean {
@@ -84,19 +92,31 @@ export class Sectors {
   readonly descriptors: SectorDescriptor[] = [];
   /** The sector most recently chosen as a fresh empty sector; searches start after it. */
   lastNew: SectorDescriptor;
+  /**
+   * Sectors that are partly written and can take more (neither empty, full, corrupt nor
+   * inconsistent): the only candidates of an append's first tier. Kept up to date by the
+   * descriptors, so an append need not visit every sector of a large partition.
+   */
+  private readonly partlyWritten = new Set<SectorDescriptor>();
+  private readonly trackWritable = (sector: SectorDescriptor): void => {
+    const writable = sector.writableBytes;
+    if (writable > 0 && writable < this.sectorSizeBytes) this.partlyWritten.add(sector);
+    else this.partlyWritten.delete(sector);
+  };
 
   constructor(sectorCount: number, sectorSizeBytes: number) {
     this.sectorSizeBytes = sectorSizeBytes;
     for (let i = 0; i < sectorCount; i++) {
-      this.descriptors.push(new SectorDescriptor(i, sectorSizeBytes));
+      this.descriptors.push(new SectorDescriptor(i, sectorSizeBytes, this.trackWritable));
     }
     this.lastNew = this.descriptors[0]!;
   }
 
   /** Every sector erased and unused; the rotation starts at sector 0. */
   reset(): void {
+    this.partlyWritten.clear();
     for (let i = 0; i < this.descriptors.length; i++) {
-      this.descriptors[i] = new SectorDescriptor(i, this.sectorSizeBytes);
+      this.descriptors[i] = new SectorDescriptor(i, this.sectorSizeBytes, this.trackWritable);
     }
     this.lastNew = this.descriptors[0]!;
   }
@@ -131,7 +151,21 @@ export class Sectors {
    * `reservedAddresses`. Keeps at least one sector empty. Undefined if none has room.
    */
   findSpace(sizeBytes: number, reservedAddresses: readonly number[]): SectorDescriptor | undefined {
-    return this.find('append', sizeBytes, [], reservedAddresses);
+    // The first tier picks the first partly written sector with room in rotation order; only
+    // when there is none does the full search (for an empty sector) run.
+    let best: SectorDescriptor | undefined;
+    let bestDistance = Infinity;
+    const count = this.descriptors.length;
+    const start = this.lastNew.index;
+    for (const sector of this.partlyWritten) {
+      if (sector.writableBytes < sizeBytes) continue;
+      const distance = (sector.index - start - 1 + 2 * count) % count;
+      if (distance >= bestDistance) continue;
+      if (reservedAddresses.some((address) => this.fromAddress(address) === sector)) continue;
+      best = sector;
+      bestDistance = distance;
+    }
+    return best ?? this.find('append', sizeBytes, [], reservedAddresses);
   }
 
   /**
