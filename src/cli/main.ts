@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 import { type CommandDef, renderUsage, runCommand } from 'citty';
 import { CliError, EXIT_USAGE, describeError } from './_errors.js';
+import bench from './commands/bench.js';
+import benchAll from './commands/bench-all.js';
 import run from './commands/run.js';
 
-const commands: Record<string, CommandDef> = { run: run as CommandDef };
+const commands: Record<string, CommandDef> = {
+  run: run as CommandDef,
+  bench: bench as CommandDef,
+  'bench-all': benchAll as CommandDef,
+};
 
 const main: CommandDef = {
   meta: {

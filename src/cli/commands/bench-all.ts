@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SingleBar } from 'cli-progress';
+import Table from 'cli-table3';
+import { defineCommand } from 'citty';
+import {
+  type BenchReport,
+  type FlashMeasured,
+  parseBenchConfig,
+  runBench,
+} from '../../bench/bench.js';
+import { runScaleBench } from '../../node/scale-bench.js';
+import { print } from '../_io.js';
+
+interface Reference {
+  config: Record<string, unknown>;
+  ops: number;
+  flash_measured: FlashMeasured;
+  us_per_op_median_this_machine: number;
+}
+
+const REFERENCE_PATH = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../bench/pw_kvs-reference.json',
+);
+
+function perOp(value: number, ops: number): string {
+  const per = value / ops;
+  return per >= 1000
+    ? Math.round(per).toLocaleString('en-US')
+    : per.toFixed(2).replace(/\.00$/, '');
+}
+
+function ratio(ours: number, theirs: number): string {
+  if (theirs === 0) return ours === 0 ? '=' : '∞';
+  return `${(ours / theirs).toFixed(2)}×`;
+}
+
+export default defineCommand({
+  meta: {
+    name: 'bench-all',
+    description:
+      "Run the eight benchmark configurations pw_kvs was measured on and print flashkv's figures beside pw_kvs's, then the 16 MiB / 100 000-key figures.\n" +
+      '  Example: flashkv bench-all --repeat 5',
+  },
+  args: {
+    repeat: { type: 'string', description: 'Runs per configuration (median time)', default: '3' },
+    json: { type: 'boolean', description: 'Print the reports as JSON' },
+    'skip-scale': { type: 'boolean', description: 'Skip the 100 000-key run' },
+  },
+  run({ args }) {
+    const references = JSON.parse(readFileSync(REFERENCE_PATH, 'utf8')) as Record<
+      string,
+      Reference
+    >;
+    const repeat = Math.max(1, Number.parseInt(args.repeat, 10) || 1);
+    const names = Object.keys(references);
+    const bar = process.stderr.isTTY
+      ? new SingleBar({
+          format: ' {bar} {value}/{total} {name}',
+          clearOnComplete: true,
+          stream: process.stderr,
+        })
+      : undefined;
+    bar?.start(names.length + (args['skip-scale'] ? 0 : 1), 0, { name: '' });
+    const reports: Record<string, BenchReport> = {};
+    for (const name of names) {
+      bar?.update({ name });
+      const reference = references[name]!;
+      reports[name] = runBench(parseBenchConfig({ ...reference.config, repeat }), () =>
+        performance.now(),
+      );
+      bar?.increment();
+    }
+    bar?.update({ name: 'scale: 100 000 keys' });
+    const scale = args['skip-scale'] ? undefined : runScaleBench();
+    bar?.increment();
+    bar?.stop();
+
+    if (args.json) {
+      print(JSON.stringify({ reports, scale }, null, 1));
+      return;
+    }
+    const table = new Table({
+      head: [
+        'config',
+        'ops',
+        'read calls/op',
+        'vs pw_kvs',
+        'bytes read/op',
+        'vs pw_kvs',
+        'bytes written',
+        'erases',
+        'µs/op',
+        'pw_kvs µs/op',
+      ],
+      style: process.stdout.isTTY ? { head: ['cyan'] } : { head: [], border: [] },
+    });
+    for (const name of names) {
+      const report = reports[name]!;
+      const reference = references[name]!;
+      const ours = report.flash_measured;
+      const theirs = reference.flash_measured;
+      const sameWrites =
+        ours.bytes_written === theirs.bytes_written && ours.erase_calls === theirs.erase_calls;
+      table.push([
+        name,
+        report.ops,
+        perOp(ours.read_calls, report.ops),
+        ratio(ours.read_calls, theirs.read_calls),
+        perOp(ours.bytes_read, report.ops),
+        ratio(ours.bytes_read, theirs.bytes_read),
+        `${ours.bytes_written}${sameWrites ? ' (=)' : ` (pw_kvs ${theirs.bytes_written})`}`,
+        `${ours.erase_calls}${ours.erase_calls === theirs.erase_calls ? ' (=)' : ` (pw_kvs ${theirs.erase_calls})`}`,
+        report.us_per_op.toFixed(2),
+        reference.us_per_op_median_this_machine.toFixed(2),
+      ]);
+    }
+    print(table.toString());
+    if (scale !== undefined) {
+      print(
+        `\n${scale.keys.toLocaleString('en-US')} keys in a ${scale.partitionBytes / 2 ** 20} MiB partition: ` +
+          `init ${scale.initMs.toFixed(0)} ms (${scale.initReadCalls} read calls, ${scale.initBytesRead} B), ` +
+          `index ${scale.indexBytesPerKey.toFixed(1)} B/key (heap growth ${scale.heapBytesPerKey.toFixed(1)} B/key), ` +
+          `get ${scale.getUs.toFixed(2)} µs, put ${scale.putUs.toFixed(2)} µs`,
+      );
+    }
+  },
+});

@@ -1,0 +1,41 @@
+import { defineCommand } from 'citty';
+import { parseBenchConfig, runBench } from '../../bench/bench.js';
+import { KvsError } from '../../status.js';
+import { cliFail } from '../_errors.js';
+import { print, readJsonFile } from '../_io.js';
+
+export default defineCommand({
+  meta: {
+    name: 'bench',
+    description:
+      'Run one benchmark configuration (bench/README.md) and print its JSON report: ops, median time, flash counters of the measured phase.\n' +
+      '  Example: flashkv bench get-small.json',
+  },
+  args: {
+    config: {
+      type: 'positional',
+      description: 'Benchmark configuration JSON file',
+      required: true,
+    },
+  },
+  run({ args }) {
+    const json = readJsonFile(args.config, 'bench config') as Record<string, unknown> | null;
+    // A reference entry ({"config": {...}, ...}) is accepted as it is.
+    const config =
+      json !== null && typeof json === 'object' && 'config' in json ? json.config : json;
+    let parsed;
+    try {
+      parsed = parseBenchConfig(config);
+    } catch (error) {
+      if (KvsError.is(error)) cliFail(`${args.config}: ${error.message}`);
+      throw error;
+    }
+    print(
+      JSON.stringify(
+        runBench(parsed, () => performance.now()),
+        null,
+        1,
+      ),
+    );
+  },
+});

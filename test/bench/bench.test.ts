@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  benchKey,
+  benchValue,
+  parseBenchConfig,
+  runBench,
+  splitmix64,
+} from '../../src/bench/bench.js';
+import type { KvsError } from '../../src/status.js';
+
+const references = JSON.parse(
+  readFileSync(new URL('../../bench/pw_kvs-reference.json', import.meta.url), 'utf8'),
+) as Record<string, { config: Record<string, unknown>; ops: number; flash_measured: object }>;
+
+const clock = (): number => 0;
+
+describe('benchmark definitions (bench/README.md)', () => {
+  it('builds keys and values as specified', () => {
+    expect(new TextDecoder().decode(benchKey(42))).toBe('key000042');
+    expect(Array.from(benchValue(3, 0x01020304, 6))).toEqual([
+      4,
+      3,
+      2,
+      1,
+      (21 + 52 + 0x01020304) & 0xff,
+      (21 + 65 + 0x01020304) & 0xff,
+    ]);
+  });
+
+  it('uses splitmix64', () => {
+    // Reference values of splitmix64 seeded with 0 (Vigna's published sequence).
+    const next = splitmix64(0n);
+    expect(next()).toBe(0xe220a8397b1dcdafn);
+    expect(next()).toBe(0x6e789e6aa1b965f4n);
+  });
+
+  it('rejects a bad configuration with INVALID_ARGUMENT', () => {
+    const code = (call: () => unknown): string | undefined => {
+      try {
+        call();
+      } catch (error) {
+        return (error as KvsError).code;
+      }
+      return undefined;
+    };
+    expect(code(() => parseBenchConfig({ workload: 'sprint' }))).toBe('INVALID_ARGUMENT');
+    expect(code(() => parseBenchConfig({ workload: 'get', n: -1 }))).toBe('INVALID_ARGUMENT');
+    const badGeometry = parseBenchConfig({ workload: 'get', sector_size: 100, alignment: 16 });
+    expect(code(() => runBench(badGeometry, clock))).toBe('INVALID_ARGUMENT');
+  });
+});
+
+describe.each(['fill-small', 'get-small', 'init-small', 'overwrite-small'])(
+  'reference workload %s',
+  (name) => {
+    const reference = references[name]!;
+
+    it("with pw_kvs's read calls, every flash count equals pw_kvs's", () => {
+      const report = runBench(
+        parseBenchConfig({ ...reference.config, read_strategy: 'pw_kvs' }),
+        clock,
+      );
+      expect(report.ops).toBe(reference.ops);
+      expect(report.flash_measured).toEqual(reference.flash_measured);
+      expect(report.mismatches ?? 0).toBe(0);
+    });
+
+    it('with coalesced reads, writes and erases are the same and reads fewer', () => {
+      const report = runBench(parseBenchConfig(reference.config), clock);
+      const theirs = reference.flash_measured as Record<string, number>;
+      expect(report.flash_measured.bytes_written).toBe(theirs.bytes_written);
+      expect(report.flash_measured.erase_calls).toBe(theirs.erase_calls);
+      expect(report.flash_measured.read_calls).toBeLessThan(theirs.read_calls!);
+      expect(report.flash_measured.bytes_read).toBeLessThanOrEqual(theirs.bytes_read!);
+    });
+  },
+);
