@@ -72,6 +72,16 @@ export interface KeyValueStoreOptions {
    * whose injected read faults count calls (the scenario runner does).
    */
   readStrategy?: 'coalesced' | 'pwKvs';
+  /**
+   * Survive power cuts that leave pw_kvs stuck (recommended for devices that lose power).
+   * With true, before the first write into a sector it believes empty the store checks that
+   * the sector really is erased (a cut erase can leave old bytes behind an erased first
+   * header; pw_kvs then fails writes there with UNKNOWN) and erases it if not; and when repair
+   * needs an empty sector and the sector pw_kvs would collect cannot be moved, it tries the
+   * others. Neither triggers on flash that was never cut or damaged. Defaults to false:
+   * pw_kvs's behaviour exactly, also on damaged flash.
+   */
+  powerLossHardening?: boolean;
 }
 
 /** Space accounting and repair counters, as pw_kvs reports them. */
@@ -151,6 +161,7 @@ export class KeyValueStore {
   readonly verifyOnWrite: boolean;
   readonly surplusKeys: 'refuse' | 'treatAsCorrupt';
   readonly readStrategy: 'coalesced' | 'pwKvs';
+  readonly powerLossHardening: boolean;
 
   /** All flash access goes through here, so reads can be coalesced. */
   private readonly io: CoalescingReader;
@@ -221,6 +232,7 @@ export class KeyValueStore {
       ['coalesced', 'pwKvs'],
     );
     this.io = new CoalescingReader(partition, this.readStrategy === 'coalesced');
+    this.powerLossHardening = options.powerLossHardening ?? false;
     this.sectors = new Sectors(partition.sectorCount, partition.sectorSizeBytes);
     this.cache = new EntryCache(this.maxEntries, this.redundancy);
   }
@@ -840,6 +852,22 @@ export class KeyValueStore {
     return { status: 'OK', sector };
   }
 
+  /**
+   * Power-loss hardening: before the first write into a sector accounted empty, makes sure it
+   * is erased, erasing it if a cut erase left old bytes behind its erased start.
+   */
+  private ensureReallyErased(sector: SectorDescriptor): StatusCode {
+    const sectorSize = this.partition.sectorSizeBytes;
+    if (!this.powerLossHardening || !sector.isEmpty(sectorSize)) return 'OK';
+    const contents = new Uint8Array(sectorSize);
+    const read = this.partition.read(this.sectors.baseAddress(sector), contents);
+    if (!ok(read.status)) return read.status;
+    if (this.partition.appearsErased(contents)) return 'OK';
+    this.io.invalidate();
+    this.stats.sectorEraseCount++;
+    return this.partition.erase(this.sectors.baseAddress(sector), 1);
+  }
+
   private markSectorCorruptIfNotOk(status: StatusCode, sector: SectorDescriptor): StatusCode {
     if (!ok(status)) {
       sector.markCorrupt();
@@ -849,8 +877,10 @@ export class KeyValueStore {
   }
 
   private appendEntry(entry: Entry, key: Uint8Array, value: Uint8Array): StatusCode {
-    const result = entry.write(key, value);
     const sector = this.sectors.fromAddress(entry.address);
+    const ready = this.ensureReallyErased(sector);
+    if (!ok(ready)) return this.markSectorCorruptIfNotOk(ready, sector);
+    const result = entry.write(key, value);
     if (!ok(result.status)) return this.markSectorCorruptIfNotOk(result.status, sector);
     if (this.verifyOnWrite) {
       this.io.prefetch(entry.address, entry.size);
@@ -867,6 +897,8 @@ export class KeyValueStore {
     newSector: SectorDescriptor,
     newAddress: number,
   ): FlashResult {
+    const ready = this.ensureReallyErased(newSector);
+    if (!ok(ready)) return { status: this.markSectorCorruptIfNotOk(ready, newSector), size: 0 };
     const result = entry.copy(newAddress);
     if (!ok(this.markSectorCorruptIfNotOk(result.status, newSector)))
       return { status: result.status, size: 0 };
@@ -1024,7 +1056,17 @@ export class KeyValueStore {
   private ensureFreeSectorExists(): StatusCode {
     const sectorSize = this.partition.sectorSizeBytes;
     if (this.sectors.descriptors.some((sector) => sector.isEmpty(sectorSize))) return 'OK';
-    return this.garbageCollect([]);
+    const status = this.garbageCollect([]);
+    if (ok(status) || !this.powerLossHardening) return status;
+    // Power-loss hardening: a cut during garbage collection can leave no sector empty and the
+    // usual victim's entries with nowhere to go; another victim may still be movable.
+    const candidates = this.sectors.descriptors
+      .filter((sector) => !sector.isEmpty(sectorSize))
+      .sort((a, b) => b.recoverableBytes(sectorSize) - a.recoverableBytes(sectorSize));
+    for (const sector of candidates) {
+      if (ok(this.garbageCollectSector(sector, []))) return 'OK';
+    }
+    return status;
   }
 
   private ensureEntryRedundancy(): StatusCode {

@@ -82,6 +82,7 @@ export function scenarioStoreOptions(scenario: Scenario): KeyValueStoreOptions {
     surplusKeys: 'treatAsCorrupt',
     // Injected read faults count flash calls: issue exactly pw_kvs's.
     readStrategy: 'pwKvs',
+    powerLossHardening: false,
   };
 }
 
