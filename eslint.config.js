@@ -1,21 +1,11 @@
 // @ts-check
+import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const NODE_MODULES = [
-  'fs',
-  'path',
-  'os',
-  'crypto',
-  'zlib',
-  'child_process',
-  'url',
-  'process',
-  'readline',
-  'util',
-  'stream',
-  'buffer',
-];
+const CORE_MESSAGE =
+  'The core must not use Node APIs: it runs unchanged in browsers and other engines. ' +
+  'Put Node-only code in src/node or src/cli.';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'test/fixtures/'] },
@@ -28,26 +18,27 @@ export default tseslint.config(
     },
   },
   {
-    // The core runs in browsers and embedded engines: no Node APIs outside src/node and src/cli.
+    // Everything under src/ except src/node and src/cli is the core.
     files: ['src/**/*.ts'],
     ignores: ['src/node/**', 'src/cli/**'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          patterns: [
-            { group: ['node:*'], message: 'The core must not use Node APIs.' },
-            ...NODE_MODULES.map((name) => ({
-              group: [name],
-              message: 'The core must not use Node APIs.',
-            })),
-          ],
+          // Every built-in by its bare name (fs, path, fs/promises, …); node:* by pattern.
+          paths: builtinModules
+            .filter((name) => !name.startsWith('_'))
+            .map((name) => ({ name, message: CORE_MESSAGE })),
+          patterns: [{ group: ['node:*'], message: CORE_MESSAGE }],
         },
       ],
       'no-restricted-globals': [
         'error',
-        { name: 'Buffer', message: 'Use Uint8Array in the core.' },
-        { name: 'process', message: 'The core must not use Node APIs.' },
+        { name: 'Buffer', message: 'Use Uint8Array and DataView in the core.' },
+        { name: 'process', message: CORE_MESSAGE },
+        { name: 'require', message: CORE_MESSAGE },
+        { name: '__dirname', message: CORE_MESSAGE },
+        { name: '__filename', message: CORE_MESSAGE },
       ],
     },
   },

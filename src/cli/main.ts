@@ -4,11 +4,13 @@ import { CliError, EXIT_USAGE, describeError } from './_errors.js';
 import bench from './commands/bench.js';
 import benchAll from './commands/bench-all.js';
 import run from './commands/run.js';
+import torture from './commands/torture.js';
 
 const commands: Record<string, CommandDef> = {
   run: run as CommandDef,
   bench: bench as CommandDef,
   'bench-all': benchAll as CommandDef,
+  torture: torture as CommandDef,
 };
 
 const main: CommandDef = {

@@ -82,7 +82,7 @@ export function scenarioStoreOptions(scenario: Scenario): KeyValueStoreOptions {
     surplusKeys: 'treatAsCorrupt',
     // Injected read faults count flash calls: issue exactly pw_kvs's.
     readStrategy: 'pwKvs',
-    powerLossHardening: false,
+    powerLossHardening: scenario.powerLossHardening,
   };
 }
 
@@ -224,6 +224,12 @@ function runOp(
       return { op: op.op, status: 'OK' };
     case 'clear_injected_errors':
       flash.clearInjectedErrors();
+      return { op: op.op, status: 'OK' };
+    case 'schedule_power_cut':
+      flash.schedulePowerCut(op.afterOps, { torn: op.torn, seed: op.seed });
+      return { op: op.op, status: 'OK' };
+    case 'power_up':
+      flash.powerUp();
       return { op: op.op, status: 'OK' };
     case 'reboot':
       return { op: op.op, status: 'OK' };

@@ -1,6 +1,7 @@
 import { type ChecksumName, isChecksumName } from '../format/checksum.js';
 import { DEFAULT_MAGIC } from '../format/entry-format.js';
 import type { GcOnWrite, Recovery } from '../engine/key-value-store.js';
+import type { PowerCutOptions } from '../flash/memory-flash.js';
 import { type ErrorCode, KvsError, isStatusCode } from '../status.js';
 import { utf8Encode } from '../utf8.js';
 
@@ -19,6 +20,8 @@ export interface Scenario {
   recovery: Recovery;
   verifyOnRead: boolean;
   verifyOnWrite: boolean;
+  /** flashkv extension: the store's power-loss hardening (pw_kvs has none). Defaults to false. */
+  powerLossHardening: boolean;
   /** Path of the starting image, relative to the scenario file's folder; null for erased. */
   imageIn: string | null;
   ops: ScenarioOp[];
@@ -43,7 +46,9 @@ export type ScenarioOp =
   | { op: 'corrupt'; address: number; xor: number }
   | { op: 'write_raw'; address: number; bytes: Uint8Array }
   | { op: 'erase_sector'; sector: number }
-  | { op: 'inject_read_error' | 'inject_write_error'; fault: FaultSpec };
+  | { op: 'inject_read_error' | 'inject_write_error'; fault: FaultSpec }
+  | { op: 'schedule_power_cut'; afterOps: number; torn: PowerCutOptions['torn']; seed: number }
+  | { op: 'power_up' };
 
 /** Every op name a scenario may use. */
 export const SCENARIO_OPS = [
@@ -65,6 +70,8 @@ export const SCENARIO_OPS = [
   'inject_read_error',
   'inject_write_error',
   'clear_injected_errors',
+  'schedule_power_cut',
+  'power_up',
 ] as const;
 
 const GC_ON_WRITE: Record<string, GcOnWrite> = {
@@ -166,6 +173,25 @@ function parseOp(index: number, raw: unknown): ScenarioOp {
   if (typeof name !== 'string') invalid(where, "missing field 'op'");
   const at = `${where} (${name})`;
   switch (name) {
+    case 'schedule_power_cut': {
+      const torn = raw.torn ?? false;
+      let tear: PowerCutOptions['torn'];
+      if (typeof torn === 'boolean') tear = torn;
+      else if (isObject(torn)) {
+        tear = {
+          landedBytes: integer(`${at} torn`, torn, 'landed_bytes'),
+          partialBitsMask: integer(`${at} torn`, torn, 'partial_bits_mask', 0),
+        };
+      } else invalid(at, "field 'torn' must be true, false or {landed_bytes, partial_bits_mask}");
+      return {
+        op: name,
+        afterOps: integer(at, raw, 'after_ops'),
+        torn: tear,
+        seed: integer(at, raw, 'seed', 1),
+      };
+    }
+    case 'power_up':
+      return { op: name };
     case 'init':
     case 'reboot':
     case 'stats':
@@ -252,6 +278,7 @@ export function parseScenario(json: unknown): Scenario {
     recovery: recovery as Recovery,
     verifyOnRead: boolean(where, json, 'verify_on_read', true),
     verifyOnWrite: boolean(where, json, 'verify_on_write', true),
+    powerLossHardening: boolean(where, json, 'power_loss_hardening', false),
     imageIn,
     ops: json.ops.map((op: unknown, i: number) => parseOp(i, op)),
   };

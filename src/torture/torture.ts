@@ -37,6 +37,8 @@ export interface TortureFailure {
   unrecoverable?: string;
   /** A throw that was not a KvsError. */
   threw?: string;
+  /** What each key may hold (hex; null: absent), as the workload acknowledged it. */
+  model: [string, (string | null)[]][];
 }
 
 /** Totals of a torture run. */
@@ -248,6 +250,10 @@ export function runTorture(
       cutPoint,
       inFlightOp: run.inFlightOp,
       lostKeys: [],
+      model: [...run.model].map(([key, values]) => [
+        hex(Uint8Array.from(key, (c) => c.charCodeAt(0))),
+        values,
+      ]),
       ...(config.torn ? { tearSeed } : {}),
     };
     if (run.threw !== undefined) {
@@ -296,4 +302,59 @@ function check(
   } catch (error) {
     return { ...base, threw: describeThrow(error) };
   }
+}
+
+function hexOf(bytes: Uint8Array): string {
+  return hex(bytes);
+}
+
+/**
+ * A scenario file (the `flashkv run` format) that replays a failure: the workload up to the
+ * op in flight with the power cut scheduled, then power-up, a fresh store, init and a listing.
+ * `expected` says what each key may hold (hex, null for absent).
+ */
+export function failureScenario(
+  config: TortureConfig,
+  scenarioConfig: Record<string, unknown>,
+  failure: TortureFailure,
+): Record<string, unknown> {
+  const ops = generateWorkload(config.workload).slice(0, failure.inFlightOp + 1);
+  const steps: Record<string, unknown>[] = [
+    { op: 'init' },
+    {
+      op: 'schedule_power_cut',
+      after_ops: failure.cutPoint,
+      torn: config.torn,
+      seed: failure.tearSeed ?? 1,
+    },
+  ];
+  for (const op of ops) {
+    if (op.op === 'put')
+      steps.push({ op: 'put', key_hex: hexOf(op.key), value_hex: hexOf(op.value) });
+    else if (op.op === 'delete') steps.push({ op: 'delete', key_hex: hexOf(op.key) });
+    else steps.push({ op: op.op });
+  }
+  steps.push({ op: 'power_up' }, { op: 'reboot' });
+  if (failure.secondCutPoint !== undefined) {
+    steps.push(
+      {
+        op: 'schedule_power_cut',
+        after_ops: failure.secondCutPoint,
+        torn: config.torn,
+        seed: (failure.tearSeed ?? 1) ^ failure.secondCutPoint,
+      },
+      { op: 'init' },
+      { op: 'power_up' },
+      { op: 'reboot' },
+    );
+  }
+  // The checks the torture made: every key, then a put and a get of a fresh key.
+  steps.push({ op: 'init' }, { op: 'list' }, { op: 'stats' });
+  steps.push({ op: 'put', key: '~p', value_hex: '70726f6265' }, { op: 'get', key: '~p' });
+  return {
+    ...scenarioConfig,
+    expected: Object.fromEntries(failure.model),
+    note: `flashkv torture failure: ${failure.threw ?? failure.unrecoverable ?? `lost ${failure.lostKeys.join(', ')}`}`,
+    ops: steps,
+  };
 }
