@@ -3,6 +3,7 @@ import { type CommandDef, renderUsage, runCommand } from 'citty';
 import { CliError, EXIT_USAGE, describeError } from './_errors.js';
 import bench from './commands/bench.js';
 import benchAll from './commands/bench-all.js';
+import fuzz from './commands/fuzz.js';
 import run from './commands/run.js';
 import torture from './commands/torture.js';
 
@@ -11,6 +12,7 @@ const commands: Record<string, CommandDef> = {
   bench: bench as CommandDef,
   'bench-all': benchAll as CommandDef,
   torture: torture as CommandDef,
+  fuzz: fuzz as CommandDef,
 };
 
 const main: CommandDef = {
