@@ -1,6 +1,6 @@
 import { FlashPartition } from '../flash/flash-partition.js';
 import { MemoryFlash } from '../flash/memory-flash.js';
-import { KeyValueStore } from '../engine/key-value-store.js';
+import { KeyValueStore, type ReadStrategy } from '../engine/key-value-store.js';
 import { parseScenario } from '../scenario/scenario.js';
 import { scenarioStoreOptions } from '../scenario/run-scenario.js';
 import { KvsError, type StatusCode } from '../status.js';
@@ -24,7 +24,7 @@ export interface BenchConfig {
   seed: bigint;
   repeat: number;
   /** The engine's read strategy. Defaults to the library's default, `coalesced`. */
-  readStrategy: 'coalesced' | 'pwKvs';
+  readStrategy: ReadStrategy;
 }
 
 /** Flash traffic of the measured phase. */
@@ -91,12 +91,13 @@ export function parseBenchConfig(json: unknown): BenchConfig {
   };
 }
 
-function readStrategy(value: unknown): 'coalesced' | 'pwKvs' {
+function readStrategy(value: unknown): ReadStrategy {
   if (value === undefined || value === 'coalesced') return 'coalesced';
   if (value === 'pw_kvs' || value === 'pwKvs') return 'pwKvs';
+  if (value === 'trusted') return 'trusted';
   throw new KvsError(
     'INVALID_ARGUMENT',
-    "bench config: 'read_strategy' must be coalesced or pw_kvs",
+    "bench config: 'read_strategy' must be coalesced, trusted or pw_kvs",
   );
 }
 

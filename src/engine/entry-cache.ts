@@ -40,10 +40,14 @@ export class EntryCache {
   private readonly contentSizes: Uint32Array;
   /** Bytes the key's current entry occupies, padding included. */
   private readonly entrySizes: Uint32Array;
+  /** FNV-1a of the key and of the value, kept only when fingerprints are enabled. */
+  private readonly keyFingerprints: Uint32Array;
+  private readonly valueFingerprints: Uint32Array;
+  private readonly keyLengths: Uint8Array;
   private readonly table: Int32Array;
   private readonly tableMask: number;
 
-  constructor(maxEntries: number, redundancy: number) {
+  constructor(maxEntries: number, redundancy: number, fingerprints = false) {
     this.maxEntries = maxEntries;
     this.redundancy = redundancy;
     this.hashes = new Uint32Array(maxEntries);
@@ -53,6 +57,10 @@ export class EntryCache {
     this.addressSlots = new Uint32Array(maxEntries * redundancy).fill(NO_ADDRESS);
     this.contentSizes = new Uint32Array(maxEntries);
     this.entrySizes = new Uint32Array(maxEntries);
+    const fingerprintSlots = fingerprints ? maxEntries : 0;
+    this.keyFingerprints = new Uint32Array(fingerprintSlots);
+    this.valueFingerprints = new Uint32Array(fingerprintSlots);
+    this.keyLengths = new Uint8Array(fingerprintSlots);
     let tableSize = 8;
     while (tableSize < maxEntries * 2) tableSize *= 2;
     this.table = new Int32Array(tableSize).fill(EMPTY_SLOT);
@@ -146,6 +154,33 @@ export class EntryCache {
   setSizes(index: number, contentSize: number, entrySize: number): void {
     this.contentSizes[index] = contentSize;
     this.entrySizes[index] = entrySize;
+  }
+
+  /** True if this cache keeps key and value fingerprints. */
+  get hasFingerprints(): boolean {
+    return this.keyLengths.length > 0;
+  }
+
+  /** Records fingerprints of the key's current entry (no-op unless enabled). */
+  setFingerprints(index: number, key: Uint8Array, value: Uint8Array): void {
+    if (!this.hasFingerprints) return;
+    this.keyFingerprints[index] = fnv1a(key);
+    this.valueFingerprints[index] = fnv1a(value);
+    this.keyLengths[index] = key.length;
+  }
+
+  /** True if `key` has the fingerprint recorded for the key at `index`. */
+  keyFingerprintMatches(index: number, key: Uint8Array): boolean {
+    return (
+      this.hasFingerprints &&
+      this.keyLengths[index] === key.length &&
+      this.keyFingerprints[index] === fnv1a(key)
+    );
+  }
+
+  /** False if `value` certainly differs from the key's current value; true if it may match. */
+  valueMayMatch(index: number, value: Uint8Array): boolean {
+    return !this.hasFingerprints || this.valueFingerprints[index] === fnv1a(value);
   }
 
   /** Moves copy `slot` of the key at `index` to a new address. */
@@ -261,6 +296,11 @@ export class EntryCache {
       this.addressCounts[index] = this.addressCounts[last]!;
       this.contentSizes[index] = this.contentSizes[last]!;
       this.entrySizes[index] = this.entrySizes[last]!;
+      if (this.hasFingerprints) {
+        this.keyFingerprints[index] = this.keyFingerprints[last]!;
+        this.valueFingerprints[index] = this.valueFingerprints[last]!;
+        this.keyLengths[index] = this.keyLengths[last]!;
+      }
       this.addressSlots.copyWithin(
         index * this.redundancy,
         last * this.redundancy,
@@ -283,6 +323,9 @@ export class EntryCache {
       this.addressSlots.byteLength +
       this.contentSizes.byteLength +
       this.entrySizes.byteLength +
+      this.keyFingerprints.byteLength +
+      this.valueFingerprints.byteLength +
+      this.keyLengths.byteLength +
       this.table.byteLength
     );
   }
@@ -323,4 +366,11 @@ export class EntryCache {
     }
     this.table[hole] = EMPTY_SLOT;
   }
+}
+
+/** 32-bit FNV-1a: a second, independent hash of a key or value. */
+export function fnv1a(bytes: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  return hash >>> 0;
 }

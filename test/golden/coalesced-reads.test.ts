@@ -29,3 +29,24 @@ describe('coalesced reads give pw_kvs results with fewer read calls', () => {
     );
   });
 });
+
+// The `trusted` strategy also skips re-reading an old entry before overwriting it: same results
+// whenever nothing but the store writes the flash (no corrupt / write_raw / erase_sector ops).
+const untouched = cases.filter((id) => {
+  const ops = loadCase(id).scenario.ops as { op: string }[];
+  return !ops.some((op) => ['corrupt', 'write_raw', 'erase_sector'].includes(op.op));
+});
+
+describe('trusted reads give pw_kvs results on flash only the store writes', () => {
+  it('covers most cases', () => {
+    expect(untouched.length).toBeGreaterThan(150);
+  });
+
+  it.each(untouched)('%s', (id: string) => {
+    const testCase = loadCase(id);
+    const report = runScenario(parseScenario(testCase.scenario), testCase.imageIn, {
+      readStrategy: 'trusted',
+    });
+    expect(differences(report, testCase.expected, testCase.imageOut)).toEqual([]);
+  });
+});

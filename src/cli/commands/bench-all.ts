@@ -42,12 +42,18 @@ export default defineCommand({
     name: 'bench-all',
     description:
       "Run the eight benchmark configurations pw_kvs was measured on and print flashkv's figures beside pw_kvs's, then the 16 MiB / 100 000-key figures.\n" +
-      '  Example: flashkv bench-all --repeat 5',
+      '  Example: flashkv bench-all --repeat 5 --read-strategy trusted',
   },
   args: {
     repeat: { type: 'string', description: 'Runs per configuration (median time)', default: '3' },
     json: { type: 'boolean', description: 'Print the reports as JSON' },
     'skip-scale': { type: 'boolean', description: 'Skip the 100 000-key run' },
+    'read-strategy': {
+      type: 'enum',
+      options: ['coalesced', 'trusted', 'pw_kvs'],
+      default: 'coalesced',
+      description: "The store's read strategy (coalesced is the library default)",
+    },
   },
   run({ args }) {
     const references = JSON.parse(readFileSync(REFERENCE_PATH, 'utf8')) as Record<
