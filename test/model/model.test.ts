@@ -181,8 +181,14 @@ const GEOMETRIES = [
 ];
 
 describe.each(GEOMETRIES)('model-based: $name', (geometry) => {
-  for (const redundancy of [1, 2, 3]) {
-    it(`redundancy ${redundancy}: the store behaves like a Map through puts, deletes, re-inits, maintenance and power cuts`, () => {
+  for (const [redundancy, readStrategy] of [
+    [1, 'coalesced'],
+    [2, 'coalesced'],
+    [3, 'coalesced'],
+    [1, 'trusted'],
+    [2, 'trusted'],
+  ] as const) {
+    it(`redundancy ${redundancy}, ${readStrategy} reads: the store behaves like a Map through puts, deletes, re-inits, maintenance and power cuts`, () => {
       fc.assert(
         fc.property(fc.commands(commands, { maxCommands: 60 }), (cmds) => {
           const flash = new MemoryFlash(geometry);
