@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { type CommandDef, renderUsage, runCommand } from 'citty';
-import { CliError, EXIT_USAGE, describeError } from './_errors.js';
+import { CliError, EXIT_USAGE, describeError, exitCodeSet } from './_errors.js';
 import bench from './commands/bench.js';
 import benchAll from './commands/bench-all.js';
 import fuzz from './commands/fuzz.js';
@@ -43,8 +43,9 @@ async function cli(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    const { result } = await runCommand(main, { rawArgs: args });
-    return typeof result === 'number' ? result : 0;
+    await runCommand(main, { rawArgs: args });
+    // citty does not pass a subcommand's result up: commands report problems via setExitCode.
+    return exitCodeSet();
   } catch (error) {
     const exitCode = error instanceof CliError ? error.exitCode : EXIT_USAGE;
     // citty reports usage mistakes (unknown command, missing argument) as CLIError.

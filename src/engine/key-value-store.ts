@@ -15,7 +15,7 @@ import {
   entrySizeFor,
 } from '../format/entry-header.js';
 import { hashKey } from '../format/hash.js';
-import { type ErrorCode, KvsError, type StatusCode, hex } from '../status.js';
+import { type ErrorCode, KvsError, type StatusCode } from '../status.js';
 import { CoalescingReader } from './_coalescing-reader.js';
 import { Entry, type EntryReadResult } from './entry.js';
 import { EntryCache, type EntryState } from './entry-cache.js';
@@ -1433,5 +1433,3 @@ export function describeKey(key: Uint8Array): string {
   if (printable) return JSON.stringify(utf8Decode(key)!);
   return `0x${Array.from(key, (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
 }
-
-export { hex };

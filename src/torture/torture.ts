@@ -31,7 +31,7 @@ export interface TortureFailure {
   tearSeed?: number;
   /** Index of the workload op in flight at the cut. */
   inFlightOp: number;
-  /** Keys whose acknowledged value did not survive, as text. */
+  /** Keys (hex) whose acknowledged value did not survive. */
   lostKeys: string[];
   /** Why the store could not be used again, if it could not. */
   unrecoverable?: string;
@@ -54,18 +54,16 @@ export interface TortureReport {
 
 type Acceptable = Map<string, (string | null)[]>;
 
-const DECODER = {
-  decode: (bytes: Uint8Array): string => Array.from(bytes, (b) => String.fromCharCode(b)).join(''),
-};
-
-function text(bytes: Uint8Array): string {
-  return DECODER.decode(bytes);
-}
-
 function hex(bytes: Uint8Array): string {
   let out = '';
   for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
   return out;
+}
+
+function fromHex(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);
+  return bytes;
 }
 
 /** Runs one workload op, returning its status. Only KvsErrors are turned into statuses. */
@@ -92,7 +90,7 @@ function updateModel(
   inFlight: boolean,
 ): void {
   if (op.op !== 'put' && op.op !== 'delete') return;
-  const key = text(op.key);
+  const key = hex(op.key);
   const next = op.op === 'put' ? hex(op.value) : null;
   const before = model.get(key) ?? [null];
   if (status === 'OK' && !inFlight) {
@@ -171,7 +169,7 @@ function verify(
   for (const [key, acceptable] of model) {
     let actual: string | null;
     try {
-      const value = kvs.get(Uint8Array.from(key, (c) => c.charCodeAt(0)));
+      const value = kvs.get(fromHex(key));
       actual = value === undefined ? null : hex(value);
     } catch (error) {
       if (!KvsError.is(error)) throw error;
@@ -250,10 +248,7 @@ export function runTorture(
       cutPoint,
       inFlightOp: run.inFlightOp,
       lostKeys: [],
-      model: [...run.model].map(([key, values]) => [
-        hex(Uint8Array.from(key, (c) => c.charCodeAt(0))),
-        values,
-      ]),
+      model: [...run.model],
       ...(config.torn ? { tearSeed } : {}),
     };
     if (run.threw !== undefined) {
@@ -304,10 +299,6 @@ function check(
   }
 }
 
-function hexOf(bytes: Uint8Array): string {
-  return hex(bytes);
-}
-
 /**
  * A scenario file (the `flashkv run` format) that replays a failure: the workload up to the
  * op in flight with the power cut scheduled, then power-up, a fresh store, init and a listing.
@@ -329,9 +320,8 @@ export function failureScenario(
     },
   ];
   for (const op of ops) {
-    if (op.op === 'put')
-      steps.push({ op: 'put', key_hex: hexOf(op.key), value_hex: hexOf(op.value) });
-    else if (op.op === 'delete') steps.push({ op: 'delete', key_hex: hexOf(op.key) });
+    if (op.op === 'put') steps.push({ op: 'put', key_hex: hex(op.key), value_hex: hex(op.value) });
+    else if (op.op === 'delete') steps.push({ op: 'delete', key_hex: hex(op.key) });
     else steps.push({ op: op.op });
   }
   steps.push({ op: 'power_up' }, { op: 'reboot' });

@@ -1,7 +1,7 @@
 import { SingleBar } from 'cli-progress';
 import { defineCommand } from 'citty';
 import { runFuzz } from '../../torture/fuzz.js';
-import { EXIT_OK, EXIT_PROBLEMS, cliFail } from '../_errors.js';
+import { EXIT_OK, EXIT_PROBLEMS, cliFail, setExitCode } from '../_errors.js';
 import { print } from '../_io.js';
 
 export default defineCommand({
@@ -43,6 +43,6 @@ export default defineCommand({
         `images ${report.images} (random ${report.byKind.random}, mutated ${report.byKind.mutated}, crafted ${report.byKind.crafted}), hangs ${report.hangs}, non-KvsError throws ${report.nonKvsErrors}`,
       );
     }
-    return report.hangs + report.nonKvsErrors === 0 ? EXIT_OK : EXIT_PROBLEMS;
+    setExitCode(report.hangs + report.nonKvsErrors === 0 ? EXIT_OK : EXIT_PROBLEMS);
   },
 });

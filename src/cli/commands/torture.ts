@@ -12,7 +12,7 @@ import {
 } from '../../torture/torture.js';
 import { validateGeometry } from '../../flash/memory-flash.js';
 import { KvsError } from '../../status.js';
-import { EXIT_OK, EXIT_PROBLEMS, cliFail } from '../_errors.js';
+import { EXIT_OK, EXIT_PROBLEMS, cliFail, setExitCode } from '../_errors.js';
 import { print } from '../_io.js';
 
 function integer(name: string, value: string, min: number): number {
@@ -204,6 +204,6 @@ export default defineCommand({
     print(
       `cut points ${totals.cutPoints}, committed writes lost ${totals.lost}, unrecoverable ${totals.unrecoverable}`,
     );
-    return totals.lost + totals.unrecoverable + totals.threw === 0 ? EXIT_OK : EXIT_PROBLEMS;
+    setExitCode(totals.lost + totals.unrecoverable + totals.threw === 0 ? EXIT_OK : EXIT_PROBLEMS);
   },
 });
