@@ -4,12 +4,21 @@ export type { ErrorCode, StatusCode } from './status.js';
 export { ERASED_BYTE } from './flash/flash-memory.js';
 export type { FlashMemory, FlashResult } from './flash/flash-memory.js';
 export { MemoryFlash } from './flash/memory-flash.js';
+export type {
+  FaultSpec,
+  FlashCounters,
+  FlashGeometry,
+  MemoryFlashOptions,
+  PowerCutOptions,
+} from './flash/memory-flash.js';
+export type { FlashPartitionOptions } from './flash/flash-partition.js';
 export { FlashPartition } from './flash/flash-partition.js';
 export { KeyValueStore } from './engine/key-value-store.js';
 export type {
   GcOnWrite,
   KeyValueStoreOptions,
   KvsItem,
+  ReadStrategy,
   Recovery,
   StorageStats,
 } from './engine/key-value-store.js';

@@ -24,6 +24,6 @@ export type { EntryHeader } from './format/entry-header.js';
 export { crc16Ccitt, crc32, checksumMatches, isChecksumName } from './format/checksum.js';
 export { hashKey } from './format/hash.js';
 export { parseScenario, hexToBytes, SCENARIO_OPS } from './scenario/scenario.js';
-export type { FaultSpec, Scenario, ScenarioOp } from './scenario/scenario.js';
+export type { Scenario, ScenarioOp } from './scenario/scenario.js';
 export { runScenario, scenarioStoreOptions } from './scenario/run-scenario.js';
 export type { FlashReport, OpResult, ScenarioReport } from './scenario/run-scenario.js';

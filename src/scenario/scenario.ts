@@ -1,7 +1,7 @@
 import { type ChecksumName, isChecksumName } from '../format/checksum.js';
 import { DEFAULT_MAGIC } from '../format/entry-format.js';
 import type { GcOnWrite, Recovery } from '../engine/key-value-store.js';
-import type { PowerCutOptions } from '../flash/memory-flash.js';
+import type { FaultSpec, PowerCutOptions } from '../flash/memory-flash.js';
 import { type ErrorCode, KvsError, isStatusCode } from '../status.js';
 import { utf8Encode } from '../utf8.js';
 
@@ -25,15 +25,6 @@ export interface Scenario {
   /** Path of the starting image, relative to the scenario file's folder; null for erased. */
   imageIn: string | null;
   ops: ScenarioOp[];
-}
-
-/** An injected flash error, as a scenario gives it. */
-export interface FaultSpec {
-  status: ErrorCode;
-  address?: number;
-  size?: number;
-  times?: number;
-  delay: number;
 }
 
 /** One operation of a scenario. Keys and values are already decoded to bytes. */

@@ -1,0 +1,2 @@
+// Node-only parts of flashkv: flash backed by image files.
+export { FileFlash } from './file-flash.js';
