@@ -2,7 +2,7 @@ import { type ChecksumName, isChecksumName } from '../format/checksum.js';
 import { DEFAULT_MAGIC } from '../format/entry-format.js';
 import type { GcOnWrite, Recovery } from '../engine/key-value-store.js';
 import type { FaultSpec, PowerCutOptions } from '../flash/memory-flash.js';
-import { type ErrorCode, KvsError, isStatusCode } from '../status.js';
+import { KvsError, isStatusCode } from '../status.js';
 import { utf8Encode } from '../utf8.js';
 
 /** A scenario file: a store configuration and the operations to run on it. */
