@@ -74,9 +74,8 @@ export default defineCommand({
     for (const name of names) {
       bar?.update({ name });
       const reference = references[name]!;
-      reports[name] = runBench(parseBenchConfig({ ...reference.config, repeat }), () =>
-        performance.now(),
-      );
+      const config = { ...reference.config, repeat, read_strategy: args['read-strategy'] };
+      reports[name] = runBench(parseBenchConfig(config), () => performance.now());
       bar?.increment();
     }
     bar?.update({ name: 'scale: 100 000 keys' });
