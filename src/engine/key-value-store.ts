@@ -187,6 +187,8 @@ export class KeyValueStore {
   private initState: InitState = 'notInitialized';
   private errorFound = false;
   private lastTransactionId = 0;
+  /** Reused by the scan to fingerprint values. */
+  private valueScratch = new Uint8Array(0);
   /** Entries of new keys the last scan found no room for in the index. */
   private surplusKeysFound = 0;
   private readonly stats = {
@@ -460,7 +462,9 @@ export class KeyValueStore {
   private fingerprintScannedEntry(entry: Entry, key: Uint8Array): void {
     const index = this.cache.findIndex(hashKey(key));
     if (index === -1 || this.cache.transactionId(index) !== entry.transactionId) return;
-    const value = new Uint8Array(entry.valueSize);
+    if (this.valueScratch.length < entry.valueSize)
+      this.valueScratch = new Uint8Array(entry.valueSize);
+    const value = this.valueScratch.subarray(0, entry.valueSize);
     // Served from the scan's read window: the checksum check just read these bytes.
     entry.readValue(value, 0);
     this.cache.setFingerprints(index, key, value);
