@@ -146,7 +146,15 @@ function ok(status: StatusCode): boolean {
 }
 
 function toBytes(value: string | Uint8Array): Uint8Array {
-  return typeof value === 'string' ? utf8Encode(value) : value;
+  if (typeof value === 'string') return utf8Encode(value);
+  // Plain JavaScript callers can pass anything: refuse it as bad input, not a crash.
+  if (!(value instanceof Uint8Array)) {
+    throw new KvsError(
+      'INVALID_ARGUMENT',
+      `expected a string or a Uint8Array, got ${typeof value}`,
+    );
+  }
+  return value;
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
@@ -646,6 +654,9 @@ export class KeyValueStore {
   read(key: string | Uint8Array, buffer: Uint8Array, offsetBytes = 0): number {
     this.io.invalidate();
     const bytes = this.checkReadable(key);
+    if (!(buffer instanceof Uint8Array)) {
+      fail('INVALID_ARGUMENT', 'the buffer to read into must be a Uint8Array');
+    }
     if (!Number.isInteger(offsetBytes) || offsetBytes < 0) {
       fail('INVALID_ARGUMENT', `offset must be a non-negative integer, got ${String(offsetBytes)}`);
     }

@@ -133,6 +133,17 @@ describe('bad input throws KvsError and changes nothing', () => {
     expect(text(kvs.get('keep'))).toBe('me');
   });
 
+  it('rejects keys and values that are neither text nor bytes (plain JavaScript callers)', () => {
+    const { flash, kvs } = store();
+    kvs.init();
+    const notBytes = [42, null, undefined, { length: 3 }, [1, 2, 3]] as unknown as string[];
+    for (const bad of notBytes) {
+      expectUnchanged(flash, () => kvs.put(bad, 'v'), 'INVALID_ARGUMENT');
+      expectUnchanged(flash, () => kvs.put('k', bad), 'INVALID_ARGUMENT');
+      expectUnchanged(flash, () => kvs.get(bad), 'INVALID_ARGUMENT');
+    }
+  });
+
   it('rejects values that cannot fit in a sector', () => {
     const { flash, kvs } = store();
     kvs.init();
