@@ -76,3 +76,27 @@ describe.each(['fill-small', 'get-small', 'init-small', 'overwrite-small'])(
     });
   },
 );
+
+describe('read targets of the coalesced strategy (flash counts, not time)', () => {
+  it('init reads each entry byte about once: ≤ 1.1 × entry bytes + 16 B per sector, ≤ 1 call per entry', () => {
+    const config = references['init-small']!.config;
+    const report = runBench(parseBenchConfig(config), clock);
+    // The image holds k + n entries of 64 bytes minus those garbage collected; the reference
+    // configuration leaves 2560 entries (163 840 bytes) on its 64 sectors.
+    const entryBytes = 163_840;
+    const perInit = report.flash_measured.bytes_read / report.ops;
+    expect(perInit).toBeLessThanOrEqual(1.1 * entryBytes + 16 * 64);
+    expect(report.flash_measured.read_calls / report.ops).toBeLessThanOrEqual(entryBytes / 64);
+  });
+
+  it('a get is one read of header + key + value; a trusted overwrite about one read', () => {
+    const get = runBench(parseBenchConfig(references['get-small']!.config), clock);
+    expect(get.flash_measured.read_calls).toBe(get.ops);
+    expect(get.flash_measured.bytes_read).toBe(get.ops * (16 + 9 + 32));
+    const overwrite = runBench(
+      parseBenchConfig({ ...references['overwrite-small']!.config, read_strategy: 'trusted' }),
+      clock,
+    );
+    expect(overwrite.flash_measured.read_calls / overwrite.ops).toBeLessThanOrEqual(1.2);
+  });
+});
