@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { utf8Decode, utf8Encode } from '../../src/utf8.js';
+import { fcOptions } from '../helpers/fc.js';
 
 describe('utf8', () => {
   it('encodes like TextEncoder for any string', () => {
@@ -8,7 +9,7 @@ describe('utf8', () => {
       fc.property(fc.string({ unit: 'binary' }), (text) => {
         expect(Array.from(utf8Encode(text))).toEqual(Array.from(new TextEncoder().encode(text)));
       }),
-      { seed: 424242, numRuns: 500 },
+      fcOptions(500),
     );
   });
 
@@ -25,7 +26,7 @@ describe('utf8', () => {
         })();
         expect(utf8Decode(bytes, true)).toBe(strict);
       }),
-      { seed: 424242, numRuns: 2000 },
+      fcOptions(2000),
     );
   });
 
