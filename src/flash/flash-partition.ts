@@ -3,101 +3,160 @@ import { ERASED_BYTE, type FlashMemory, type FlashResult } from './flash-memory.
 
 /** Where a partition sits on its flash and how it is accessed. */
 export interface FlashPartitionOptions {
-  /** First physical sector. Defaults to 0. */
+  /** First physical sector of the flash in the partition. Defaults to 0. */
   startSector?: number;
-  /** Physical sectors in the partition. Defaults to the rest of the flash. */
+  /**
+   * Physical sectors in the partition, a multiple of `sectorsPerLogicalSector`. Defaults to
+   * the rest of the flash after `startSector`.
+   */
   sectorCount?: number;
   /**
-   * Write alignment; the effective alignment is the larger of this and the flash's, and must be
-   * a multiple of the flash's. Defaults to the flash's.
+   * Write alignment in bytes. The effective alignment is the larger of this and the flash's
+   * and must be a multiple of the flash's (as in pw_kvs). Defaults to the flash's.
    */
   alignmentBytes?: number;
   /** Refuse writes and erases with PERMISSION_DENIED. Defaults to false. */
   readOnly?: boolean;
   /**
-   * Physical sectors grouped into one logical sector (pw_kvs's partition with logical
-   * sectors): the store sees fewer, larger sectors. Defaults to 1.
+   * Physical sectors grouped into one logical sector, as pw_kvs's
+   * FlashPartitionWithLogicalSectors does: the store sees fewer, larger sectors. Defaults to 1.
    */
   sectorsPerLogicalSector?: number;
 }
 
+/** The result of {@link FlashPartition.isRegionErased}. */
+export interface RegionErasedResult extends FlashResult {
+  /** True if every byte of the region reads 0xFF; false when the read failed. */
+  readonly erased: boolean;
+}
+
+// Results of refused calls, shared so that a refusal allocates nothing.
+const PERMISSION_DENIED_RESULT: FlashResult = Object.freeze({
+  status: 'PERMISSION_DENIED',
+  size: 0,
+});
+const OUT_OF_RANGE_RESULT: FlashResult = Object.freeze({ status: 'OUT_OF_RANGE', size: 0 });
+const INVALID_ARGUMENT_RESULT: FlashResult = Object.freeze({ status: 'INVALID_ARGUMENT', size: 0 });
+
+/** Bytes read per device call when checking a region for erased bytes. */
+const ERASED_CHECK_CHUNK_BYTES = 256;
+
 /**
- * A run of whole sectors of one flash, addressed from 0. Checks bounds and alignment before
- * the device is called, as pw_kvs's FlashPartition does.
+ * A run of whole sectors of one flash, addressed from 0, as pw_kvs's FlashPartition: every
+ * call is checked against the partition (permission, bounds, alignment) before it reaches the
+ * device, so a refused call never touches the flash or its counters. With
+ * `sectorsPerLogicalSector` > 1, sector sizes, counts and erases are in logical sectors.
  */
 export class FlashPartition {
+  /** The device the partition lives on. */
   readonly flash: FlashMemory;
-  /** Logical sector size. */
+  /** First physical sector of the flash in the partition. */
+  readonly startSector: number;
+  /** Logical sector size in bytes (the erase unit the store sees). */
   readonly sectorSizeBytes: number;
-  /** Logical sector count. */
+  /** Number of logical sectors. */
   readonly sectorCount: number;
+  /** Effective write alignment in bytes. */
   readonly alignmentBytes: number;
+  /** Total bytes: `sectorSizeBytes * sectorCount`. */
+  readonly sizeBytes: number;
+  /** True if writes and erases are refused. */
   readonly readOnly: boolean;
+  /** Physical sectors per logical sector (1 for a plain partition). */
   readonly sectorsPerLogicalSector: number;
   private readonly startAddress: number;
+  private scratch: Uint8Array | undefined;
 
-  /** Throws INVALID_ARGUMENT when the options do not fit the flash. */
+  /**
+   * Creates a partition of `flash`. Throws INVALID_ARGUMENT naming the problem when
+   * `startSector` or `sectorCount` is not an integer or runs off the flash, when
+   * `sectorsPerLogicalSector` is not a positive integer dividing the sector count, or when
+   * `alignmentBytes` is not a positive integer whose effective value is a multiple of the
+   * flash's alignment and divides the logical sector size.
+   */
   constructor(flash: FlashMemory, options: FlashPartitionOptions = {}) {
     const startSector = options.startSector ?? 0;
     const physicalCount = options.sectorCount ?? flash.sectorCount - startSector;
     const perLogical = options.sectorsPerLogicalSector ?? 1;
     const requested = options.alignmentBytes ?? flash.alignmentBytes;
     const check = (condition: boolean, message: string): void => {
-      if (!condition) throw new KvsError('INVALID_ARGUMENT', message);
+      if (!condition) throw new KvsError('INVALID_ARGUMENT', `flash partition: ${message}`);
     };
     check(
-      Number.isInteger(startSector) && startSector >= 0,
-      `startSector must be ≥ 0, got ${startSector}`,
+      Number.isSafeInteger(startSector) && startSector >= 0 && startSector < flash.sectorCount,
+      `startSector must be 0..${flash.sectorCount - 1}, got ${startSector}`,
     );
     check(
-      Number.isInteger(physicalCount) &&
+      Number.isSafeInteger(physicalCount) &&
         physicalCount >= 1 &&
         startSector + physicalCount <= flash.sectorCount,
-      `sectors ${startSector}..${startSector + physicalCount - 1} are not all on the ${flash.sectorCount}-sector flash`,
+      `sectorCount ${physicalCount} from sector ${startSector} does not fit on the ${flash.sectorCount}-sector flash`,
     );
     check(
-      Number.isInteger(perLogical) && perLogical >= 1 && physicalCount % perLogical === 0,
-      `${physicalCount} sectors cannot be grouped by ${perLogical}`,
+      Number.isSafeInteger(perLogical) && perLogical >= 1 && physicalCount % perLogical === 0,
+      `${physicalCount} physical sectors cannot be grouped ${perLogical} per logical sector`,
+    );
+    check(
+      Number.isSafeInteger(requested) && requested >= 1,
+      `alignmentBytes must be a positive integer, got ${requested}`,
     );
     const alignment = Math.max(requested, flash.alignmentBytes);
     check(
-      Number.isInteger(requested) && requested >= 1 && alignment % flash.alignmentBytes === 0,
-      `partition alignment ${requested} B is not a multiple of the flash's ${flash.alignmentBytes} B`,
+      alignment % flash.alignmentBytes === 0,
+      `alignment ${requested} B is not a multiple of the flash's ${flash.alignmentBytes} B alignment`,
     );
+    const sectorSizeBytes = flash.sectorSizeBytes * perLogical;
     check(
-      (flash.sectorSizeBytes * perLogical) % alignment === 0,
-      `sector size ${flash.sectorSizeBytes * perLogical} B is not a multiple of the ${alignment} B alignment`,
+      sectorSizeBytes % alignment === 0,
+      `sector size ${sectorSizeBytes} B is not a multiple of the ${alignment} B alignment`,
     );
     this.flash = flash;
+    this.startSector = startSector;
     this.sectorsPerLogicalSector = perLogical;
-    this.sectorSizeBytes = flash.sectorSizeBytes * perLogical;
+    this.sectorSizeBytes = sectorSizeBytes;
     this.sectorCount = physicalCount / perLogical;
+    this.sizeBytes = sectorSizeBytes * this.sectorCount;
     this.alignmentBytes = alignment;
     this.readOnly = options.readOnly ?? false;
     this.startAddress = startSector * flash.sectorSizeBytes;
   }
 
-  get sizeBytes(): number {
-    return this.sectorSizeBytes * this.sectorCount;
-  }
-
+  /**
+   * Reads `output.length` bytes at partition address `address`. Reports OUT_OF_RANGE, without
+   * calling the device, when the run does not lie inside the partition; otherwise whatever the
+   * device reports.
+   */
   read(address: number, output: Uint8Array): FlashResult {
-    if (!this.inBounds(address, output.length)) return { status: 'OUT_OF_RANGE', size: 0 };
+    if (!this.isInBounds(address, output.length)) return OUT_OF_RANGE_RESULT;
     return this.flash.read(this.startAddress + address, output);
   }
 
+  /**
+   * Programs `data` at partition address `address`. Reports PERMISSION_DENIED when read-only,
+   * OUT_OF_RANGE when the run does not lie inside the partition, INVALID_ARGUMENT when the
+   * address or length is not a multiple of `alignmentBytes` (none of these call the device);
+   * otherwise whatever the device reports.
+   */
   write(address: number, data: Uint8Array): FlashResult {
-    if (this.readOnly) return { status: 'PERMISSION_DENIED', size: 0 };
-    if (!this.inBounds(address, data.length)) return { status: 'OUT_OF_RANGE', size: 0 };
+    if (this.readOnly) return PERMISSION_DENIED_RESULT;
+    if (!this.isInBounds(address, data.length)) return OUT_OF_RANGE_RESULT;
     if (address % this.alignmentBytes !== 0 || data.length % this.alignmentBytes !== 0) {
-      return { status: 'INVALID_ARGUMENT', size: 0 };
+      return INVALID_ARGUMENT_RESULT;
     }
     return this.flash.write(this.startAddress + address, data);
   }
 
+  /**
+   * Erases `sectorCount` logical sectors from partition address `address`. Reports
+   * PERMISSION_DENIED when read-only, INVALID_ARGUMENT when `sectorCount` is not an integer
+   * ≥ 0, OUT_OF_RANGE when the sectors do not lie inside the partition, INVALID_ARGUMENT when
+   * `address` is not on a logical sector boundary (none of these call the device); otherwise
+   * what the device reports for erasing the matching physical sectors.
+   */
   erase(address: number, sectorCount: number): StatusCode {
     if (this.readOnly) return 'PERMISSION_DENIED';
-    if (!this.inBounds(address, sectorCount * this.sectorSizeBytes)) return 'OUT_OF_RANGE';
+    if (!Number.isSafeInteger(sectorCount) || sectorCount < 0) return 'INVALID_ARGUMENT';
+    if (!this.isInBounds(address, sectorCount * this.sectorSizeBytes)) return 'OUT_OF_RANGE';
     if (address % this.sectorSizeBytes !== 0) return 'INVALID_ARGUMENT';
     return this.flash.erase(
       this.startAddress + address,
@@ -105,13 +164,37 @@ export class FlashPartition {
     );
   }
 
-  /** True if every byte reads as erased. */
+  /** True if every byte of `bytes` is 0xFF (what an erased flash reads). */
   appearsErased(bytes: Uint8Array): boolean {
     for (let i = 0; i < bytes.length; i++) if (bytes[i] !== ERASED_BYTE) return false;
     return true;
   }
 
-  private inBounds(address: number, length: number): boolean {
-    return Number.isInteger(address) && address >= 0 && address + length <= this.sizeBytes;
+  /**
+   * Reads `length` bytes at `address` in chunks and reports whether all of them are 0xFF. It
+   * stops at the first chunk that is not. On a failed read (bounds as {@link read}, or the
+   * device's status) `erased` is false and `size` is the bytes checked before it.
+   */
+  isRegionErased(address: number, length: number): RegionErasedResult {
+    if (!this.isInBounds(address, length))
+      return { status: 'OUT_OF_RANGE', size: 0, erased: false };
+    this.scratch ??= new Uint8Array(ERASED_CHECK_CHUNK_BYTES);
+    for (let offset = 0; offset < length; offset += ERASED_CHECK_CHUNK_BYTES) {
+      const chunk = this.scratch.subarray(0, Math.min(ERASED_CHECK_CHUNK_BYTES, length - offset));
+      const { status } = this.read(address + offset, chunk);
+      if (status !== 'OK') return { status, size: offset, erased: false };
+      if (!this.appearsErased(chunk)) return { status: 'OK', size: length, erased: false };
+    }
+    return { status: 'OK', size: length, erased: true };
+  }
+
+  private isInBounds(address: number, length: number): boolean {
+    return (
+      Number.isSafeInteger(address) &&
+      Number.isSafeInteger(length) &&
+      address >= 0 &&
+      length >= 0 &&
+      address + length <= this.sizeBytes
+    );
   }
 }

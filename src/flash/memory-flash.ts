@@ -1,35 +1,190 @@
-import { type ErrorCode, KvsError, type StatusCode, hex } from '../status.js';
+import { type ErrorCode, KvsError, type StatusCode, hex, isStatusCode } from '../status.js';
 import { ERASED_BYTE, type FlashMemory, type FlashResult } from './flash-memory.js';
+
+// ---- Geometry ----------------------------------------------------------------------------------
 
 /** Geometry of a flash device. */
 export interface FlashGeometry {
-  /** Bytes per sector (the erase unit), a multiple of the alignment. */
+  /** Bytes per sector (the erase unit): a positive multiple of `alignmentBytes`. */
   sectorSizeBytes: number;
-  /** Number of sectors (≥ 1). */
+  /** Number of sectors: a positive integer. */
   sectorCount: number;
-  /** Write alignment: 1, 2, 4, 8, or a multiple of 16 up to 256. */
+  /** Write alignment in bytes: 1, 2, 4, 8, or a multiple of 16 up to 256 (as pw_kvs accepts). */
   alignmentBytes: number;
 }
 
 /** Options of an in-memory flash. */
 export interface MemoryFlashOptions extends FlashGeometry {
-  /** Initial contents; may be shorter than the flash (the rest is erased). */
+  /**
+   * Initial contents, copied in from address 0. May be shorter than the flash: the rest is
+   * erased (0xFF). Defaults to a fully erased flash.
+   */
   contents?: Uint8Array;
 }
 
-/** An injected error: which calls fail, how often, and with what status. */
+/** True if pw_kvs accepts `alignmentBytes` as a write alignment: 1, 2, 4, 8 or 16·k ≤ 256. */
+export function isSupportedAlignment(alignmentBytes: number): boolean {
+  return (
+    alignmentBytes === 1 ||
+    alignmentBytes === 2 ||
+    alignmentBytes === 4 ||
+    alignmentBytes === 8 ||
+    (Number.isInteger(alignmentBytes) &&
+      alignmentBytes >= 16 &&
+      alignmentBytes <= 256 &&
+      alignmentBytes % 16 === 0)
+  );
+}
+
+/**
+ * Checks that `geometry` describes a flash pw_kvs can run on. Throws INVALID_ARGUMENT when a
+ * field is not a positive integer, the alignment is not supported (see
+ * {@link isSupportedAlignment}) or the sector size is not a multiple of the alignment.
+ */
+export function validateGeometry(geometry: FlashGeometry): void {
+  const { sectorSizeBytes, sectorCount, alignmentBytes } = geometry;
+  const fields: [string, number][] = [
+    ['sectorSizeBytes', sectorSizeBytes],
+    ['sectorCount', sectorCount],
+    ['alignmentBytes', alignmentBytes],
+  ];
+  for (const [name, value] of fields) {
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new KvsError(
+        'INVALID_ARGUMENT',
+        `${name} must be a positive integer, got ${String(value)}`,
+      );
+    }
+  }
+  if (!isSupportedAlignment(alignmentBytes)) {
+    throw new KvsError(
+      'INVALID_ARGUMENT',
+      `alignment of ${alignmentBytes} B is not supported (use 1, 2, 4, 8 or a multiple of 16 up to 256)`,
+    );
+  }
+  if (sectorSizeBytes % alignmentBytes !== 0) {
+    throw new KvsError(
+      'INVALID_ARGUMENT',
+      `sector size ${sectorSizeBytes} B is not a multiple of the ${alignmentBytes} B alignment`,
+    );
+  }
+  if (!Number.isSafeInteger(sectorSizeBytes * sectorCount)) {
+    throw new KvsError(
+      'INVALID_ARGUMENT',
+      `${sectorCount} sectors of ${sectorSizeBytes} B do not fit in memory`,
+    );
+  }
+}
+
+// ---- Counters ----------------------------------------------------------------------------------
+
+/**
+ * Flash operation counters. Every call counts, failing ones included, and bytes are the
+ * requested lengths; the direct access methods (`writeRaw`, `corruptByte`, `eraseSectorRaw`,
+ * `bytes`) are not counted.
+ */
+export interface FlashCounters {
+  /** `read` calls. */
+  readonly readCalls: number;
+  /** Bytes requested by `read` calls. */
+  readonly bytesRead: number;
+  /** `write` calls. */
+  readonly writeCalls: number;
+  /** Bytes requested by `write` calls. */
+  readonly bytesWritten: number;
+  /** `erase` calls; one call may erase several sectors. */
+  readonly eraseCalls: number;
+  /** Completed erases per sector (wear): only erases that passed the flash rules count. */
+  readonly sectorEraseCounts: readonly number[];
+  /** Program and erase operations that reached the media (the points a power cut can hit). */
+  readonly programEraseOps: number;
+}
+
+type MutableCounters = {
+  -readonly [K in Exclude<keyof FlashCounters, 'sectorEraseCounts'>]: number;
+} & { sectorEraseCounts: number[] };
+
+// ---- Fault injection ---------------------------------------------------------------------------
+
+/**
+ * An injected read or write error, with the semantics of pw_kvs's FlashError: a call matches
+ * when no `address` is given, or when its range overlaps [address, address + size). The first
+ * `delay` matching calls pass untouched; the next `times` matching calls fail with `status`.
+ */
 export interface FaultSpec {
-  /** Status the failing calls report. */
+  /** Status the failing calls report (any code but OK). */
   status: ErrorCode;
-  /** Only calls overlapping [address, address + size) match; any call when omitted. */
+  /** Start of the matching range (device address). Defaults to matching every call. */
   address?: number;
-  /** Length of the matching range in bytes. Defaults to 1. */
+  /** Length of the matching range in bytes, ≥ 1; only with `address`. Defaults to 1. */
   size?: number;
-  /** How many matching calls fail after the delay. Defaults to every one. */
+  /** How many matching calls fail after the delay, ≥ 0. Defaults to every one (always). */
   times?: number;
-  /** How many matching calls pass untouched first. Defaults to 0. */
+  /** How many matching calls pass untouched first, ≥ 0. Defaults to 0. */
   delay?: number;
 }
+
+/** One injected error and its remaining delay and failure count. */
+class InjectedFault {
+  private delay: number;
+  private remaining: number;
+  private readonly begin: number | undefined;
+  private readonly end: number;
+  private readonly status: ErrorCode;
+
+  constructor(spec: FaultSpec) {
+    this.status = spec.status;
+    this.delay = spec.delay ?? 0;
+    this.remaining = spec.times ?? Number.POSITIVE_INFINITY;
+    this.begin = spec.address;
+    this.end = (spec.address ?? 0) + (spec.size ?? 1);
+  }
+
+  /** The status this fault gives a call on [address, address + size); OK when it passes. */
+  check(address: number, size: number): StatusCode {
+    if (this.begin !== undefined && (address >= this.end || address + size <= this.begin)) {
+      return 'OK';
+    }
+    if (this.delay > 0) {
+      this.delay--;
+      return 'OK';
+    }
+    if (this.remaining === 0) return 'OK';
+    this.remaining--;
+    return this.status;
+  }
+}
+
+/** Throws INVALID_ARGUMENT unless `spec` is a well-formed fault. */
+function validateFault(spec: FaultSpec): void {
+  const invalid = (message: string): never => {
+    throw new KvsError('INVALID_ARGUMENT', `injected error: ${message}`);
+  };
+  const status: unknown = spec.status;
+  if (!isStatusCode(status) || status === 'OK') {
+    invalid(`status must be a pw_status name other than OK, got ${String(spec.status)}`);
+  }
+  const isCount = (value: number | undefined, min: number): boolean =>
+    value === undefined || (Number.isSafeInteger(value) && value >= min);
+  if (!isCount(spec.address, 0)) invalid(`address must be ≥ 0, got ${String(spec.address)}`);
+  if (!isCount(spec.size, 1)) invalid(`size must be ≥ 1, got ${String(spec.size)}`);
+  if (spec.size !== undefined && spec.address === undefined) invalid('size needs an address');
+  if (!isCount(spec.times, 0) && spec.times !== Number.POSITIVE_INFINITY) {
+    invalid(`times must be ≥ 0, got ${String(spec.times)}`);
+  }
+  if (!isCount(spec.delay, 0)) invalid(`delay must be ≥ 0, got ${String(spec.delay)}`);
+}
+
+/** Consults faults in injection order; the first that fails the call ends the check. */
+function checkFaults(faults: readonly InjectedFault[], address: number, size: number): StatusCode {
+  for (const fault of faults) {
+    const status = fault.check(address, size);
+    if (status !== 'OK') return status;
+  }
+  return 'OK';
+}
+
+// ---- Power cuts --------------------------------------------------------------------------------
 
 /**
  * How a scheduled power cut lands. The operation that is cut can be a write (program) or an
@@ -47,94 +202,56 @@ export interface PowerCutOptions {
   seed?: number;
 }
 
-/** Flash operation counters. Every call counts, failing ones included. */
-export interface FlashCounters {
-  readCalls: number;
-  bytesRead: number;
-  writeCalls: number;
-  bytesWritten: number;
-  eraseCalls: number;
-  /** Erases per sector: wear. */
-  sectorEraseCounts: number[];
-  /** Program and erase operations that reached the media (the points a power cut can hit). */
-  programEraseOps: number;
+/** How much of a cut operation lands. */
+interface Tear {
+  landedBytes: number;
+  partialBitsMask: number;
 }
 
-class InjectedFault {
-  private delay: number;
-  private remaining: number;
-  private readonly begin: number | undefined;
-  private readonly end: number;
-
-  constructor(private readonly spec: FaultSpec) {
-    this.delay = spec.delay ?? 0;
-    this.remaining = spec.times ?? Number.POSITIVE_INFINITY;
-    this.begin = spec.address;
-    this.end = (spec.address ?? 0) + (spec.size ?? 1);
-  }
-
-  /** The status this fault gives a call on [address, address + size). */
-  check(address: number, size: number): StatusCode {
-    if (this.begin !== undefined && (address >= this.end || address + size <= this.begin)) {
-      return 'OK';
-    }
-    if (this.delay > 0) {
-      this.delay--;
-      return 'OK';
-    }
-    if (this.remaining === 0) return 'OK';
-    this.remaining--;
-    return this.spec.status;
-  }
+/** A small seeded PRNG (32-bit splitmix) for reproducible tears. */
+function splitmix32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x9e3779b9) >>> 0;
+    let z = state;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
 }
 
-/** Accepted write alignments: 1, 2, 4, 8 or a multiple of 16 up to 256 (as pw_kvs). */
-export function isSupportedAlignment(alignmentBytes: number): boolean {
-  return (
-    [1, 2, 4, 8].includes(alignmentBytes) ||
-    (alignmentBytes % 16 === 0 && alignmentBytes >= 16 && alignmentBytes <= 256)
-  );
-}
+// ---- The device --------------------------------------------------------------------------------
 
-/** Throws INVALID_ARGUMENT unless the geometry describes a flash pw_kvs can run on. */
-export function validateGeometry(geometry: FlashGeometry): void {
-  const { sectorSizeBytes, sectorCount, alignmentBytes } = geometry;
-  for (const [name, value] of Object.entries({ sectorSizeBytes, sectorCount, alignmentBytes })) {
-    if (!Number.isSafeInteger(value) || value < 1) {
-      throw new KvsError(
-        'INVALID_ARGUMENT',
-        `${name} must be a positive integer, got ${String(value)}`,
-      );
-    }
-  }
-  if (!isSupportedAlignment(alignmentBytes)) {
-    throw new KvsError(
-      'INVALID_ARGUMENT',
-      `alignment ${alignmentBytes} B is not supported (use 1, 2, 4, 8 or a multiple of 16 up to 256)`,
-    );
-  }
-  if (sectorSizeBytes % alignmentBytes !== 0) {
-    throw new KvsError(
-      'INVALID_ARGUMENT',
-      `sector size ${sectorSizeBytes} B is not a multiple of the ${alignmentBytes} B alignment`,
-    );
-  }
-}
+// Results of refused calls, shared so that a refusal allocates nothing.
+const INVALID_ARGUMENT_RESULT: FlashResult = Object.freeze({ status: 'INVALID_ARGUMENT', size: 0 });
+const OUT_OF_RANGE_RESULT: FlashResult = Object.freeze({ status: 'OUT_OF_RANGE', size: 0 });
+const UNKNOWN_RESULT: FlashResult = Object.freeze({ status: 'UNKNOWN', size: 0 });
+const UNAVAILABLE_RESULT: FlashResult = Object.freeze({ status: 'UNAVAILABLE', size: 0 });
 
 /**
- * An in-memory NOR flash that enforces the rules of the real thing, as pw_kvs's
- * FakeFlashMemory does: erased bytes read 0xFF, writes start and end on the alignment and stay
- * in one sector, a byte already programmed cannot be written again (UNKNOWN, nothing changes),
- * erases are whole sectors. It injects read and write errors and counts every call and every
- * sector erase (wear).
+ * An in-memory NOR flash that enforces the rules of the real thing exactly as pw_kvs's
+ * FakeFlashMemory does: erased bytes read 0xFF; a write starts and ends on the alignment and
+ * stays in one sector; a byte that is not 0xFF cannot be written again (UNKNOWN, nothing
+ * changes); erases are whole sectors. It injects read and write errors, cuts power (optionally
+ * tearing the operation in flight), and counts every call and every sector erase (wear).
+ *
+ * Calls report problems as statuses and never throw. Every program lands through one private
+ * method and every sector erase through another, so power cuts act in exactly one place.
  */
 export class MemoryFlash implements FlashMemory {
   readonly sectorSizeBytes: number;
   readonly sectorCount: number;
   readonly alignmentBytes: number;
-  /** The live contents. Writing here bypasses the flash rules and the counters. */
+  /** Total bytes: `sectorSizeBytes * sectorCount`. */
+  readonly sizeBytes: number;
+  /**
+   * The live contents. Reading or writing here bypasses the flash rules and the counters; for
+   * test tools and inspectors only.
+   */
   readonly bytes: Uint8Array;
+  /** Operation counters since construction or the last {@link resetCounters}. */
   readonly counters: FlashCounters;
+  private readonly count: MutableCounters;
   private readErrors: InjectedFault[] = [];
   private writeErrors: InjectedFault[] = [];
   /** Program/erase operations left before the scheduled cut; undefined when none is set. */
@@ -142,23 +259,26 @@ export class MemoryFlash implements FlashMemory {
   private cutOptions: PowerCutOptions = {};
   private poweredOn = true;
 
-  /** Throws INVALID_ARGUMENT for an unsupported geometry or contents longer than the flash. */
+  /**
+   * Creates a flash, erased except for `contents`. Throws INVALID_ARGUMENT for an unsupported
+   * geometry (see {@link validateGeometry}) or contents longer than the flash.
+   */
   constructor(options: MemoryFlashOptions) {
     validateGeometry(options);
     this.sectorSizeBytes = options.sectorSizeBytes;
     this.sectorCount = options.sectorCount;
     this.alignmentBytes = options.alignmentBytes;
-    this.bytes = new Uint8Array(this.sizeBytes).fill(ERASED_BYTE);
-    if (options.contents !== undefined) {
-      if (options.contents.length > this.sizeBytes) {
-        throw new KvsError(
-          'INVALID_ARGUMENT',
-          `contents are ${options.contents.length} B but the flash holds ${this.sizeBytes} B`,
-        );
-      }
-      this.bytes.set(options.contents);
+    this.sizeBytes = this.sectorSizeBytes * this.sectorCount;
+    const contents = options.contents;
+    if (contents !== undefined && contents.length > this.sizeBytes) {
+      throw new KvsError(
+        'INVALID_ARGUMENT',
+        `contents are ${contents.length} B but the flash holds ${this.sizeBytes} B`,
+      );
     }
-    this.counters = {
+    this.bytes = new Uint8Array(this.sizeBytes).fill(ERASED_BYTE);
+    if (contents !== undefined) this.bytes.set(contents);
+    this.count = {
       readCalls: 0,
       bytesRead: 0,
       writeCalls: 0,
@@ -167,74 +287,134 @@ export class MemoryFlash implements FlashMemory {
       sectorEraseCounts: new Array<number>(this.sectorCount).fill(0),
       programEraseOps: 0,
     };
+    this.counters = this.count;
   }
 
-  /** Total bytes. */
-  get sizeBytes(): number {
-    return this.sectorSizeBytes * this.sectorCount;
-  }
-
+  /**
+   * Reads `output.length` bytes at `address` into `output`. Reports INVALID_ARGUMENT for a
+   * non-integer address, OUT_OF_RANGE past either end (nothing copied), UNAVAILABLE while the
+   * power is cut, or the status of the first injected read error that fails the call — in
+   * which case the bytes are copied all the same. `size` is the length read.
+   */
   read(address: number, output: Uint8Array): FlashResult {
-    this.counters.readCalls++;
-    this.counters.bytesRead += output.length;
-    if (!this.poweredOn) return { status: 'UNAVAILABLE', size: 0 };
-    if (address < 0 || address + output.length > this.sizeBytes) {
-      return { status: 'OUT_OF_RANGE', size: 0 };
-    }
-    const status = checkFaults(this.readErrors, address, output.length);
+    const length = output.length;
+    this.count.readCalls++;
+    this.count.bytesRead += length;
+    if (!this.poweredOn) return UNAVAILABLE_RESULT;
+    if (!Number.isSafeInteger(address)) return INVALID_ARGUMENT_RESULT;
+    if (address < 0 || address + length > this.sizeBytes) return OUT_OF_RANGE_RESULT;
+    const status = checkFaults(this.readErrors, address, length);
     // A failing read still delivers the bytes; only the status says it failed.
-    output.set(this.bytes.subarray(address, address + output.length));
-    return { status, size: output.length };
+    output.set(this.bytes.subarray(address, address + length));
+    return { status, size: length };
   }
 
+  /**
+   * Programs `data` at `address`, with pw_kvs's checks in pw_kvs's order: INVALID_ARGUMENT if
+   * the address or length is not a multiple of the alignment or the run crosses a sector
+   * boundary; OUT_OF_RANGE past either end; UNKNOWN if any target byte is not 0xFF (nothing
+   * is written). Then the injected write errors are consulted and the bytes are programmed
+   * even when one fails the call. UNAVAILABLE while the power is cut, or when the cut lands
+   * on this write. `size` is the length written.
+   */
   write(address: number, data: Uint8Array): FlashResult {
-    this.counters.writeCalls++;
-    this.counters.bytesWritten += data.length;
-    if (!this.poweredOn) return { status: 'UNAVAILABLE', size: 0 };
-    if (address % this.alignmentBytes !== 0 || data.length % this.alignmentBytes !== 0) {
-      return { status: 'INVALID_ARGUMENT', size: 0 };
+    const length = data.length;
+    this.count.writeCalls++;
+    this.count.bytesWritten += length;
+    if (!this.poweredOn) return UNAVAILABLE_RESULT;
+    const alignment = this.alignmentBytes;
+    if (address % alignment !== 0 || length % alignment !== 0) return INVALID_ARGUMENT_RESULT;
+    if (length > this.sectorSizeBytes - (address % this.sectorSizeBytes)) {
+      return INVALID_ARGUMENT_RESULT;
     }
-    if (data.length > this.sectorSizeBytes - (address % this.sectorSizeBytes)) {
-      return { status: 'INVALID_ARGUMENT', size: 0 };
+    if (address < 0 || address + length > this.sizeBytes) return OUT_OF_RANGE_RESULT;
+    const bytes = this.bytes;
+    for (let i = address, end = address + length; i < end; i++) {
+      if (bytes[i] !== ERASED_BYTE) return UNKNOWN_RESULT;
     }
-    if (address < 0 || address + data.length > this.sizeBytes) {
-      return { status: 'OUT_OF_RANGE', size: 0 };
-    }
-    for (let i = 0; i < data.length; i++) {
-      if (this.bytes[address + i] !== ERASED_BYTE) return { status: 'UNKNOWN', size: 0 };
-    }
-    const status = checkFaults(this.writeErrors, address, data.length);
+    const status = checkFaults(this.writeErrors, address, length);
     // A failing write still programs the bytes; only the status says it failed.
-    if (!this.program(address, data)) return { status: 'UNAVAILABLE', size: 0 };
-    return { status, size: data.length };
+    if (!this.program(address, data)) return UNAVAILABLE_RESULT;
+    return { status, size: length };
   }
 
+  /**
+   * Erases `sectorCount` whole sectors from `address` to 0xFF. Reports INVALID_ARGUMENT if
+   * `address` is not on a sector boundary or `sectorCount` is not an integer ≥ 0,
+   * OUT_OF_RANGE if the sectors run past either end, UNAVAILABLE while the power is cut or
+   * when the cut lands on one of the sectors (the sectors before it are erased).
+   */
   erase(address: number, sectorCount: number): StatusCode {
-    this.counters.eraseCalls++;
+    this.count.eraseCalls++;
     if (!this.poweredOn) return 'UNAVAILABLE';
     if (address % this.sectorSizeBytes !== 0) return 'INVALID_ARGUMENT';
+    if (!Number.isSafeInteger(sectorCount) || sectorCount < 0) return 'INVALID_ARGUMENT';
     const first = address / this.sectorSizeBytes;
-    if (first + sectorCount > this.sectorCount) return 'OUT_OF_RANGE';
+    if (first < 0 || first + sectorCount > this.sectorCount) return 'OUT_OF_RANGE';
     for (let sector = first; sector < first + sectorCount; sector++) {
       if (!this.eraseSector(sector)) return 'UNAVAILABLE';
     }
     return 'OK';
   }
 
+  /** Zeroes every counter, the per-sector erase counts included. */
+  resetCounters(): void {
+    const count = this.count;
+    count.readCalls = 0;
+    count.bytesRead = 0;
+    count.writeCalls = 0;
+    count.bytesWritten = 0;
+    count.eraseCalls = 0;
+    count.programEraseOps = 0;
+    count.sectorEraseCounts.fill(0);
+  }
+
+  // ---- Fault injection -------------------------------------------------------------------------
+
   /**
-   * Schedules a power cut: `completedOps` more program/erase operations complete, and the one
-   * after is cut (torn or not, see {@link PowerCutOptions}). From then on every call fails with
-   * UNAVAILABLE and changes nothing, until {@link powerUp}. The contents stay.
+   * Makes matching reads fail (see {@link FaultSpec}); a failing read still fills the buffer.
+   * Calls refused by the flash rules (out of range) are not matched. Throws INVALID_ARGUMENT
+   * for a malformed spec.
+   */
+  injectReadError(spec: FaultSpec): void {
+    validateFault(spec);
+    this.readErrors.push(new InjectedFault(spec));
+  }
+
+  /**
+   * Makes matching writes fail (see {@link FaultSpec}); a failing write still programs the
+   * bytes. Calls refused by the flash rules (misaligned, out of range, over programmed bytes)
+   * are not matched. Throws INVALID_ARGUMENT for a malformed spec.
+   */
+  injectWriteError(spec: FaultSpec): void {
+    validateFault(spec);
+    this.writeErrors.push(new InjectedFault(spec));
+  }
+
+  /** Removes every injected read and write error. */
+  clearInjectedErrors(): void {
+    this.readErrors = [];
+    this.writeErrors = [];
+  }
+
+  // ---- Power cuts ------------------------------------------------------------------------------
+
+  /**
+   * Schedules a power cut: `completedOps` more program/erase operations complete (a multi-sector
+   * erase is one operation per sector), and the one after is cut, torn or not (see
+   * {@link PowerCutOptions}). From then on every call fails with UNAVAILABLE and changes
+   * nothing, until {@link powerUp}. The contents stay. Throws INVALID_ARGUMENT unless
+   * `completedOps` is an integer ≥ 0.
    */
   schedulePowerCut(completedOps: number, options: PowerCutOptions = {}): void {
-    if (!Number.isInteger(completedOps) || completedOps < 0) {
+    if (!Number.isSafeInteger(completedOps) || completedOps < 0) {
       throw new KvsError('INVALID_ARGUMENT', `completedOps must be ≥ 0, got ${completedOps}`);
     }
     this.opsUntilCut = completedOps;
     this.cutOptions = options;
   }
 
-  /** Cuts power now: every later call fails until {@link powerUp}. */
+  /** Cuts power now: every later call fails with UNAVAILABLE until {@link powerUp}. */
   cutPower(): void {
     this.poweredOn = false;
     this.opsUntilCut = undefined;
@@ -251,66 +431,48 @@ export class MemoryFlash implements FlashMemory {
     return this.poweredOn;
   }
 
-  /** Makes the next matching reads fail (see {@link FaultSpec}). */
-  injectReadError(spec: FaultSpec): void {
-    this.readErrors.push(new InjectedFault(spec));
-  }
+  // ---- Direct access (no rules, no counters) ---------------------------------------------------
 
-  /** Makes the next matching writes fail; the bytes are still programmed. */
-  injectWriteError(spec: FaultSpec): void {
-    this.writeErrors.push(new InjectedFault(spec));
-  }
-
-  clearInjectedErrors(): void {
-    this.readErrors = [];
-    this.writeErrors = [];
-  }
-
-  /** Zeroes every counter. */
-  resetCounters(): void {
-    Object.assign(this.counters, {
-      readCalls: 0,
-      bytesRead: 0,
-      writeCalls: 0,
-      bytesWritten: 0,
-      eraseCalls: 0,
-      programEraseOps: 0,
-    });
-    this.counters.sectorEraseCounts.fill(0);
-  }
-
-  /** XORs one byte, bypassing the rules and counters (simulated bit rot). */
+  /** XORs the byte at `address` with `xor` (simulated bit rot). Throws OUT_OF_RANGE. */
   corruptByte(address: number, xor = 1): void {
     this.checkRaw(address, 1);
-    this.bytes[address] = this.bytes[address]! ^ xor;
+    this.bytes[address] = this.bytes[address]! ^ (xor & 0xff);
   }
 
-  /** Overwrites bytes, bypassing the rules and counters. */
+  /** Overwrites bytes at `address` with `data`, whatever they held. Throws OUT_OF_RANGE. */
   writeRaw(address: number, data: Uint8Array): void {
     this.checkRaw(address, data.length);
     this.bytes.set(data, address);
   }
 
-  /** Erases a sector behind the store's back: no rules, no counters. */
-  eraseSectorRaw(sector: number): void {
-    if (!Number.isInteger(sector) || sector < 0 || sector >= this.sectorCount) {
-      throw new KvsError('OUT_OF_RANGE', `sector ${sector} is outside 0..${this.sectorCount - 1}`);
+  /** Sets sector `index` to 0xFF behind the store's back. Throws OUT_OF_RANGE. */
+  eraseSectorRaw(index: number): void {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.sectorCount) {
+      throw new KvsError('OUT_OF_RANGE', `sector ${index} is outside 0..${this.sectorCount - 1}`);
     }
-    this.bytes.fill(
-      ERASED_BYTE,
-      sector * this.sectorSizeBytes,
-      (sector + 1) * this.sectorSizeBytes,
-    );
+    const start = index * this.sectorSizeBytes;
+    this.bytes.fill(ERASED_BYTE, start, start + this.sectorSizeBytes);
   }
 
-  /** A copy of the contents. */
+  /** A copy of the whole contents. */
   snapshot(): Uint8Array {
     return this.bytes.slice();
   }
 
+  private checkRaw(address: number, length: number): void {
+    if (!Number.isSafeInteger(address) || address < 0 || address + length > this.sizeBytes) {
+      throw new KvsError(
+        'OUT_OF_RANGE',
+        `${hex(address)}+${length} is outside the ${hex(this.sizeBytes)}-byte flash`,
+      );
+    }
+  }
+
+  // ---- Media: the one place programs and erases land -------------------------------------------
+
   /**
-   * Programs bytes that passed the rules: the one place a write lands. Returns false if the
-   * power was cut during it (a torn write may have programmed part of it).
+   * Programs bytes that passed the rules. Returns false if the power was cut during it (a torn
+   * write may have programmed part of it).
    */
   private program(address: number, data: Uint8Array): boolean {
     if (this.takeCut()) {
@@ -327,14 +489,14 @@ export class MemoryFlash implements FlashMemory {
       }
       return false;
     }
-    this.counters.programEraseOps++;
+    this.count.programEraseOps++;
     this.bytes.set(data, address);
     return true;
   }
 
   /**
-   * Erases one sector that passed the rules: the one place an erase lands. Returns false if the
-   * power was cut during it (a torn erase leaves the sector partly erased).
+   * Erases one sector that passed the rules. Returns false if the power was cut during it (a
+   * torn erase leaves the sector partly erased).
    */
   private eraseSector(sector: number): boolean {
     const start = sector * this.sectorSizeBytes;
@@ -349,13 +511,13 @@ export class MemoryFlash implements FlashMemory {
       }
       return false;
     }
-    this.counters.programEraseOps++;
-    this.counters.sectorEraseCounts[sector]!++;
+    this.count.programEraseOps++;
+    this.count.sectorEraseCounts[sector]!++;
     this.bytes.fill(ERASED_BYTE, start, start + this.sectorSizeBytes);
     return true;
   }
 
-  /** True if this program/erase is the one the scheduled cut hits (power goes off). */
+  /** True if this program/erase is the one the scheduled cut hits (the power goes off). */
   private takeCut(): boolean {
     if (this.opsUntilCut === undefined) return false;
     if (this.opsUntilCut > 0) {
@@ -367,7 +529,7 @@ export class MemoryFlash implements FlashMemory {
   }
 
   /** How much of a cut operation of `length` bytes lands, or undefined for none. */
-  private tear(length: number): { landedBytes: number; partialBitsMask: number } | undefined {
+  private tear(length: number): Tear | undefined {
     const torn = this.cutOptions.torn ?? false;
     if (torn === false) return undefined;
     if (torn !== true) {
@@ -379,34 +541,4 @@ export class MemoryFlash implements FlashMemory {
     const random = splitmix32(this.cutOptions.seed ?? 1);
     return { landedBytes: random() % (length + 1), partialBitsMask: random() & 0xff };
   }
-
-  private checkRaw(address: number, length: number): void {
-    if (!Number.isInteger(address) || address < 0 || address + length > this.sizeBytes) {
-      throw new KvsError(
-        'OUT_OF_RANGE',
-        `${hex(address)}+${length} is outside the ${this.sizeBytes} B flash`,
-      );
-    }
-  }
-}
-
-/** A small seeded PRNG (32-bit splitmix) for reproducible tears. */
-function splitmix32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x9e3779b9) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-}
-
-/** Consults faults in injection order; the first that fails a call ends the check. */
-function checkFaults(faults: InjectedFault[], address: number, size: number): StatusCode {
-  for (const fault of faults) {
-    const status = fault.check(address, size);
-    if (status !== 'OK') return status;
-  }
-  return 'OK';
 }

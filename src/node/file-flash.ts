@@ -5,6 +5,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -12,15 +13,28 @@ import type { FlashMemory, FlashResult } from '../flash/flash-memory.js';
 import { type FlashGeometry, MemoryFlash, validateGeometry } from '../flash/memory-flash.js';
 import { KvsError, type StatusCode } from '../status.js';
 
+/** Options of {@link FileFlash.open}. */
+export interface FileFlashOpenOptions {
+  /**
+   * When the file does not exist, start from an erased flash instead of failing; the file is
+   * created by the first {@link FileFlash.save}. Defaults to false.
+   */
+  create?: boolean;
+}
+
+let temporaryCounter = 0;
+
 /**
- * A flash backed by an image file. The file is read into memory once (an image is at most a
- * few MiB); every flash operation works on that copy, with the rules of {@link MemoryFlash},
- * and nothing reaches the file until {@link save}, which replaces it atomically. So a reader
- * never changes the file, and a crash mid-save leaves either the old image or the new one.
+ * A flash backed by an image file. The file is read into a {@link MemoryFlash} once (an image
+ * is at most a few MiB); every flash operation works on that copy, with its rules, counters
+ * and fault injection, and nothing reaches the file until {@link save}, which replaces it
+ * atomically. So opening an image never changes it, and a crash mid-save leaves either the old
+ * image or the new one.
  */
 export class FileFlash implements FlashMemory {
+  /** The image file. */
   readonly path: string;
-  /** The in-memory flash holding the image. */
+  /** The in-memory flash holding the image: counters, fault injection and direct access. */
   readonly memory: MemoryFlash;
 
   private constructor(path: string, memory: MemoryFlash) {
@@ -29,39 +43,42 @@ export class FileFlash implements FlashMemory {
   }
 
   /**
-   * Opens an image file. A file shorter than the geometry reads as erased past its end (a
-   * truncated dump). Throws NOT_FOUND for a missing file (unless `create`, which starts from
-   * an erased flash and writes nothing until save), INVALID_ARGUMENT for a bad geometry or a
-   * file larger than the geometry or not a whole number of sectors.
+   * Opens the image file at `path` as a flash of `geometry`. A file shorter than the geometry
+   * reads as erased past its end (a truncated dump). Throws INVALID_ARGUMENT for an unsupported
+   * geometry, or a file larger than the geometry or not a whole number of sectors; NOT_FOUND
+   * for a missing file unless `create`; UNAVAILABLE when the file cannot be read.
    */
   static open(
     path: string,
     geometry: FlashGeometry,
-    options: { create?: boolean } = {},
+    options: FileFlashOpenOptions = {},
   ): FileFlash {
     validateGeometry(geometry);
     let contents: Uint8Array;
     try {
-      contents = new Uint8Array(readFileSync(path));
+      contents = readFileSync(path);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
+      const code = errorCode(error);
       if (code === 'ENOENT' && options.create === true) {
         return new FileFlash(path, new MemoryFlash(geometry));
       }
       if (code === 'ENOENT') throw new KvsError('NOT_FOUND', `image file ${path} does not exist`);
-      throw new KvsError('UNAVAILABLE', `cannot read image file ${path}: ${code ?? String(error)}`);
+      throw new KvsError('UNAVAILABLE', `cannot read image file ${path}: ${code}`, {
+        cause: error,
+      });
     }
-    const size = geometry.sectorSizeBytes * geometry.sectorCount;
-    if (contents.length > size) {
+    const { sectorSizeBytes, sectorCount } = geometry;
+    const sizeBytes = sectorSizeBytes * sectorCount;
+    if (contents.length > sizeBytes) {
       throw new KvsError(
         'INVALID_ARGUMENT',
-        `image file ${path} is ${contents.length} B, larger than ${geometry.sectorCount} sectors of ${geometry.sectorSizeBytes} B (${size} B)`,
+        `image file ${path} is ${contents.length} B, larger than ${sectorCount} sectors of ${sectorSizeBytes} B (${sizeBytes} B)`,
       );
     }
-    if (contents.length % geometry.sectorSizeBytes !== 0) {
+    if (contents.length % sectorSizeBytes !== 0) {
       throw new KvsError(
         'INVALID_ARGUMENT',
-        `image file ${path} is ${contents.length} B, not a whole number of ${geometry.sectorSizeBytes} B sectors`,
+        `image file ${path} is ${contents.length} B, not a whole number of ${sectorSizeBytes} B sectors`,
       );
     }
     return new FileFlash(path, new MemoryFlash({ ...geometry, contents }));
@@ -79,28 +96,52 @@ export class FileFlash implements FlashMemory {
     return this.memory.alignmentBytes;
   }
 
+  /** Total bytes of the flash (the size of the saved image). */
+  get sizeBytes(): number {
+    return this.memory.sizeBytes;
+  }
+
+  /** As {@link MemoryFlash.read}. */
   read(address: number, output: Uint8Array): FlashResult {
     return this.memory.read(address, output);
   }
 
+  /** As {@link MemoryFlash.write}; the file changes only on {@link save}. */
   write(address: number, data: Uint8Array): FlashResult {
     return this.memory.write(address, data);
   }
 
+  /** As {@link MemoryFlash.erase}; the file changes only on {@link save}. */
   erase(address: number, sectorCount: number): StatusCode {
     return this.memory.erase(address, sectorCount);
   }
 
   /**
-   * Writes the whole image to the file atomically: a temporary file in the same folder,
-   * flushed to disk, then renamed over the original.
+   * Writes the whole image (always the full geometry, so a truncated dump comes back whole)
+   * to the file atomically: a temporary file in the same folder, flushed to disk, renamed over
+   * the original, then the folder flushed where the platform allows. An existing file keeps
+   * its permissions. Throws UNAVAILABLE when the file cannot be written; the original is then
+   * untouched and no temporary file is left.
    */
   save(): void {
-    const temporary = join(dirname(this.path), `.${basename(this.path)}.${process.pid}.tmp`);
+    const folder = dirname(this.path);
+    const temporary = join(
+      folder,
+      `.${basename(this.path)}.${process.pid}.${temporaryCounter++}.tmp`,
+    );
+    let mode = 0o666;
     try {
-      const fd = openSync(temporary, 'w');
+      mode = statSync(this.path).mode & 0o7777;
+    } catch {
+      // No file yet: the default mode (less the umask) applies.
+    }
+    try {
+      const fd = openSync(temporary, 'wx', mode);
       try {
-        writeSync(fd, this.memory.bytes);
+        const bytes = this.memory.bytes;
+        for (let written = 0; written < bytes.length;) {
+          written += writeSync(fd, bytes, written, bytes.length - written);
+        }
         fsyncSync(fd);
       } finally {
         closeSync(fd);
@@ -110,8 +151,28 @@ export class FileFlash implements FlashMemory {
       rmSync(temporary, { force: true });
       throw new KvsError(
         'UNAVAILABLE',
-        `cannot save image file ${this.path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        `cannot save image file ${this.path}: ${errorCode(error)}`,
+        { cause: error },
       );
     }
+    syncFolder(folder);
   }
+}
+
+/** Flushes a folder's entries (the rename) to disk; not every platform can open a folder. */
+function syncFolder(folder: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(folder, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Best effort: the rename itself is already atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function errorCode(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code ?? String(error);
 }
