@@ -27,3 +27,28 @@ export { parseScenario, hexToBytes, SCENARIO_OPS } from './scenario/scenario.js'
 export type { Scenario, ScenarioOp } from './scenario/scenario.js';
 export { runScenario, scenarioStoreOptions } from './scenario/run-scenario.js';
 export type { FlashReport, OpResult, ScenarioReport } from './scenario/run-scenario.js';
+export {
+  DEFAULT_IMAGE_CONFIG,
+  describeImageConfig,
+  geometryOf,
+  imageConfigToJson,
+  parseImageConfig,
+  storeOptionsOf,
+  validateImageConfig,
+} from './image/config.js';
+export type { ImageConfig } from './image/config.js';
+export { detectImageConfig } from './image/detect.js';
+export type { DetectedImageConfig } from './image/detect.js';
+export { keyToText, scanImage } from './image/scan.js';
+export type {
+  CorruptRegion,
+  ImageProblem,
+  ImageProblemKind,
+  ImageScan,
+  ScannedEntry,
+  ScannedEntryState,
+  SectorReport,
+  SectorSpan,
+  SpanKind,
+  UnknownFormat,
+} from './image/scan.js';

@@ -3,11 +3,33 @@ import { type CommandDef, renderUsage, runCommand } from 'citty';
 import { CliError, EXIT_USAGE, describeError, exitCodeSet } from './_errors.js';
 import bench from './commands/bench.js';
 import benchAll from './commands/bench-all.js';
+import check from './commands/check.js';
+import create from './commands/create.js';
+import dump from './commands/dump.js';
+import exportCommand from './commands/export.js';
 import fuzz from './commands/fuzz.js';
+import get from './commands/get.js';
+import info from './commands/info.js';
+import ls from './commands/ls.js';
+import put from './commands/put.js';
+import repair from './commands/repair.js';
+import rm from './commands/rm.js';
 import run from './commands/run.js';
+import shell from './commands/shell.js';
 import torture from './commands/torture.js';
 
 const commands: Record<string, CommandDef> = {
+  create: create as CommandDef,
+  export: exportCommand as CommandDef,
+  ls: ls as CommandDef,
+  get: get as CommandDef,
+  put: put as CommandDef,
+  rm: rm as CommandDef,
+  info: info as CommandDef,
+  check: check as CommandDef,
+  repair: repair as CommandDef,
+  dump: dump as CommandDef,
+  shell: shell as CommandDef,
   run: run as CommandDef,
   bench: bench as CommandDef,
   'bench-all': benchAll as CommandDef,
@@ -24,11 +46,41 @@ const main: CommandDef = {
   subCommands: commands,
 };
 
-/** Renders help for the command named first in `argv` (or the top level). */
+/** A command whose description is cut to its first line (the rest is printed after usage). */
+function summarized(command: CommandDef): CommandDef {
+  const meta = command.meta as { description?: string } | undefined;
+  const [summary = ''] = (meta?.description ?? '').split('\n');
+  return { ...command, meta: { ...meta, description: summary } } as CommandDef;
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+/**
+ * Renders help for the command named first in `argv` (or the top level): citty's usage with
+ * one-line descriptions, then the command's details and examples. Colour only on a terminal.
+ */
 async function help(argv: string[]): Promise<string> {
   const name = argv.find((arg) => !arg.startsWith('-'));
   const command = name === undefined ? undefined : commands[name];
-  return command === undefined ? renderUsage(main) : renderUsage(command, main);
+  let text: string;
+  if (command === undefined) {
+    const short = Object.fromEntries(
+      Object.entries(commands).map(([key, value]) => [key, summarized(value)]),
+    );
+    text = await renderUsage({ ...main, subCommands: short });
+  } else {
+    text = (await renderUsage(summarized(command), main)).trimEnd();
+    const meta = command.meta as { description?: string } | undefined;
+    const details = (meta?.description ?? '').split('\n').slice(1);
+    if (details.length > 0)
+      text += `\n\n${details.map((line) => line.replace(/^ {2}/, '')).join('\n')}`;
+  }
+  const plain = !process.stdout.isTTY || process.env.NO_COLOR !== undefined;
+  return text
+    .split('\n')
+    .map((line) => (plain ? line.replace(ANSI, '') : line).trimEnd())
+    .join('\n');
 }
 
 async function cli(argv: string[]): Promise<number> {
@@ -51,8 +103,7 @@ async function cli(argv: string[]): Promise<number> {
     // citty reports usage mistakes (unknown command, missing argument) as CLIError.
     const isUsage = error instanceof Error && error.name === 'CLIError';
     // citty colours its messages; a one-line error must stay plain text.
-    // eslint-disable-next-line no-control-regex
-    const message = describeError(error).replace(/\u001b\[[0-9;]*m/g, '');
+    const message = describeError(error).replace(ANSI, '');
     const hint = isUsage ? ' (see flashkv --help)' : '';
     process.stderr.write(`flashkv: ${message}${hint}\n`);
     if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);

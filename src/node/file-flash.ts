@@ -1,14 +1,4 @@
-import {
-  closeSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readImageFile, writeFileAtomic } from './image-file.js';
 import type { FlashMemory, FlashResult } from '../flash/flash-memory.js';
 import { type FlashGeometry, MemoryFlash, validateGeometry } from '../flash/memory-flash.js';
 import { KvsError, type StatusCode } from '../status.js';
@@ -21,8 +11,6 @@ export interface FileFlashOpenOptions {
    */
   create?: boolean;
 }
-
-let temporaryCounter = 0;
 
 /**
  * A flash backed by an image file. The file is read into a {@link MemoryFlash} once (an image
@@ -56,16 +44,12 @@ export class FileFlash implements FlashMemory {
     validateGeometry(geometry);
     let contents: Uint8Array;
     try {
-      contents = readFileSync(path);
+      contents = readImageFile(path);
     } catch (error) {
-      const code = errorCode(error);
-      if (code === 'ENOENT' && options.create === true) {
+      if (KvsError.is(error, 'NOT_FOUND') && options.create === true) {
         return new FileFlash(path, new MemoryFlash(geometry));
       }
-      if (code === 'ENOENT') throw new KvsError('NOT_FOUND', `image file ${path} does not exist`);
-      throw new KvsError('UNAVAILABLE', `cannot read image file ${path}: ${code}`, {
-        cause: error,
-      });
+      throw error;
     }
     const { sectorSizeBytes, sectorCount } = geometry;
     const sizeBytes = sectorSizeBytes * sectorCount;
@@ -124,55 +108,6 @@ export class FileFlash implements FlashMemory {
    * untouched and no temporary file is left.
    */
   save(): void {
-    const folder = dirname(this.path);
-    const temporary = join(
-      folder,
-      `.${basename(this.path)}.${process.pid}.${temporaryCounter++}.tmp`,
-    );
-    let mode = 0o666;
-    try {
-      mode = statSync(this.path).mode & 0o7777;
-    } catch {
-      // No file yet: the default mode (less the umask) applies.
-    }
-    try {
-      const fd = openSync(temporary, 'wx', mode);
-      try {
-        const bytes = this.memory.bytes;
-        for (let written = 0; written < bytes.length;) {
-          written += writeSync(fd, bytes, written, bytes.length - written);
-        }
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(temporary, this.path);
-    } catch (error) {
-      rmSync(temporary, { force: true });
-      throw new KvsError(
-        'UNAVAILABLE',
-        `cannot save image file ${this.path}: ${errorCode(error)}`,
-        { cause: error },
-      );
-    }
-    syncFolder(folder);
+    writeFileAtomic(this.path, this.memory.bytes);
   }
-}
-
-/** Flushes a folder's entries (the rename) to disk; not every platform can open a folder. */
-function syncFolder(folder: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(folder, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Best effort: the rename itself is already atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-function errorCode(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code ?? String(error);
 }

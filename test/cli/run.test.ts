@@ -1,14 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listCases, loadCase } from '../helpers/vectors.js';
-import { CLI } from './_cli.js';
+import { type CliRun, flashkv as run } from './_cli.js';
 
-function flashkv(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+function flashkv(...args: string[]): CliRun {
+  return run(args);
 }
 
 describe('flashkv run', () => {

@@ -40,9 +40,12 @@ function ratio(ours: number, theirs: number): string {
 export default defineCommand({
   meta: {
     name: 'bench-all',
-    description:
-      "Run the eight benchmark configurations pw_kvs was measured on and print flashkv's figures beside pw_kvs's, then the 16 MiB / 100 000-key figures.\n" +
-      '  Example: flashkv bench-all --repeat 5 --read-strategy trusted',
+    description: [
+      "Run pw_kvs's eight benchmark configurations beside its figures.",
+      '  Then the 16 MiB / 100 000-key figures (skip them with --skip-scale).',
+      '  Examples:',
+      '    flashkv bench-all --repeat 5 --read-strategy trusted',
+    ].join('\n'),
   },
   args: {
     repeat: { type: 'string', description: 'Runs per configuration (median time)', default: '3' },

@@ -7,9 +7,12 @@ import { print, readJsonFile } from '../_io.js';
 export default defineCommand({
   meta: {
     name: 'bench',
-    description:
-      'Run one benchmark configuration (bench/README.md) and print its JSON report: ops, median time, flash counters of the measured phase.\n' +
-      '  Example: flashkv bench get-small.json',
+    description: [
+      'Run one benchmark configuration and print its JSON report.',
+      '  Workloads and counting rules of bench/README.md: ops, median time, flash counters of the measured phase.',
+      '  Examples:',
+      '    flashkv bench get-small.json',
+    ].join('\n'),
   },
   args: {
     config: {

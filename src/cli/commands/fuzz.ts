@@ -7,9 +7,13 @@ import { print } from '../_io.js';
 export default defineCommand({
   meta: {
     name: 'fuzz',
-    description:
-      'Open fuzzed images (random bytes, mutated valid images, valid checksums over inconsistent fields) and run init, iteration, reads, maintenance and writes on each: every operation must end with a status, within a flash-call budget, throwing only KvsError.\n' +
-      '  Example: flashkv fuzz --images 1000000 --seed 7',
+    description: [
+      'Open fuzzed images and run every operation on each.',
+      '  Random bytes, mutated valid images, valid checksums over inconsistent fields: every operation must end',
+      '  with a status, within a flash-call budget, throwing only KvsError.',
+      '  Examples:',
+      '    flashkv fuzz --images 1000000 --seed 7',
+    ].join('\n'),
   },
   args: {
     images: { type: 'string', description: 'How many images', default: '10000' },

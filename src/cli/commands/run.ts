@@ -10,9 +10,12 @@ import { print, readJsonFile, readUserFile } from '../_io.js';
 export default defineCommand({
   meta: {
     name: 'run',
-    description:
-      "Run a scenario file (the reference cases' format) on an in-memory flash and print every op's result as JSON.\n" +
-      '  Example: flashkv run basic-001.json --image-out out.bin',
+    description: [
+      "Run a scenario file and print every op's result as JSON.",
+      "  Scenario files are the reference cases' format; the flash is in memory.",
+      '  Examples:',
+      '    flashkv run basic-001.json --image-out out.bin',
+    ].join('\n'),
   },
   args: {
     scenario: { type: 'positional', description: 'Scenario JSON file', required: true },

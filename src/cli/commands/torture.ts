@@ -37,10 +37,14 @@ const MATRIX: { sectorSize: number; sectors: number; alignment: number; redundan
 export default defineCommand({
   meta: {
     name: 'torture',
-    description:
-      'Cut power at every program/erase point of a seeded random workload (or at random points), with or without torn writes, and check after each cut that a fresh store kept every acknowledged write and still takes writes.\n' +
-      '  Example: flashkv torture --ops 300 --redundancy 2 --torn\n' +
-      '  Example: flashkv torture --matrix --seeds 5 --torn --json',
+    description: [
+      'Cut power at every program/erase point of a workload and check recovery.',
+      '  A seeded random workload (or random cut points), with or without torn writes; after each cut a fresh',
+      '  store must keep every acknowledged write and still take writes.',
+      '  Examples:',
+      '    flashkv torture --ops 300 --redundancy 2 --torn',
+      '    flashkv torture --matrix --seeds 5 --torn --json',
+    ].join('\n'),
   },
   args: {
     'sector-size': { type: 'string', description: 'Bytes per sector', default: '512' },

@@ -1,0 +1,328 @@
+import { dirname, extname, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import { MAX_KEY_LENGTH } from '../format/entry-header.js';
+import { utf8Encode } from '../utf8.js';
+import { cliFail } from './_errors.js';
+import { readUserFile } from './_io.js';
+import { printableText, toHex } from './_output.js';
+
+/** One key of a manifest, its value already encoded. */
+export interface ManifestEntry {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+}
+
+/** A manifest: the keys to put, in order, and an optional config object (JSON manifests). */
+export interface Manifest {
+  readonly config?: unknown;
+  readonly entries: readonly ManifestEntry[];
+}
+
+/** Value encodings a manifest row may use (nvs_partition_gen's, plus raw files). */
+export const ENCODINGS = [
+  'string',
+  'hex',
+  'base64',
+  'binary',
+  'file',
+  'u8',
+  'u16',
+  'u32',
+  'u64',
+  'i8',
+  'i16',
+  'i32',
+  'i64',
+  'f32',
+  'f64',
+] as const;
+type Encoding = (typeof ENCODINGS)[number];
+
+const INTEGER_BITS: Partial<Record<Encoding, number>> = {
+  u8: 8,
+  u16: 16,
+  u32: 32,
+  u64: 64,
+  i8: 8,
+  i16: 16,
+  i32: 32,
+  i64: 64,
+};
+
+/** A row as written, before its value is encoded. */
+interface Row {
+  readonly where: string;
+  readonly key: Uint8Array;
+  readonly type: string;
+  readonly encoding: string;
+  readonly value: unknown;
+}
+
+function fail(where: string, problem: string): never {
+  return cliFail(`${where}: ${problem}`);
+}
+
+function decodeHex(where: string, text: string): Uint8Array {
+  const digits = text.replace(/\s+/g, '').replace(/^0x/i, '');
+  if (digits.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(digits)) {
+    fail(where, `expected hex digits in pairs, got ${JSON.stringify(text)}`);
+  }
+  return new Uint8Array(Buffer.from(digits, 'hex'));
+}
+
+function decodeBase64(where: string, text: string): Uint8Array {
+  const compact = text.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 === 1) {
+    fail(where, `expected base64, got ${JSON.stringify(text)}`);
+  }
+  return new Uint8Array(Buffer.from(compact, 'base64'));
+}
+
+function encodeInteger(where: string, encoding: Encoding, text: string): Uint8Array {
+  const bits = INTEGER_BITS[encoding]!;
+  const signed = encoding.startsWith('i');
+  const trimmed = text.trim();
+  if (!/^[-+]?(0x[0-9a-f]+|[0-9]+)$/i.test(trimmed)) {
+    fail(where, `expected an integer for ${encoding}, got ${JSON.stringify(text)}`);
+  }
+  const negative = trimmed.startsWith('-');
+  const magnitude = BigInt(trimmed.replace(/^[-+]/, ''));
+  const value = negative ? -magnitude : magnitude;
+  const min = signed ? -(1n << BigInt(bits - 1)) : 0n;
+  const max = signed ? (1n << BigInt(bits - 1)) - 1n : (1n << BigInt(bits)) - 1n;
+  if (value < min || value > max) {
+    fail(where, `${trimmed} does not fit ${encoding} (${min}..${max})`);
+  }
+  const out = new Uint8Array(bits / 8);
+  let unsigned = BigInt.asUintN(bits, value);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = Number(unsigned & 0xffn);
+    unsigned >>= 8n;
+  }
+  return out;
+}
+
+function encodeFloat(where: string, encoding: 'f32' | 'f64', text: string): Uint8Array {
+  const trimmed = text.trim();
+  const value = Number(trimmed);
+  if (trimmed === '' || (Number.isNaN(value) && trimmed.toLowerCase() !== 'nan')) {
+    fail(where, `expected a number for ${encoding}, got ${JSON.stringify(text)}`);
+  }
+  const out = new Uint8Array(encoding === 'f32' ? 4 : 8);
+  const view = new DataView(out.buffer);
+  if (encoding === 'f32') {
+    if (Number.isFinite(value) && !Number.isFinite(Math.fround(value))) {
+      fail(where, `${trimmed} does not fit f32`);
+    }
+    view.setFloat32(0, value, true);
+  } else {
+    view.setFloat64(0, value, true);
+  }
+  return out;
+}
+
+/** Encodes a row's value (files are read relative to `folder`). */
+function encodeRow(row: Row, folder: string): Uint8Array {
+  const { where } = row;
+  if (row.type === 'namespace') {
+    fail(where, 'namespace rows are an NVS idea; pw_kvs keys are flat (write "ns/key" instead)');
+  }
+  if (row.type !== 'data' && row.type !== 'file') {
+    fail(where, `type must be data or file, got ${JSON.stringify(row.type)}`);
+  }
+  if (!(ENCODINGS as readonly string[]).includes(row.encoding)) {
+    fail(
+      where,
+      `unknown encoding ${JSON.stringify(row.encoding)} (one of ${ENCODINGS.join(', ')})`,
+    );
+  }
+  const encoding = row.encoding as Encoding;
+  if (row.value === undefined || row.value === null) fail(where, 'missing value');
+  if (typeof row.value === 'object') fail(where, 'value must be text or a number');
+  const text = String(row.value);
+  if (row.type === 'file' || encoding === 'file') {
+    const contents = readUserFile(resolve(folder, text), `file of ${where}`);
+    if (encoding === 'file' || encoding === 'binary' || encoding === 'string') return contents;
+    const fileText = Buffer.from(contents).toString('utf8');
+    if (encoding === 'hex') return decodeHex(`${where} (file ${text})`, fileText);
+    if (encoding === 'base64') return decodeBase64(`${where} (file ${text})`, fileText);
+    fail(where, `a file value takes encoding binary, string, hex or base64, not ${encoding}`);
+  }
+  switch (encoding) {
+    case 'string':
+      return utf8Encode(text);
+    case 'hex':
+      return decodeHex(where, text);
+    case 'base64':
+      return decodeBase64(where, text);
+    case 'binary':
+      return fail(where, 'encoding binary needs type file (the value names the file)');
+    case 'f32':
+    case 'f64':
+      return encodeFloat(where, encoding, text);
+    default:
+      return encodeInteger(where, encoding, text);
+  }
+}
+
+function checkKey(where: string, key: Uint8Array): Uint8Array {
+  if (key.length === 0) fail(where, 'the key is empty');
+  if (key.length > MAX_KEY_LENGTH) {
+    fail(where, `the key is ${key.length} bytes, longer than pw_kvs's ${MAX_KEY_LENGTH}`);
+  }
+  return key;
+}
+
+function csvRows(path: string, text: string): Row[] {
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, {
+      info: true,
+      skip_empty_lines: true,
+      comment: '#',
+      comment_no_infix: true,
+      trim: true,
+      relax_column_count: true,
+    }) as unknown as { record: string[]; info: { lines: number } }[];
+  } catch (error) {
+    return fail(`manifest ${path}`, (error as Error).message);
+  }
+  if (records.length === 0)
+    fail(`manifest ${path}`, 'the file is empty (expected a key,type,encoding,value header)');
+  const header = records[0]!.record.map((name) => name.toLowerCase());
+  const column = (name: string): number => header.indexOf(name);
+  for (const name of ['key', 'encoding', 'value']) {
+    if (column(name) < 0) {
+      fail(
+        `manifest ${path} line ${records[0]!.info.lines}`,
+        `the header has no '${name}' column (expected key,type,encoding,value)`,
+      );
+    }
+  }
+  return records.slice(1).map(({ record, info }) => {
+    const where = `manifest ${path} line ${info.lines}`;
+    if (record.length !== header.length) {
+      fail(where, `${record.length} fields, the header has ${header.length}`);
+    }
+    const type = column('type') < 0 ? 'data' : record[column('type')]! || 'data';
+    return {
+      where,
+      key: utf8Encode(record[column('key')]!),
+      type,
+      encoding: record[column('encoding')]! || 'string',
+      value: record[column('value')],
+    };
+  });
+}
+
+function jsonRows(path: string, json: unknown): { config?: unknown; rows: Row[] } {
+  const where = `manifest ${path}`;
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    fail(where, 'expected an object {"config"?, "entries": [...]}');
+  }
+  const object = json as Record<string, unknown>;
+  for (const field of Object.keys(object)) {
+    if (field !== 'config' && field !== 'entries') fail(where, `unknown field '${field}'`);
+  }
+  if (!Array.isArray(object.entries)) fail(where, "missing array 'entries'");
+  const rows = object.entries.map((entry: unknown, i): Row => {
+    const at = `${where} entries[${i}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      fail(at, 'expected an object {key, encoding, value}');
+    }
+    const fields = entry as Record<string, unknown>;
+    for (const field of Object.keys(fields)) {
+      if (!['key', 'key_hex', 'type', 'encoding', 'value'].includes(field)) {
+        fail(at, `unknown field '${field}'`);
+      }
+    }
+    let key: Uint8Array;
+    if (typeof fields.key === 'string') key = utf8Encode(fields.key);
+    else if (typeof fields.key_hex === 'string') key = decodeHex(`${at} key_hex`, fields.key_hex);
+    else return fail(at, "missing 'key' (text) or 'key_hex'");
+    const text = (name: string, fallback: string): string => {
+      const value = fields[name] ?? fallback;
+      if (typeof value !== 'string') fail(at, `'${name}' must be text`);
+      return value;
+    };
+    return {
+      where: `${at} (${JSON.stringify(fields.key ?? fields.key_hex)})`,
+      key,
+      type: text('type', 'data'),
+      encoding: text('encoding', 'string'),
+      value: fields.value,
+    };
+  });
+  return { ...(object.config === undefined ? {} : { config: object.config }), rows };
+}
+
+/**
+ * Reads a manifest: CSV (`key,type,encoding,value`, as nvs_partition_gen) when the file ends in
+ * .csv, else JSON. Every problem fails with one line naming the file and row.
+ */
+export function readManifest(path: string): Manifest {
+  const text = Buffer.from(readUserFile(path, 'manifest')).toString('utf8');
+  let parsed: { config?: unknown; rows: Row[] };
+  if (extname(path).toLowerCase() === '.csv') {
+    parsed = { rows: csvRows(path, text) };
+  } else {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      return fail(
+        `manifest ${path}`,
+        `not valid JSON (${(error as Error).message}); CSV manifests end in .csv`,
+      );
+    }
+    parsed = jsonRows(path, json);
+  }
+  const folder = dirname(path);
+  const seen = new Map<string, string>();
+  const entries = parsed.rows.map((row) => {
+    const key = checkKey(row.where, row.key);
+    const id = toHex(key);
+    const first = seen.get(id);
+    if (first !== undefined) fail(row.where, `key already given at ${first}`);
+    seen.set(id, row.where);
+    return { key, value: encodeRow(row, folder) };
+  });
+  return { ...(parsed.config === undefined ? {} : { config: parsed.config }), entries };
+}
+
+/** How an exported value is written: text when printable, else hex. */
+function exportValue(value: Uint8Array): { encoding: 'string' | 'hex'; value: string } {
+  const text = printableText(value);
+  return text === null
+    ? { encoding: 'hex', value: toHex(value) }
+    : { encoding: 'string', value: text };
+}
+
+/** A JSON manifest of `entries` (with `config`), as `create` reads it. */
+export function manifestJson(config: unknown, entries: readonly ManifestEntry[]): string {
+  const rows = entries.map(({ key, value }) => {
+    const keyText = printableText(key);
+    return {
+      ...(keyText === null ? { key_hex: toHex(key) } : { key: keyText }),
+      ...exportValue(value),
+    };
+  });
+  return `${JSON.stringify({ config, entries: rows }, null, 2)}\n`;
+}
+
+/** A CSV manifest of `entries`; fails for keys that are not printable text (use JSON). */
+export function manifestCsv(entries: readonly ManifestEntry[]): string {
+  const rows = entries.map(({ key, value }) => {
+    const keyText = printableText(key);
+    if (keyText === null || /[\r\n]/.test(keyText)) {
+      cliFail(`key 0x${toHex(key)} is not printable text: export as JSON (--format json)`);
+    }
+    const { encoding, value: text } = exportValue(value);
+    // Text with line breaks or edge spaces would not survive a trimmed CSV: write it as hex.
+    return (text === text.trim() && !/[\r\n]/.test(text)) || encoding === 'hex'
+      ? [keyText, 'data', encoding, text]
+      : [keyText, 'data', 'hex', toHex(value)];
+  });
+  return stringify([['key', 'type', 'encoding', 'value'], ...rows], { quoted_match: /^#/ });
+}

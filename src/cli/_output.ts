@@ -1,0 +1,109 @@
+import Table from 'cli-table3';
+import pc from 'picocolors';
+import type { SectorReport, SpanKind } from '../image/scan.js';
+import { utf8Decode } from '../utf8.js';
+
+/** An aligned table without borders; the header is bold on a terminal. */
+export function table(head: readonly string[], rows: readonly (readonly unknown[])[]): string {
+  const blank = {
+    top: '',
+    'top-mid': '',
+    'top-left': '',
+    'top-right': '',
+    bottom: '',
+    'bottom-mid': '',
+    'bottom-left': '',
+    'bottom-right': '',
+    left: '',
+    'left-mid': '',
+    mid: '',
+    'mid-mid': '',
+    right: '',
+    'right-mid': '',
+    middle: '  ',
+  };
+  const output = new Table({
+    head: head.map((cell) => pc.bold(cell)),
+    chars: blank,
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+  });
+  for (const row of rows) output.push(row.map((cell) => String(cell)));
+  return output
+    .toString()
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n');
+}
+
+/** The value as text when it is printable UTF-8, else null. */
+export function printableText(bytes: Uint8Array): string | null {
+  const text = utf8Decode(bytes, true);
+  if (text === undefined) return null;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text)) return null;
+  return text;
+}
+
+/** Bytes as lowercase hex. */
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** A one-line preview of a value: quoted text when printable, else 0x hex; cut to `width`. */
+export function preview(bytes: Uint8Array, width = 40): string {
+  const text = printableText(bytes);
+  const shown = text === null ? `0x${toHex(bytes)}` : JSON.stringify(text);
+  return shown.length > width ? `${shown.slice(0, width - 1)}…` : shown;
+}
+
+const GLYPHS: Record<SpanKind, string> = { live: '█', stale: '▒', corrupt: '×', free: '·' };
+const COLOURS: Record<SpanKind, (text: string) => string> = {
+  live: pc.green,
+  stale: pc.yellow,
+  corrupt: pc.red,
+  free: pc.dim,
+};
+/** When a cell holds several kinds, the one drawn: damage first, then what is kept. */
+const PRIORITY: readonly SpanKind[] = ['corrupt', 'live', 'stale', 'free'];
+
+/** One sector as a bar of `cells` characters, each the dominant kind of its bytes. */
+export function sectorBar(sector: SectorReport, sectorSizeBytes: number, cells = 32): string {
+  const cellBytes = sectorSizeBytes / cells;
+  let bar = '';
+  for (let cell = 0; cell < cells; cell++) {
+    const start = sector.address + cell * cellBytes;
+    const end = start + cellBytes;
+    const present = new Set<SpanKind>();
+    for (const span of sector.spans) {
+      if (span.address < end && span.address + span.sizeBytes > start) present.add(span.kind);
+    }
+    const kind = PRIORITY.find((candidate) => present.has(candidate)) ?? 'free';
+    bar += COLOURS[kind](GLYPHS[kind]);
+  }
+  return bar;
+}
+
+/** The legend under a sector map. */
+export function sectorMapLegend(): string {
+  return (['live', 'stale', 'free', 'corrupt'] as const)
+    .map((kind) => `${COLOURS[kind](GLYPHS[kind])} ${kind === 'live' ? 'valid' : kind}`)
+    .join('   ');
+}
+
+/** The sector map: a bar and the byte counts per sector. */
+export function sectorMap(sectors: readonly SectorReport[], sectorSizeBytes: number): string {
+  const rows = sectors.map((sector) => [
+    sector.index,
+    sectorBar(sector, sectorSizeBytes),
+    sector.liveBytes,
+    sector.staleBytes,
+    sector.freeBytes,
+    sector.corruptBytes,
+  ]);
+  return `${table(['sector', 'map', 'valid B', 'stale B', 'free B', 'corrupt B'], rows)}\n${sectorMapLegend()}`;
+}
+
+/** Byte counts with thousands separators. */
+export function bytes(count: number): string {
+  return `${count.toLocaleString('en-US')} B`;
+}

@@ -1,0 +1,110 @@
+import { describeImageConfig } from '../image/config.js';
+import type { ImageScan } from '../image/scan.js';
+import { utf8Encode } from '../utf8.js';
+import { cliFail } from './_errors.js';
+import type { OpenedImage } from './_image.js';
+import { toHex } from './_output.js';
+
+/** Writes a warning line to stderr. */
+export function warn(text: string): void {
+  process.stderr.write(`warning: ${text}\n`);
+}
+
+/**
+ * Tells the user, on stderr, what they should know before trusting what a command shows: the
+ * config detection guessed, problems the scan found, and repairs init made in memory.
+ */
+export function warnProblems(image: OpenedImage): void {
+  printDetection(image);
+  // Entries the config cannot read would silently vanish from a listing: say so in full.
+  for (const problem of image.scan.problems) {
+    if (problem.kind === 'unknown-format' || problem.kind === 'too-many-keys') {
+      warn(`${image.path}: ${problem.message}`);
+    }
+  }
+  const problems = image.scan.problems.length;
+  if (problems > 0) {
+    warn(`${image.path}: ${plural(problems, 'problem')} found; see flashkv check`);
+  }
+  if (image.initStatus !== 'OK') warn(`init reported ${image.initStatus}`);
+}
+
+/** With `--detect`, tells on stderr what config was inferred and what is uncertain. */
+export function printDetection(image: OpenedImage): void {
+  const { detected } = image.resolved;
+  if (detected === undefined) return;
+  process.stderr.write(`detected: ${describeImageConfig(image.config)}\n`);
+  for (const note of detected.notes) process.stderr.write(`  note: ${note}\n`);
+}
+
+/** Decodes a hex argument, failing with one line. */
+export function hexArgument(name: string, text: string): Uint8Array {
+  const digits = text.replace(/^0x/i, '');
+  if (digits.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(digits)) {
+    cliFail(`${name}: expected hex digits in pairs, got ${JSON.stringify(text)}`);
+  }
+  return new Uint8Array(Buffer.from(digits, 'hex'));
+}
+
+/** A key argument as bytes (text, or hex with `isHex`), checked for pw_kvs's 1..63 bytes. */
+export function keyArgument(text: string, isHex: boolean): Uint8Array {
+  const key = isHex ? hexArgument('key', text) : utf8Encode(text);
+  if (key.length === 0) cliFail('the key is empty');
+  if (key.length > 63) cliFail(`the key is ${key.length} bytes, longer than pw_kvs's 63`);
+  return key;
+}
+
+/** A scan as plain JSON (keys as text and hex, addresses as numbers). */
+export function scanJson(scan: ImageScan): Record<string, unknown> {
+  return {
+    live_keys: scan.liveKeys,
+    deleted_keys: scan.deletedKeys,
+    legacy_entries: scan.legacyEntries,
+    sectors: scan.sectors.map(({ spans, ...sector }) => ({ ...sector, spans })),
+    entries: scan.entries.map((entry) => ({
+      address: entry.address,
+      sector: entry.sector,
+      size: entry.sizeBytes,
+      magic: entry.magic,
+      format: formatName(entry.formatIndex),
+      transaction_id: entry.transactionId,
+      key: entry.keyText,
+      key_hex: toHex(entry.key),
+      value_size: entry.valueSizeBytes,
+      state: entry.state,
+      ...(entry.reason === undefined ? {} : { reason: entry.reason }),
+    })),
+    corrupt_regions: scan.corruptRegions,
+    unknown_formats: scan.unknownFormats,
+    problems: scan.problems,
+  };
+}
+
+/** A format index as a word: primary, legacy N, or unknown. */
+export function formatName(formatIndex: number): string {
+  if (formatIndex === 0) return 'primary';
+  return formatIndex > 0 ? `legacy ${formatIndex}` : 'unknown';
+}
+
+/** Sectors whose bytes differ between two images. */
+export function changedSectors(
+  before: Uint8Array,
+  after: Uint8Array,
+  sectorSizeBytes: number,
+): number[] {
+  const changed: number[] = [];
+  for (let start = 0; start < before.length; start += sectorSizeBytes) {
+    for (let i = start; i < start + sectorSizeBytes; i++) {
+      if (before[i] !== after[i]) {
+        changed.push(start / sectorSizeBytes);
+        break;
+      }
+    }
+  }
+  return changed;
+}
+
+/** `count` and the noun, plural when count is not 1. */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

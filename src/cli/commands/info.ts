@@ -1,0 +1,108 @@
+import { defineCommand } from 'citty';
+import { describeImageConfig, imageConfigToJson } from '../../image/config.js';
+import { CONFIG_ARGS, JSON_ARG, isChanged, openImage, requireOpen, writeFile } from '../_image.js';
+import { print } from '../_io.js';
+import { bytes, table } from '../_output.js';
+
+export default defineCommand({
+  meta: {
+    name: 'info',
+    description: [
+      "Show an image's geometry, formats, keys and space.",
+      '  With --detect, also the config inferred from the bytes; --save-config writes the config to IMAGE.json,',
+      '  where every command picks it up. Never changes the image.',
+      '  Examples:',
+      '    flashkv info factory.img',
+      '    flashkv info field-dump.bin --detect --save-config',
+    ].join('\n'),
+  },
+  args: {
+    image: { type: 'positional', description: 'Image file', required: true },
+    'save-config': { type: 'boolean', description: 'Write the config used to IMAGE.json' },
+    ...CONFIG_ARGS,
+    ...JSON_ARG,
+  },
+  run({ args }) {
+    const image = openImage(args.image, args, { forWriting: false });
+    requireOpen(image);
+    const { store, scan, config, resolved } = image;
+    const stats = store.storageStats();
+    const source =
+      resolved.detected !== undefined
+        ? 'detected'
+        : resolved.file !== undefined
+          ? resolved.file
+          : 'defaults';
+    const configJson = imageConfigToJson(config);
+    let savedConfig: string | undefined;
+    if (args['save-config'] === true) {
+      savedConfig = `${args.image}.json`;
+      writeFile(savedConfig, `${JSON.stringify(configJson, null, 2)}\n`);
+    }
+    const repaired = isChanged(image);
+    if (args.json === true) {
+      print(
+        JSON.stringify(
+          {
+            image: args.image,
+            size: image.original.length,
+            config: configJson,
+            config_source: source,
+            ...(resolved.detected === undefined
+              ? {}
+              : {
+                  detection: {
+                    entries_found: resolved.detected.entriesFound,
+                    other_sector_sizes: resolved.detected.otherSectorSizes,
+                    inconsistent_sectors: resolved.detected.inconsistentSectors,
+                    notes: resolved.detected.notes,
+                  },
+                }),
+            init_status: image.initStatus,
+            init_repairs_in_memory: repaired,
+            keys: store.size,
+            deleted_keys: scan.deletedKeys,
+            legacy_entries: scan.legacyEntries,
+            transaction_count: store.transactionCount,
+            stats,
+            problems: scan.problems.length,
+          },
+          null,
+          2,
+        ),
+      );
+      return;
+    }
+    const rows: [string, string][] = [
+      ['image', `${args.image} (${bytes(image.original.length)})`],
+      ['config', `${describeImageConfig(config)} [${source}]`],
+      [
+        'keys',
+        `${store.size} live, ${scan.deletedKeys} deleted (index ${store.totalEntriesWithDeleted} of ${store.maxSize})`,
+      ],
+      [
+        'space',
+        `${bytes(stats.inUseBytes)} in use, ${bytes(stats.reclaimableBytes)} reclaimable, ${bytes(stats.writableBytes)} writable`,
+      ],
+      ['transactions', String(store.transactionCount)],
+      ['legacy entries', String(scan.legacyEntries)],
+      [
+        'problems',
+        scan.problems.length === 0 ? 'none' : `${scan.problems.length} (see flashkv check)`,
+      ],
+      [
+        'init',
+        image.initStatus === 'OK' && !repaired
+          ? 'OK'
+          : `${image.initStatus}${repaired ? ', repairs made in memory only (nothing written)' : ''}`,
+      ],
+    ];
+    print(table([], rows));
+    if (resolved.detected !== undefined) {
+      print(`\ndetected config (${resolved.detected.entriesFound} entries):`);
+      print(JSON.stringify(configJson, null, 2));
+      for (const note of resolved.detected.notes) print(`note: ${note}`);
+    }
+    if (savedConfig !== undefined) print(`config saved to ${savedConfig}`);
+  },
+});

@@ -1,0 +1,225 @@
+import type { KeyValueStoreOptions } from '../engine/key-value-store.js';
+import { type ChecksumName, isChecksumName } from '../format/checksum.js';
+import { DEFAULT_MAGIC, type EntryFormatSpec, entryFormat } from '../format/entry-format.js';
+import { type FlashGeometry, validateGeometry } from '../flash/memory-flash.js';
+import { KvsError, hex } from '../status.js';
+
+/**
+ * Everything needed to open a pw_kvs image: the flash geometry and the store's format options.
+ * pw_kvs images carry none of it, so it comes from the firmware's configuration (or is inferred
+ * from the bytes, see `detectImageConfig`).
+ */
+export interface ImageConfig {
+  /** Bytes per sector (the erase unit). */
+  readonly sectorSizeBytes: number;
+  /** Sectors in the image. */
+  readonly sectorCount: number;
+  /** Flash write alignment in bytes. */
+  readonly alignmentBytes: number;
+  /** Readable entry formats, the primary first. */
+  readonly formats: readonly Required<EntryFormatSpec>[];
+  /** Copies of every entry. */
+  readonly redundancy: number;
+  /** Capacity of the key index (keys, deleted ones included). */
+  readonly maxEntries: number;
+}
+
+/** pw_kvs's defaults as the reference cases use them: 4 × 4 KiB, alignment 16, CRC-16. */
+export const DEFAULT_IMAGE_CONFIG: ImageConfig = Object.freeze({
+  sectorSizeBytes: 4096,
+  sectorCount: 4,
+  alignmentBytes: 16,
+  formats: Object.freeze([Object.freeze({ magic: DEFAULT_MAGIC, checksum: 'crc16' as const })]),
+  redundancy: 1,
+  maxEntries: 256,
+});
+
+/** The fields of a config file, named as in scenario files. */
+const CONFIG_FIELDS = [
+  'sector_size',
+  'sector_count',
+  'alignment',
+  'magic',
+  'checksum',
+  'extra_formats',
+  'redundancy',
+  'max_entries',
+] as const;
+
+type Json = Record<string, unknown>;
+
+function invalid(where: string, problem: string): never {
+  throw new KvsError('INVALID_ARGUMENT', `${where}: ${problem}`);
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Parses a magic given as a number or as text (decimal, or hex with 0x). */
+export function parseMagic(where: string, value: unknown): number {
+  let magic = value;
+  if (typeof value === 'string') {
+    const text = value.trim();
+    magic = /^0x[0-9a-f]{1,8}$/i.test(text)
+      ? parseInt(text, 16)
+      : /^[0-9]{1,10}$/.test(text)
+        ? Number(text)
+        : NaN;
+  }
+  if (
+    typeof magic !== 'number' ||
+    !Number.isSafeInteger(magic) ||
+    magic < 0 ||
+    magic > 0xffffffff
+  ) {
+    invalid(where, `magic must be a u32 (decimal or 0x hex), got ${JSON.stringify(value)}`);
+  }
+  // Validates the magic the way a store will (0xffffffff reads as erased flash).
+  entryFormat({ magic });
+  return magic;
+}
+
+function formatSpec(where: string, magic: unknown, checksum: unknown): Required<EntryFormatSpec> {
+  const name = checksum ?? 'crc16';
+  if (!isChecksumName(name)) {
+    invalid(where, `checksum must be crc16, crc32, none or ignore, got ${JSON.stringify(name)}`);
+  }
+  return { magic: parseMagic(where, magic), checksum: name };
+}
+
+function integerField(where: string, json: Json, field: string, fallback: number): number {
+  const value = json[field];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    invalid(where, `'${field}' must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Checks a config as a whole: the geometry must be one pw_kvs runs on (≥ 2 sectors, a supported
+ * alignment dividing the sector size), redundancy 1..8 and below the sector count, maxEntries
+ * 1..1 000 000, and no magic listed twice. Throws INVALID_ARGUMENT prefixed with `where`.
+ */
+export function validateImageConfig(config: ImageConfig, where = 'config'): ImageConfig {
+  try {
+    validateGeometry(geometryOf(config));
+  } catch (error) {
+    if (KvsError.is(error)) invalid(where, error.message);
+    throw error;
+  }
+  if (config.sectorCount < 2) {
+    invalid(where, `pw_kvs needs at least 2 sectors, got ${config.sectorCount}`);
+  }
+  if (config.redundancy < 1 || config.redundancy > 8) {
+    invalid(where, `redundancy must be 1..8, got ${config.redundancy}`);
+  }
+  if (config.redundancy >= config.sectorCount) {
+    invalid(
+      where,
+      `redundancy ${config.redundancy} needs more than ${config.redundancy} sectors, got ${config.sectorCount}`,
+    );
+  }
+  if (config.maxEntries < 1 || config.maxEntries > 1_000_000) {
+    invalid(where, `max_entries must be 1..1000000, got ${config.maxEntries}`);
+  }
+  if (config.formats.length === 0) invalid(where, 'at least one entry format is required');
+  const magics = new Set<number>();
+  for (const format of config.formats) {
+    if (magics.has(format.magic)) invalid(where, `magic ${hex(format.magic)} is listed twice`);
+    magics.add(format.magic);
+  }
+  return config;
+}
+
+/**
+ * Reads a config object (a config file's JSON, the same field names as scenario files:
+ * `sector_size`, `sector_count`, `alignment`, `magic`, `checksum`, `extra_formats`,
+ * `redundancy`, `max_entries`). Missing fields come from `base`. Throws INVALID_ARGUMENT naming
+ * `source` and the field for an unknown field, a value of the wrong type, or a config that
+ * cannot work (see {@link validateImageConfig}).
+ */
+export function parseImageConfig(
+  json: unknown,
+  source: string,
+  base: ImageConfig = DEFAULT_IMAGE_CONFIG,
+): ImageConfig {
+  if (!isObject(json)) invalid(source, 'a config must be a JSON object');
+  for (const field of Object.keys(json)) {
+    if (!(CONFIG_FIELDS as readonly string[]).includes(field)) {
+      invalid(source, `unknown field '${field}' (fields: ${CONFIG_FIELDS.join(', ')})`);
+    }
+  }
+  const primary = base.formats[0]!;
+  const formats = [
+    formatSpec(source, json.magic ?? primary.magic, json.checksum ?? primary.checksum),
+  ];
+  if (json.extra_formats !== undefined) {
+    if (!Array.isArray(json.extra_formats)) invalid(source, "'extra_formats' must be an array");
+    json.extra_formats.forEach((format: unknown, i) => {
+      const where = `${source} extra_formats[${i}]`;
+      if (!isObject(format)) invalid(where, 'must be an object {magic, checksum}');
+      formats.push(formatSpec(where, format.magic, format.checksum));
+    });
+  } else {
+    formats.push(...base.formats.slice(1));
+  }
+  return validateImageConfig(
+    {
+      sectorSizeBytes: integerField(source, json, 'sector_size', base.sectorSizeBytes),
+      sectorCount: integerField(source, json, 'sector_count', base.sectorCount),
+      alignmentBytes: integerField(source, json, 'alignment', base.alignmentBytes),
+      formats,
+      redundancy: integerField(source, json, 'redundancy', base.redundancy),
+      maxEntries: integerField(source, json, 'max_entries', base.maxEntries),
+    },
+    source,
+  );
+}
+
+/** A config as a config file's JSON object (the inverse of {@link parseImageConfig}). */
+export function imageConfigToJson(config: ImageConfig): Json {
+  const [primary, ...extra] = config.formats;
+  return {
+    sector_size: config.sectorSizeBytes,
+    sector_count: config.sectorCount,
+    alignment: config.alignmentBytes,
+    magic: primary!.magic,
+    checksum: primary!.checksum,
+    extra_formats: extra.map((format) => ({ magic: format.magic, checksum: format.checksum })),
+    redundancy: config.redundancy,
+    max_entries: config.maxEntries,
+  };
+}
+
+/** The flash geometry of a config. */
+export function geometryOf(config: ImageConfig): FlashGeometry {
+  return {
+    sectorSizeBytes: config.sectorSizeBytes,
+    sectorCount: config.sectorCount,
+    alignmentBytes: config.alignmentBytes,
+  };
+}
+
+/** The store options of a config (everything else keeps pw_kvs's defaults). */
+export function storeOptionsOf(config: ImageConfig): KeyValueStoreOptions {
+  return {
+    formats: config.formats,
+    redundancy: config.redundancy,
+    maxEntries: config.maxEntries,
+  };
+}
+
+/** One line describing a config, for reports. */
+export function describeImageConfig(config: ImageConfig): string {
+  const formats = config.formats
+    .map((format) => `magic ${hex(format.magic)} ${format.checksum}`)
+    .join(', legacy ');
+  return (
+    `${config.sectorCount} × ${config.sectorSizeBytes} B sectors, alignment ${config.alignmentBytes} B, ` +
+    `${formats}, redundancy ${config.redundancy}, max ${config.maxEntries} entries`
+  );
+}
+
+export type { ChecksumName };

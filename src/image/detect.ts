@@ -1,0 +1,284 @@
+import type { ChecksumName } from '../format/checksum.js';
+import { MIN_ALIGNMENT_BYTES, alignmentUnitsToBytes } from '../format/entry-header.js';
+import { KvsError } from '../status.js';
+import { type ImageConfig, validateImageConfig } from './config.js';
+import {
+  type ProbedEntry,
+  firstUnerased,
+  isChecksumValid,
+  isErasedWord,
+  probeEntry,
+  probedKey,
+} from './_probe.js';
+
+/** What {@link detectImageConfig} inferred, and how sure it is. */
+export interface DetectedImageConfig {
+  readonly config: ImageConfig;
+  /** Entries that passed their format's checksum. */
+  readonly entriesFound: number;
+  /** Other sector sizes the bytes fit equally well; empty when the size is certain. */
+  readonly otherSectorSizes: readonly number[];
+  /** Sectors whose bytes do not fit the chosen geometry (damage, or a wrong guess). */
+  readonly inconsistentSectors: number;
+  /** What could not be inferred, in sentences. */
+  readonly notes: readonly string[];
+}
+
+interface FormatEvidence {
+  readonly magic: number;
+  readonly checksum: ChecksumName;
+  readonly entries: ProbedEntry[];
+  readonly newestTransactionId: number;
+}
+
+/** Magics examined, most frequent first: real images use one to three. */
+const MAX_MAGICS = 16;
+/** Entries of a magic checked before its checksum algorithm is decided. */
+const SAMPLE_ENTRIES = 32;
+const TYPICAL_SECTOR_SIZE = 4096;
+const DEFAULT_MAX_ENTRIES = 256;
+
+/**
+ * Infers the config of a raw pw_kvs dump: entry formats (a magic counts when its entries pass
+ * CRC-16 or CRC-32, or carry zero checksums and chain back to back; the format of the newest
+ * entries is primary), the alignment (from the entries' alignment units), the sector size (the
+ * one under which every sector holds entries back to back from its start and then only erased
+ * bytes), the redundancy (copies of the current entries) and max_entries (not on flash: pw_kvs's
+ * 256 or the key count). Pure; reads `image` only. Throws NOT_FOUND when no entry is found (an
+ * erased or foreign image) and INVALID_ARGUMENT when no sector size of at least 2 sectors fits.
+ */
+export function detectImageConfig(image: Uint8Array): DetectedImageConfig {
+  const formats = findFormats(image);
+  if (formats.length === 0) {
+    const erased = firstUnerased(image, 0, image.length) === -1;
+    throw new KvsError(
+      'NOT_FOUND',
+      erased
+        ? 'the image is erased: there are no entries to infer a config from'
+        : 'no pw_kvs entries found (no magic whose entries pass a checksum)',
+    );
+  }
+  formats.sort((a, b) => b.newestTransactionId - a.newestTransactionId);
+  const valid = new Map<number, ProbedEntry>();
+  for (const format of formats) for (const entry of format.entries) valid.set(entry.address, entry);
+
+  const unitCounts = new Map<number, number>();
+  for (const entry of valid.values()) {
+    const units = entry.header.alignmentUnits;
+    unitCounts.set(units, (unitCounts.get(units) ?? 0) + 1);
+  }
+  const units = [...unitCounts].sort((a, b) => b[1] - a[1])[0]![0];
+  const alignmentBytes = alignmentUnitsToBytes(units);
+
+  const sizes = [...valid.values()].map((entry) => entry.sizeBytes);
+  const keyOf = keyIds(image, formats);
+  const scored = sectorSizeCandidates(image.length, Math.max(alignmentBytes, ...sizes)).map(
+    (size) => ({ size, ...fitSectorSize(image, size, valid, keyOf) }),
+  );
+  if (scored.length === 0) {
+    throw new KvsError(
+      'INVALID_ARGUMENT',
+      `no sector size splits ${image.length} B into 2 or more sectors that hold its entries`,
+    );
+  }
+  // Best first: every sector consistent, copies of a key in different sectors (pw_kvs never
+  // puts two in one), a power of two, then the size closest to the common 4 KiB (measured on
+  // the 220 reference images, this beats preferring the largest or smallest fitting size).
+  const distance = (size: number): number => Math.abs(Math.log2(size / TYPICAL_SECTOR_SIZE));
+  const rank = (fit: (typeof scored)[number]): number[] => [
+    -fit.consistent / (image.length / fit.size),
+    fit.copiesApart ? 0 : 1,
+    Number.isInteger(Math.log2(fit.size)) ? 0 : 1,
+    distance(fit.size),
+  ];
+  const compare = (a: (typeof scored)[number], b: (typeof scored)[number]): number => {
+    const ra = rank(a);
+    const rb = rank(b);
+    for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return ra[i]! - rb[i]!;
+    return a.size - b.size;
+  };
+  scored.sort(compare);
+  const chosen = scored[0]!;
+  const ties = scored
+    .filter((fit) => rank(fit).slice(0, 3).join() === rank(chosen).slice(0, 3).join())
+    .map((fit) => fit.size);
+  const sectorSizeBytes = chosen.size;
+  const sectorCount = image.length / sectorSizeBytes;
+  const inconsistent = sectorCount - chosen.consistent;
+
+  const { copies, keys } = countCopies(image, formats);
+  const redundancy = Math.min(Math.max(1, copies), 8, sectorCount - 1);
+  const maxEntries = Math.max(DEFAULT_MAX_ENTRIES, keys);
+  const notes: string[] = [];
+  if (ties.length > 1) {
+    notes.push(
+      `sector sizes ${ties.join(', ')} B fit the bytes equally well; chose ${sectorSizeBytes} B (pass --sector-size if you know it)`,
+    );
+  }
+  if (inconsistent > 0) {
+    notes.push(`${inconsistent} sectors do not fit this geometry: damaged, or the guess is wrong`);
+  }
+  if (alignmentBytes === MIN_ALIGNMENT_BYTES) {
+    notes.push(
+      'entries are aligned to 16 B; a flash write alignment of 1, 2, 4, 8 or 16 B writes the same bytes',
+    );
+  }
+  if (formats.some((format) => format.checksum === 'none')) {
+    notes.push("checksum fields are zero: 'none' and 'ignore' formats write the same bytes");
+  }
+  if (formats.length > 1) {
+    notes.push(
+      'the primary format is the one of the newest entry; if the firmware moved to another, pass --magic and --extra-formats',
+    );
+  }
+  notes.push(`max_entries is not stored on flash: ${maxEntries} holds the ${keys} keys found`);
+  const config = validateImageConfig(
+    {
+      sectorSizeBytes,
+      sectorCount,
+      alignmentBytes,
+      formats: formats.map(({ magic, checksum }) => ({ magic, checksum })),
+      redundancy,
+      maxEntries,
+    },
+    'detected config',
+  );
+  return {
+    config,
+    entriesFound: valid.size,
+    otherSectorSizes: ties.filter((size) => size !== sectorSizeBytes),
+    inconsistentSectors: inconsistent,
+    notes,
+  };
+}
+
+/** Magics whose entries validate, with the checksum algorithm they validate under. */
+function findFormats(image: Uint8Array): FormatEvidence[] {
+  const byMagic = new Map<number, ProbedEntry[]>();
+  for (
+    let address = 0;
+    address + MIN_ALIGNMENT_BYTES <= image.length;
+    address += MIN_ALIGNMENT_BYTES
+  ) {
+    if (isErasedWord(image, address)) continue;
+    const probed = probeEntry(image, address, image.length);
+    if (probed === null || probed.header.magic === 0) continue;
+    const list = byMagic.get(probed.header.magic);
+    if (list === undefined) byMagic.set(probed.header.magic, [probed]);
+    else list.push(probed);
+  }
+  const magics = [...byMagic].sort((a, b) => b[1].length - a[1].length).slice(0, MAX_MAGICS);
+  const formats: FormatEvidence[] = [];
+  for (const [magic, probes] of magics) {
+    const sample = probes.slice(0, SAMPLE_ENTRIES);
+    const checksum: ChecksumName | undefined = (['crc16', 'crc32'] as const).find((name) =>
+      sample.some((entry) => isChecksumValid(image, entry, name)),
+    );
+    if (checksum === undefined) continue;
+    formats.push(evidence(image, magic, checksum, probes));
+  }
+  if (formats.length > 0) return formats;
+  // No checksum validates: a format without checksums (field 0) whose entries are followed
+  // by another of them or by erased flash, as entries written back to back are.
+  for (const [magic, probes] of magics) {
+    const zero = probes.filter((entry) => entry.header.checksum === 0);
+    const starts = new Set(zero.map((entry) => entry.address));
+    const chained = zero.filter(
+      (entry) =>
+        starts.has(entry.address + entry.sizeBytes) ||
+        entry.address + entry.sizeBytes === image.length ||
+        isErasedWord(image, entry.address + entry.sizeBytes),
+    );
+    if (chained.length > 0 && chained.length * 2 >= zero.length) {
+      formats.push(evidence(image, magic, 'none', probes));
+    }
+  }
+  return formats;
+}
+
+function evidence(
+  image: Uint8Array,
+  magic: number,
+  checksum: ChecksumName,
+  probes: readonly ProbedEntry[],
+): FormatEvidence {
+  const entries = probes.filter((entry) => isChecksumValid(image, entry, checksum));
+  const newestTransactionId = Math.max(...entries.map((entry) => entry.header.transactionId));
+  return { magic, checksum, entries, newestTransactionId };
+}
+
+/** Sector sizes to try: multiples of 16 dividing the image into at least 2 sectors. */
+function sectorSizeCandidates(imageBytes: number, smallest: number): number[] {
+  const sizes: number[] = [];
+  for (let count = 2; count * MIN_ALIGNMENT_BYTES <= imageBytes; count++) {
+    if (imageBytes % count !== 0) continue;
+    const size = imageBytes / count;
+    if (size % MIN_ALIGNMENT_BYTES === 0 && size >= smallest && size <= 0xfffe) sizes.push(size);
+  }
+  return sizes;
+}
+
+/** How well a sector size fits the bytes. */
+interface SectorSizeFit {
+  /** Sectors holding valid entries back to back from their start, then only erased bytes. */
+  readonly consistent: number;
+  /** No two copies of a key's entry share a sector. */
+  readonly copiesApart: boolean;
+}
+
+function fitSectorSize(
+  image: Uint8Array,
+  sectorSizeBytes: number,
+  valid: ReadonlyMap<number, ProbedEntry>,
+  keyOf: ReadonlyMap<number, string>,
+): SectorSizeFit {
+  let consistent = 0;
+  let copiesApart = true;
+  for (let start = 0; start < image.length; start += sectorSizeBytes) {
+    const end = start + sectorSizeBytes;
+    let address = start;
+    const seen = new Set<string>();
+    for (;;) {
+      const entry = valid.get(address);
+      if (entry === undefined || address + entry.sizeBytes > end) break;
+      const copy = `${keyOf.get(address)}@${entry.header.transactionId}`;
+      if (seen.has(copy)) copiesApart = false;
+      seen.add(copy);
+      address += entry.sizeBytes;
+    }
+    if (address === end || firstUnerased(image, address, end) === -1) consistent++;
+  }
+  return { consistent, copiesApart };
+}
+
+/** The key of every valid entry, by address. */
+function keyIds(image: Uint8Array, formats: readonly FormatEvidence[]): Map<number, string> {
+  const keys = new Map<number, string>();
+  for (const format of formats) {
+    for (const entry of format.entries) keys.set(entry.address, probedKey(image, entry).join(','));
+  }
+  return keys;
+}
+
+/** The most copies any key's newest entry has, and the number of keys. */
+function countCopies(
+  image: Uint8Array,
+  formats: readonly FormatEvidence[],
+): { copies: number; keys: number } {
+  const newest = new Map<string, { transactionId: number; copies: number }>();
+  for (const format of formats) {
+    for (const entry of format.entries) {
+      const id = probedKey(image, entry).join(',');
+      const transactionId = entry.header.transactionId;
+      const seen = newest.get(id);
+      if (seen === undefined || seen.transactionId < transactionId) {
+        newest.set(id, { transactionId, copies: 1 });
+      } else if (seen.transactionId === transactionId) {
+        seen.copies++;
+      }
+    }
+  }
+  let copies = 0;
+  for (const seen of newest.values()) copies = Math.max(copies, seen.copies);
+  return { copies, keys: newest.size };
+}
