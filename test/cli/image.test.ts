@@ -1,0 +1,479 @@
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runScenario } from '../../src/scenario/run-scenario.js';
+import { parseScenario } from '../../src/scenario/scenario.js';
+import { listCases, loadCase } from '../helpers/vectors.js';
+import { workloadImage } from '../image/_images.js';
+import { DEFAULT_IMAGE_CONFIG, type ImageConfig } from '../../src/image/config.js';
+import { type CliRun, flashkv } from './_cli.js';
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'flashkv-cli-'));
+}
+
+/** Every file in a folder with the hash of its bytes: what "unchanged" means. */
+function snapshot(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const name of readdirSync(dir).sort()) {
+    files[name] = createHash('sha256')
+      .update(readFileSync(join(dir, name)))
+      .digest('hex');
+  }
+  return files;
+}
+
+function json<T>(run: CliRun): T {
+  expect(run.stderr).toBe('');
+  return JSON.parse(run.stdout) as T;
+}
+
+/** One line on stderr naming the problem, exit 2, no stack trace. */
+function expectInputError(run: CliRun, mentions: string): void {
+  expect(run.status).toBe(2);
+  expect(run.stdout).toBe('');
+  const lines = run.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toContain(mentions);
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+}
+
+const CSV = [
+  'key,type,encoding,value',
+  '# factory provisioning',
+  'wifi/ssid,data,string,home network',
+  'boot/count,data,u32,7',
+  'temp/offset,data,i16,-2',
+  'serial,data,u64,0xffffffffffffffff',
+  'calib/gain,data,f32,-1.5',
+  'calib/ref,data,f64,3.25',
+  'mac,data,hex,00:11'.replace(':', ''),
+  'token,data,base64,aGVsbG8=',
+  'cert,file,binary,cert.der',
+  'note,data,string,"with, comma"',
+].join('\n');
+
+function provision(dir: string): string {
+  writeFileSync(join(dir, 'cert.der'), Uint8Array.from([0x30, 0x82, 0x00, 0xff]));
+  writeFileSync(join(dir, 'keys.csv'), `${CSV}\n`);
+  const image = join(dir, 'factory.img');
+  const created = flashkv(['create', image, '--from', join(dir, 'keys.csv')]);
+  expect(created.stderr).toBe('');
+  expect(created.status).toBe(0);
+  return image;
+}
+
+describe('flashkv create / export / ls / get', () => {
+  it('encodes every manifest encoding as little-endian bytes', () => {
+    const dir = tempDir();
+    const image = provision(dir);
+    const listed = json<{ key: string; value: string; encoding: string }[]>(
+      flashkv(['ls', image, '--json']),
+    );
+    const values = Object.fromEntries(listed.map((row) => [row.key, row.value]));
+    expect(values).toEqual({
+      'wifi/ssid': 'home network',
+      'boot/count': '07000000',
+      'temp/offset': 'feff',
+      serial: 'ffffffffffffffff',
+      'calib/gain': '0000c0bf',
+      'calib/ref': '0000000000000a40',
+      mac: '0011',
+      token: 'hello',
+      cert: '308200ff',
+      note: 'with, comma',
+    });
+    expect(flashkv(['get', image, 'wifi/ssid']).stdout).toBe('home network\n');
+    expect(flashkv(['get', image, 'boot/count']).stdout).toBe('07000000\n');
+    expect(flashkv(['get', image, 'token', '--hex']).stdout).toBe('68656c6c6f\n');
+    expect(flashkv(['get', image, 'cert', '--base64']).stdout).toBe('MIIA/w==\n');
+    const out = join(dir, 'cert.out');
+    expect(flashkv(['get', image, 'cert', '--out', out]).status).toBe(0);
+    expect([...readFileSync(out)]).toEqual([0x30, 0x82, 0x00, 0xff]);
+  });
+
+  it('round trip: export as JSON or CSV and create again gives the same bytes', () => {
+    const dir = tempDir();
+    const image = provision(dir);
+    for (const format of ['json', 'csv']) {
+      const manifest = join(dir, `exported.${format}`);
+      const exported = flashkv(['export', image, '--format', format, '--out', manifest]);
+      expect(exported.status).toBe(0);
+      const again = join(dir, `again-${format}.img`);
+      const created = flashkv(['create', again, '--from', manifest]);
+      expect(created.stderr).toBe('');
+      expect(readFileSync(again)).toEqual(readFileSync(image));
+    }
+  });
+
+  it('equals, byte for byte, pw_kvs writing the same puts (keys of basic reference cases)', () => {
+    let total = 0;
+    let cases = 0;
+    for (const id of listCases('basic').slice(0, 10)) {
+      const testCase = loadCase(id);
+      const scenario = parseScenario(testCase.scenario);
+      // The first value each key was given by a put pw_kvs accepted: a provisioning manifest.
+      const firstPuts = new Map<string, Uint8Array>();
+      scenario.ops.forEach((op, i) => {
+        if (op.op !== 'put' || testCase.expected.results[i]!.status !== 'OK') return;
+        const key = Buffer.from(op.key).toString('hex');
+        if (!firstPuts.has(key)) firstPuts.set(key, op.value);
+      });
+      // As many as fit comfortably: half the space outside the sector kept empty for GC.
+      const room = ((scenario.sectorCount - 1) * scenario.sectorSize) / 2 / scenario.redundancy;
+      const entryAlignment = Math.max(16, scenario.alignment);
+      let used = 0;
+      const puts = [...firstPuts].filter(([key, value]) => {
+        const size =
+          Math.ceil((16 + key.length / 2 + value.length) / entryAlignment) * entryAlignment;
+        if (used + size > room || size > scenario.sectorSize / 2) return false;
+        used += size;
+        return true;
+      });
+      if (puts.length < 2) continue; // a case about one value filling the flash
+      total += puts.length;
+      cases++;
+      const dir = tempDir();
+      const config = {
+        sector_size: scenario.sectorSize,
+        sector_count: scenario.sectorCount,
+        alignment: scenario.alignment,
+        magic: scenario.magic,
+        checksum: scenario.checksum,
+        redundancy: scenario.redundancy,
+        max_entries: scenario.maxEntries,
+      };
+      const manifest = {
+        config,
+        entries: puts.map(([key, value]) => ({
+          key_hex: key,
+          encoding: 'hex',
+          value: Buffer.from(value).toString('hex'),
+        })),
+      };
+      writeFileSync(join(dir, 'm.json'), JSON.stringify(manifest));
+      const created = flashkv(['create', join(dir, 'out.img'), '--from', join(dir, 'm.json')]);
+      expect(created.stderr, id).toBe('');
+      // The scenario runner is pw_kvs byte for byte on all 220 reference cases (test/golden).
+      const reference = runScenario({
+        ...scenario,
+        ops: [
+          { op: 'init' },
+          ...puts.map(([key, value]) => ({
+            op: 'put' as const,
+            key: Uint8Array.from(Buffer.from(key, 'hex')),
+            value,
+          })),
+        ],
+      });
+      expect(
+        reference.results.every((result) => result.status === 'OK'),
+        id,
+      ).toBe(true);
+      expect(new Uint8Array(readFileSync(join(dir, 'out.img'))), id).toEqual(reference.image);
+    }
+    expect(cases).toBeGreaterThanOrEqual(8);
+    expect(total).toBeGreaterThanOrEqual(30);
+  });
+
+  it('saves the config beside the image, and every command picks it up', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'k.json'), JSON.stringify({ entries: [{ key: 'a', value: 'b' }] }));
+    const image = join(dir, 'custom.img');
+    const created = flashkv([
+      'create',
+      image,
+      '--from',
+      join(dir, 'k.json'),
+      '--sector-size',
+      '1024',
+      '--sectors',
+      '6',
+      '--magic',
+      '0x4b565331',
+      '--checksum',
+      'crc32',
+    ]);
+    expect(created.status).toBe(0);
+    expect(JSON.parse(readFileSync(`${image}.json`, 'utf8'))).toMatchObject({
+      sector_size: 1024,
+      sector_count: 6,
+      magic: 0x4b565331,
+      checksum: 'crc32',
+    });
+    expect(flashkv(['get', image, 'a']).stdout).toBe('b\n');
+    expect(flashkv(['check', image]).status).toBe(0);
+  });
+});
+
+describe('flashkv put / rm', () => {
+  it('changes the image as pw_kvs would, atomically, keeping the file mode', () => {
+    const dir = tempDir();
+    const image = provision(dir);
+    const mode = statSync(image).mode;
+    expect(flashkv(['put', image, 'wifi/ssid', 'office']).status).toBe(0);
+    expect(flashkv(['put', image, 'blob', '0a0b', '--hex']).status).toBe(0);
+    expect(flashkv(['rm', image, 'token']).status).toBe(0);
+    expect(flashkv(['get', image, 'wifi/ssid']).stdout).toBe('office\n');
+    expect(flashkv(['get', image, 'blob']).stdout).toBe('0a0b\n');
+    expectInputError(flashkv(['get', image, 'token']), 'not found');
+    expectInputError(flashkv(['rm', image, 'token']), 'not found');
+    expect(statSync(image).mode).toBe(mode);
+    // No temporary file is left behind.
+    expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('refuses to change an image when pw_kvs would drop entries, unless --force', () => {
+    const dir = tempDir();
+    const image = provision(dir);
+    const before = snapshot(dir);
+    const refused = flashkv(['put', image, 'x', 'y', '--max-entries', '4']);
+    expectInputError(refused, 'more than max_entries 4');
+    expect(snapshot(dir)).toEqual(before);
+    const foreign = flashkv(['put', image, 'x', 'y', '--magic', '0x12345678']);
+    expectInputError(foreign, 'does not list');
+    expect(snapshot(dir)).toEqual(before);
+    // With --force, pw_kvs's init drops the surplus keys, as the firmware would.
+    const forced = flashkv(['put', image, 'wifi/ssid', 'y', '--max-entries', '4', '--force']);
+    expect(forced.stderr).toContain('more than max_entries 4');
+    expect(forced.status).toBe(0);
+    const left = json<unknown[]>(flashkv(['ls', image, '--json', '--max-entries', '4']));
+    expect(left).toHaveLength(4);
+  });
+});
+
+/** An image with one corrupted entry (a flipped value bit). */
+function damaged(dir: string): string {
+  const image = provision(dir);
+  const dump = json<{ entries: { address: number; key: string }[] }>(
+    flashkv(['dump', image, '--json']),
+  );
+  const entry = dump.entries.find((e) => e.key === 'boot/count')!;
+  const bytes = readFileSync(image);
+  const valueAt = entry.address + 16 + 'boot/count'.length;
+  bytes[valueAt] = bytes[valueAt]! ^ 0x01;
+  writeFileSync(image, bytes);
+  return image;
+}
+
+describe('flashkv check / repair / dump', () => {
+  it('check exits 0 on a clean image and 1 on a damaged one', () => {
+    const dir = tempDir();
+    const image = provision(dir);
+    const clean = flashkv(['check', image]);
+    expect(clean.status).toBe(0);
+    expect(clean.stdout).toContain('OK: no problems');
+    const bad = damaged(tempDir());
+    const report = flashkv(['check', bad]);
+    expect(report.status).toBe(1);
+    expect(report.stdout).toContain('boot/count');
+    expect(report.stdout).toContain('CORRUPT');
+    const asJson = flashkv(['check', bad, '--json']);
+    expect(asJson.status).toBe(1);
+    const checked = JSON.parse(asJson.stdout) as {
+      ok: boolean;
+      init_would_rewrite_sectors: number[];
+    };
+    expect(checked.ok).toBe(false);
+    expect(checked.init_would_rewrite_sectors).toContain(1);
+  });
+
+  it('looking never writes: ls, get, info, check, dump, export leave a damaged image as it was', () => {
+    const image = damaged(tempDir());
+    const dir = join(image, '..');
+    const before = snapshot(dir);
+    const mtime = statSync(image).mtimeMs;
+    for (const args of [['ls'], ['get', 'wifi/ssid'], ['info'], ['check'], ['dump'], ['export']]) {
+      const [command, ...rest] = args;
+      const run = flashkv([command!, image, ...rest]);
+      expect(run.status, command).toBeLessThanOrEqual(1);
+    }
+    expect(snapshot(dir)).toEqual(before);
+    expect(statSync(image).mtimeMs).toBe(mtime);
+  });
+
+  it('repair --dry-run shows the change and leaves the file; repair then fixes it', () => {
+    const image = damaged(tempDir());
+    const dir = join(image, '..');
+    const before = snapshot(dir);
+    const dry = flashkv(['repair', image, '--dry-run']);
+    expect(dry.status).toBe(0);
+    expect(dry.stdout).toContain('would change 2 of 4 sectors');
+    expect(dry.stdout).toContain('dry run: nothing written');
+    expect(snapshot(dir)).toEqual(before);
+    const repaired = flashkv(['repair', image]);
+    expect(repaired.status).toBe(0);
+    expect(flashkv(['check', image]).status).toBe(0);
+  });
+
+  it('dump prints the entry log and the sector map', () => {
+    const dir = tempDir();
+    const image = provision(dir);
+    flashkv(['put', image, 'wifi/ssid', 'office']);
+    const dump = flashkv(['dump', image]);
+    expect(dump.status).toBe(0);
+    const lines = dump.stdout.split('\n');
+    expect(lines[0]).toMatch(/^address\s+sector\s+format\s+transaction\s+key\s+value\s+state$/);
+    expect(lines[1]).toMatch(/^0x001000\s+1\s+primary\s+1\s+wifi\/ssid\s+12 B\s+stale$/);
+    expect(dump.stdout).toMatch(/\n1\s+█+·+\s+336\s+48\s+3712\s+0\n/);
+    expect(dump.stdout).toContain('█ valid   ▒ stale   · free   × corrupt');
+  });
+});
+
+describe('flashkv --detect', () => {
+  const geometries: [string, ImageConfig][] = [
+    [
+      '8 × 512 B, CRC-32',
+      {
+        ...DEFAULT_IMAGE_CONFIG,
+        sectorSizeBytes: 512,
+        sectorCount: 8,
+        formats: [{ magic: 0x4b565331, checksum: 'crc32' }],
+      },
+    ],
+    [
+      '6 × 1 KiB, alignment 64, redundancy 2',
+      {
+        ...DEFAULT_IMAGE_CONFIG,
+        sectorSizeBytes: 1024,
+        sectorCount: 6,
+        alignmentBytes: 64,
+        redundancy: 2,
+      },
+    ],
+    ['4 × 4 KiB', DEFAULT_IMAGE_CONFIG],
+  ];
+
+  it.each(geometries)('finds the config of a field dump: %s', (_name, config) => {
+    const dir = tempDir();
+    const image = join(dir, 'dump.bin');
+    writeFileSync(image, workloadImage(config, 3, 2000));
+    const info = json<{ config: Record<string, unknown> }>(
+      flashkv(['info', image, '--detect', '--json']),
+    );
+    expect(info.config).toMatchObject({
+      sector_size: config.sectorSizeBytes,
+      sector_count: config.sectorCount,
+      alignment: Math.max(16, config.alignmentBytes),
+      magic: config.formats[0]!.magic,
+      checksum: config.formats[0]!.checksum,
+      redundancy: config.redundancy,
+    });
+    // --save-config makes it stick for every later command.
+    expect(flashkv(['info', image, '--detect', '--save-config']).status).toBe(0);
+    expect(existsSync(`${image}.json`)).toBe(true);
+    expect(flashkv(['check', image]).status).toBe(0);
+  });
+});
+
+describe('flashkv shell', () => {
+  it('runs piped commands on the image and exits', () => {
+    const dir = tempDir();
+    const image = provision(dir);
+    const run = flashkv(['shell', image], {
+      input: 'put greeting hello world\nget greeting\nrm token\nls\nstats\nexit\n',
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('hello world\n');
+    expect(run.stdout).toMatch(/greeting\s+11\s+"hello world"/);
+    expect(run.stdout).not.toMatch(/^token/m);
+    expect(flashkv(['get', image, 'greeting']).stdout).toBe('hello world\n');
+  });
+
+  it('reports a failed command, keeps going, and exits 1', () => {
+    const dir = tempDir();
+    const run = flashkv(['shell'], { cwd: dir, input: 'frob\nput a 1\nget missing\nget a\n' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(
+      'error: unknown command "frob" (try help)\nerror: get: key "missing" not found\n',
+    );
+    expect(run.stdout).toContain('1\n');
+    // A bare shell creates ./flashkv.img: 4 sectors of 4 KiB.
+    expect(statSync(join(dir, 'flashkv.img')).size).toBe(4 * 4096);
+  });
+});
+
+describe('bad input: one line, exit 2, nothing changed', () => {
+  it.each([
+    ['a missing image', (dir: string) => ['ls', join(dir, 'missing.img')], 'does not exist'],
+    [
+      'a truncated image',
+      (dir: string) => ['ls', join(dir, 'truncated.img')],
+      'not a whole number of 4096 B sectors',
+    ],
+    [
+      'the wrong geometry for the image',
+      (dir: string) => ['check', join(dir, 'factory.img'), '--sectors', '3'],
+      'the config is 3 × 4096 B',
+    ],
+    [
+      'a malformed manifest row',
+      (dir: string) => ['create', join(dir, 'new.img'), '--from', join(dir, 'bad.csv')],
+      'bad.csv line 3: 300 does not fit u8',
+    ],
+    ['an unknown command', () => ['frobnicate'], 'Unknown command frobnicate'],
+    [
+      'a bad flag value',
+      (dir: string) => ['ls', join(dir, 'factory.img'), '--sectors', 'many'],
+      '--sectors: expected a positive integer',
+    ],
+    [
+      'an existing image for create',
+      (dir: string) => ['create', join(dir, 'factory.img'), '--from', join(dir, 'keys.csv')],
+      'already exists',
+    ],
+  ])('%s', (_name, args, mentions) => {
+    const dir = tempDir();
+    provision(dir);
+    writeFileSync(
+      join(dir, 'truncated.img'),
+      readFileSync(join(dir, 'factory.img')).subarray(0, 10000),
+    );
+    writeFileSync(join(dir, 'bad.csv'), 'key,type,encoding,value\na,data,u8,1\nb,data,u8,300\n');
+    const before = snapshot(dir);
+    expectInputError(flashkv(args(dir)), mentions);
+    expect(snapshot(dir)).toEqual(before);
+  });
+});
+
+describe('flashkv --help', () => {
+  it('matches the snapshot, with examples on every command', () => {
+    const top = flashkv(['--help']);
+    expect(top.status).toBe(0);
+    expect(top.stdout).toMatchSnapshot();
+    const commands = [
+      'create',
+      'export',
+      'ls',
+      'get',
+      'put',
+      'rm',
+      'info',
+      'check',
+      'repair',
+      'dump',
+      'shell',
+      'run',
+      'bench',
+      'bench-all',
+      'torture',
+      'fuzz',
+    ];
+    for (const command of commands) {
+      const help = flashkv([command, '--help']);
+      expect(help.status, command).toBe(0);
+      expect(help.stdout, command).toContain('Examples:');
+      expect(help.stdout, command).toMatchSnapshot(command);
+    }
+  });
+});

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_IMAGE_CONFIG,
+  imageConfigToJson,
+  parseImageConfig,
+} from '../../src/image/config.js';
+
+const invalid = expect.objectContaining({ code: 'INVALID_ARGUMENT' });
+
+describe('image configs', () => {
+  it('reads the scenario field names, filling the rest from the defaults', () => {
+    const config = parseImageConfig(
+      { sector_size: 1024, sector_count: 8, magic: '0x4b565331', checksum: 'crc32' },
+      'test',
+    );
+    expect(config).toEqual({
+      ...DEFAULT_IMAGE_CONFIG,
+      sectorSizeBytes: 1024,
+      sectorCount: 8,
+      formats: [{ magic: 0x4b565331, checksum: 'crc32' }],
+    });
+  });
+
+  it('round-trips through its JSON form, legacy formats included', () => {
+    const config = parseImageConfig(
+      { magic: 1, extra_formats: [{ magic: 2, checksum: 'none' }], redundancy: 2 },
+      'test',
+    );
+    expect(parseImageConfig(imageConfigToJson(config), 'again')).toEqual(config);
+  });
+
+  it.each([
+    ['an unknown field', { sector_sise: 4096 }],
+    ['a magic that is not a u32', { magic: 2 ** 32 }],
+    ['the erased magic', { magic: 0xffffffff }],
+    ['an unknown checksum', { checksum: 'md5' }],
+    ['fewer than 2 sectors', { sector_count: 1 }],
+    ['an alignment pw_kvs does not accept', { alignment: 24 }],
+    ['a sector size not a multiple of the alignment', { sector_size: 1000, alignment: 16 }],
+    ['redundancy without room for the copies', { sector_count: 2, redundancy: 2 }],
+    ['a magic listed twice', { magic: 5, extra_formats: [{ magic: 5 }] }],
+    ['not an object', [1, 2]],
+  ])('refuses %s with INVALID_ARGUMENT', (_name, json) => {
+    expect(() => parseImageConfig(json, 'test')).toThrow(invalid);
+  });
+});

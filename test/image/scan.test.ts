@@ -1,0 +1,147 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { KeyValueStore } from '../../src/engine/key-value-store.js';
+import { FlashPartition } from '../../src/flash/flash-partition.js';
+import { MemoryFlash } from '../../src/flash/memory-flash.js';
+import {
+  DEFAULT_IMAGE_CONFIG,
+  type ImageConfig,
+  geometryOf,
+  storeOptionsOf,
+} from '../../src/image/config.js';
+import { scanImage } from '../../src/image/scan.js';
+import { fcOptions } from '../helpers/fc.js';
+import { listCases, loadCase } from '../helpers/vectors.js';
+import { caseConfig, openStore } from './_images.js';
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
+/** Live keys as the engine sees them, without repairing anything. */
+function engineKeys(config: ImageConfig, image: Uint8Array): { keys: string[]; status: string } {
+  const flash = new MemoryFlash({ ...geometryOf(config), contents: image });
+  const store = new KeyValueStore(new FlashPartition(flash), {
+    ...storeOptionsOf(config),
+    recovery: 'manual',
+    surplusKeys: 'treatAsCorrupt',
+  });
+  const status = store.initStatus();
+  return { keys: [...store.items()].map((item) => hex(item.key)).sort(), status };
+}
+
+describe('scanImage on the reference images', () => {
+  const ids = listCases();
+
+  it.each(ids)('%s: the scan and the engine agree on the live keys', (id) => {
+    const testCase = loadCase(id);
+    const config = caseConfig(testCase);
+    const scan = scanImage(testCase.imageOut, config);
+    const live = [
+      ...new Set(scan.entries.filter((e) => e.state === 'live').map((e) => hex(e.key))),
+    ].sort();
+    const engine = engineKeys(config, testCase.imageOut);
+    if (!scan.problems.some((p) => p.kind === 'too-many-keys')) expect(live).toEqual(engine.keys);
+    // Every byte of every sector is accounted for exactly once.
+    for (const sector of scan.sectors) {
+      expect(sector.liveBytes + sector.staleBytes + sector.freeBytes + sector.corruptBytes).toBe(
+        config.sectorSizeBytes,
+      );
+    }
+    // An image the scan finds clean is one pw_kvs's init accepts without repair.
+    if (scan.problems.length === 0) expect(engine.status).toBe('OK');
+  });
+});
+
+describe('scanImage finds each kind of damage', () => {
+  const config: ImageConfig = { ...DEFAULT_IMAGE_CONFIG, sectorSizeBytes: 512, sectorCount: 4 };
+
+  function image(setup: (store: KeyValueStore) => void, c: ImageConfig = config): Uint8Array {
+    const { flash, store } = openStore(c);
+    setup(store);
+    return flash.bytes.slice();
+  }
+
+  it('a clean image: live, stale and tombstone entries, no problems', () => {
+    const bytes = image((store) => {
+      store.put('a', 'one');
+      store.put('a', 'two');
+      store.put('b', 'x');
+      store.delete('b');
+    });
+    const scan = scanImage(bytes, config);
+    expect(scan.problems).toEqual([]);
+    expect(scan.entries.map((e) => [e.keyText, e.state])).toEqual([
+      ['a', 'stale'],
+      ['a', 'live'],
+      ['b', 'stale'],
+      ['b', 'tombstone'],
+    ]);
+    expect(scan.liveKeys).toBe(1);
+    expect(scan.deletedKeys).toBe(1);
+  });
+
+  it('a flipped value byte: a corrupt entry and region, the older value becomes current', () => {
+    const bytes = image((store) => {
+      store.put('a', 'one');
+      store.put('a', 'two');
+    });
+    const second = scanImage(bytes, config).entries[1]!;
+    bytes[second.address + 17] = bytes[second.address + 17]! ^ 0x01;
+    const scan = scanImage(bytes, config);
+    expect(scan.entries.map((e) => e.state)).toEqual(['live', 'corrupt']);
+    expect(scan.corruptRegions).toHaveLength(1);
+    expect(scan.corruptRegions[0]!.address).toBe(second.address);
+    expect(scan.problems.map((p) => p.kind)).toEqual(['corrupt-data']);
+  });
+
+  it('an entry of a magic the config does not list is reported as an unknown format', () => {
+    const other: ImageConfig = { ...config, formats: [{ magic: 0x12345678, checksum: 'crc32' }] };
+    const bytes = image((store) => store.put('k', 'v'), other);
+    const scan = scanImage(bytes, config);
+    expect(scan.unknownFormats).toEqual([{ magic: 0x12345678, checksum: 'crc32', entryCount: 1 }]);
+    expect(scan.problems.map((p) => p.kind)).toContain('unknown-format');
+  });
+
+  it('a lost redundant copy is a missing-copies problem', () => {
+    const redundant: ImageConfig = { ...config, redundancy: 2 };
+    const bytes = image((store) => store.put('k', 'v'), redundant);
+    const copy = scanImage(bytes, redundant).entries[1]!;
+    bytes.fill(0xff, copy.sector * 512, copy.sector * 512 + 512);
+    const scan = scanImage(bytes, redundant);
+    expect(scan.problems.map((p) => p.kind)).toEqual(['missing-copies']);
+  });
+
+  it('programmed bytes after the last entry are corrupt, not free', () => {
+    const bytes = image((store) => store.put('k', 'v'));
+    const entry = scanImage(bytes, config).entries[0]!;
+    bytes[entry.address + entry.sizeBytes + 100] = 0x00;
+    const scan = scanImage(bytes, config);
+    expect(scan.problems.map((p) => p.kind)).toEqual(['corrupt-data']);
+    expect(scan.sectors[entry.sector]!.freeBytes).toBe(0);
+  });
+
+  it('more keys than max_entries and no empty sector are reported', () => {
+    const bytes = image((store) => {
+      for (let i = 0; i < 5; i++) store.put(`k${i}`, 'v');
+    });
+    expect(scanImage(bytes, { ...config, maxEntries: 3 }).problems.map((p) => p.kind)).toEqual([
+      'too-many-keys',
+    ]);
+    const full = new Uint8Array(bytes);
+    for (let sector = 0; sector < 4; sector++) full[sector * 512] = 0;
+    expect(scanImage(full, config).problems.map((p) => p.kind)).toContain('no-empty-sector');
+  });
+
+  it('ends on any bytes, accounting for every byte', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 2048, maxLength: 2048 }), (bytes) => {
+        const scan = scanImage(bytes, config);
+        const total = scan.sectors.reduce(
+          (sum, s) => sum + s.liveBytes + s.staleBytes + s.freeBytes + s.corruptBytes,
+          0,
+        );
+        expect(total).toBe(2048);
+      }),
+      fcOptions(200),
+    );
+  });
+});
