@@ -90,10 +90,33 @@ export function sectorMapLegend(): string {
     .join('   ');
 }
 
-/** The sector map: a bar and the byte counts per sector. */
+/**
+ * Table rows for sectors, one per sector, except that a run of 3 or more erased sectors is one
+ * row labelled with its first and last index ("3–63"). `cells` renders the rest of a row.
+ */
+export function sectorRows(
+  sectors: readonly SectorReport[],
+  sectorSizeBytes: number,
+  cells: (sector: SectorReport) => unknown[],
+): unknown[][] {
+  const rows: unknown[][] = [];
+  for (let i = 0; i < sectors.length;) {
+    let end = i;
+    while (end < sectors.length && sectors[end]!.freeBytes === sectorSizeBytes) end++;
+    if (end - i >= 3) {
+      rows.push([`${i}–${end - 1}`, ...cells(sectors[i]!)]);
+      i = end;
+    } else {
+      rows.push([i, ...cells(sectors[i]!)]);
+      i++;
+    }
+  }
+  return rows;
+}
+
+/** The sector map: a bar and the byte counts per sector (runs of erased sectors as one row). */
 export function sectorMap(sectors: readonly SectorReport[], sectorSizeBytes: number): string {
-  const rows = sectors.map((sector) => [
-    sector.index,
+  const rows = sectorRows(sectors, sectorSizeBytes, (sector) => [
     sectorBar(sector, sectorSizeBytes),
     sector.liveBytes,
     sector.staleBytes,

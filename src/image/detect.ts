@@ -81,11 +81,12 @@ export function detectImageConfig(image: Uint8Array): DetectedImageConfig {
       `no sector size splits ${image.length} B into 2 or more sectors that hold its entries`,
     );
   }
-  // Best first: every sector consistent, copies of a key in different sectors (pw_kvs never
+  // Best first: no entry straddling a sector boundary, every sector consistent, copies of a key in different sectors (pw_kvs never
   // puts two in one), a power of two, then the size closest to the common 4 KiB (measured on
   // the 220 reference images, this beats preferring the largest or smallest fitting size).
   const distance = (size: number): number => Math.abs(Math.log2(size / TYPICAL_SECTOR_SIZE));
   const rank = (fit: (typeof scored)[number]): number[] => [
+    fit.straddling,
     -fit.consistent / (image.length / fit.size),
     fit.copiesApart ? 0 : 1,
     Number.isInteger(Math.log2(fit.size)) ? 0 : 1,
@@ -100,7 +101,7 @@ export function detectImageConfig(image: Uint8Array): DetectedImageConfig {
   scored.sort(compare);
   const chosen = scored[0]!;
   const ties = scored
-    .filter((fit) => rank(fit).slice(0, 3).join() === rank(chosen).slice(0, 3).join())
+    .filter((fit) => rank(fit).slice(0, 4).join() === rank(chosen).slice(0, 4).join())
     .map((fit) => fit.size);
   const sectorSizeBytes = chosen.size;
   const sectorCount = image.length / sectorSizeBytes;
@@ -224,6 +225,8 @@ interface SectorSizeFit {
   readonly consistent: number;
   /** No two copies of a key's entry share a sector. */
   readonly copiesApart: boolean;
+  /** Valid entries that would straddle a sector boundary (pw_kvs never writes one). */
+  readonly straddling: number;
 }
 
 function fitSectorSize(
@@ -234,12 +237,29 @@ function fitSectorSize(
 ): SectorSizeFit {
   let consistent = 0;
   let copiesApart = true;
+  let straddling = 0;
+  for (const entry of valid.values()) {
+    const offset = entry.address % sectorSizeBytes;
+    if (offset + entry.sizeBytes > sectorSizeBytes) straddling++;
+  }
   for (let start = 0; start < image.length; start += sectorSizeBytes) {
     const end = start + sectorSizeBytes;
     let address = start;
     const seen = new Set<string>();
     for (;;) {
-      const entry = valid.get(address);
+      let entry = valid.get(address);
+      // Damaged bytes (neither an entry nor erased) are skipped to the next entry, as pw_kvs's
+      // init does: damage says nothing about the sector size.
+      if (entry === undefined && address < end && !isErasedWord(image, address)) {
+        let next = address + MIN_ALIGNMENT_BYTES;
+        while (next < end && !valid.has(next)) next += MIN_ALIGNMENT_BYTES;
+        if (next >= end) {
+          address = end;
+          break;
+        }
+        address = next;
+        entry = valid.get(address);
+      }
       if (entry === undefined || address + entry.sizeBytes > end) break;
       const copy = `${keyOf.get(address)}@${entry.header.transactionId}`;
       if (seen.has(copy)) copiesApart = false;
@@ -248,7 +268,7 @@ function fitSectorSize(
     }
     if (address === end || firstUnerased(image, address, end) === -1) consistent++;
   }
-  return { consistent, copiesApart };
+  return { consistent, copiesApart, straddling };
 }
 
 /** The key of every valid entry, by address. */

@@ -95,7 +95,7 @@ describe('detectImageConfig', () => {
         right++;
       }
     }
-    // Measured: 195 of 220 exactly right; the rest are images too sparse to fix the sector size.
+    // Measured: 194 of 220 exactly right; the rest are too sparse to pin the sector size down.
     expect(right).toBeGreaterThanOrEqual(190);
   });
 

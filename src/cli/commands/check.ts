@@ -2,7 +2,7 @@ import { defineCommand } from 'citty';
 import { EXIT_PROBLEMS, setExitCode } from '../_errors.js';
 import { CONFIG_ARGS, JSON_ARG, openImage, requireOpen } from '../_image.js';
 import { print } from '../_io.js';
-import { table } from '../_output.js';
+import { sectorRows, table } from '../_output.js';
 import { changedSectors, plural, printDetection, scanJson } from '../_report.js';
 
 export default defineCommand({
@@ -62,8 +62,7 @@ export default defineCommand({
     print(
       table(
         ['sector', 'entries', 'valid B', 'stale B', 'free B', 'corrupt B', 'state'],
-        scan.sectors.map((sector) => [
-          sector.index,
+        sectorRows(scan.sectors, config.sectorSizeBytes, (sector) => [
           sector.entryCount,
           sector.liveBytes,
           sector.staleBytes,

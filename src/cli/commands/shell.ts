@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { defineCommand } from 'citty';
 import { KeyValueStore } from '../../engine/key-value-store.js';
@@ -140,9 +142,34 @@ class Session {
   }
 }
 
-function banner(session: Session): string {
+const HISTORY_SIZE = 1000;
+const HISTORY_FILE = join(homedir(), '.flashkv_history');
+
+/** The prompt's history from earlier sessions, newest first (none if it cannot be read). */
+function loadHistory(): string[] {
+  try {
+    const lines = readFileSync(HISTORY_FILE, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '');
+    return lines.slice(-HISTORY_SIZE).reverse();
+  } catch {
+    return [];
+  }
+}
+
+/** Adds a line to the history file; history is a convenience, so failures are ignored. */
+function saveHistory(line: string): void {
+  if (line.trim() === '') return;
+  try {
+    appendFileSync(HISTORY_FILE, `${line}\n`);
+  } catch {
+    // A read-only home folder just means no history next time.
+  }
+}
+
+function banner(session: Session, created: boolean): string {
   return [
-    `flashkv shell on ${session.path}: ${describeImageConfig(session.config)}`,
+    `flashkv shell on ${session.path}${created ? ' (new, erased)' : ''}: ${describeImageConfig(session.config)}`,
     `${session.store.size} keys. Every change is saved to the file as pw_kvs would write it.`,
     '',
     'Try:  put greeting hello world   get greeting   ls   map   put greeting bye   stats   gc   rm greeting',
@@ -176,7 +203,8 @@ export default defineCommand({
   async run({ args }) {
     const path = args.image ?? DEFAULT_IMAGE;
     let session: Session;
-    if (!existsSync(path)) {
+    const created = !existsSync(path);
+    if (created) {
       if (args.image !== undefined && args.create !== true) {
         cliFail(`image file ${path} does not exist (pass --create to make an erased one)`);
       }
@@ -199,18 +227,20 @@ export default defineCommand({
     }
 
     const interactive = process.stdin.isTTY === true;
-    if (interactive) print(banner(session));
+    if (interactive) print(banner(session, created));
     const lines = createInterface({
       input: process.stdin,
       output: process.stdout,
       terminal: interactive,
-      historySize: 1000,
+      history: interactive ? loadHistory() : [],
+      historySize: HISTORY_SIZE,
       prompt: 'flashkv> ',
     });
     let failed = false;
     if (interactive) lines.prompt();
     for await (const line of lines) {
       let keepGoing = true;
+      if (interactive) saveHistory(line);
       try {
         keepGoing = session.run(line);
       } catch (error) {
