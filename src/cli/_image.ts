@@ -266,6 +266,11 @@ export interface OpenedImage {
 export interface OpenImageOptions {
   /** The command will save the image: refuse what would make pw_kvs drop entries. */
   forWriting: boolean;
+  /**
+   * With `forWriting`: the command is a repair, so corrupt data is what it is for. Other
+   * changing commands refuse an image with corrupt data (pw_kvs's init would erase it).
+   */
+  isRepair?: boolean;
   /** `--force`: go ahead anyway. */
   force?: boolean;
 }
@@ -285,17 +290,8 @@ export function openImage(
   const resolved = resolveConfig(imagePath, args, original);
   const { config } = resolved;
   const scan = scanImage(original, config);
-  if (options.forWriting && options.force !== true) {
-    const dropping = scan.problems.filter(
-      (problem) => problem.kind === 'too-many-keys' || problem.kind === 'unknown-format',
-    );
-    if (dropping.length > 0) {
-      cliFail(
-        `refusing to change ${imagePath}: ${dropping.map((problem) => problem.message).join('; ')}. ` +
-          'Fix the config (--max-entries, --magic, --extra-formats, or --detect), or pass --force',
-      );
-    }
-  }
+  if (options.forWriting && options.force !== true)
+    refuseDataLoss(imagePath, original, resolved, scan, options);
   const flash = new MemoryFlash({ ...geometryOf(config), contents: original });
   const store = new KeyValueStore(new FlashPartition(flash), {
     ...storeOptionsOf(config),
@@ -304,6 +300,56 @@ export function openImage(
   });
   const initStatus = store.initStatus();
   return { path: imagePath, config, original, flash, store, scan, initStatus, resolved };
+}
+
+/**
+ * Fails, naming the reason, when saving the image could lose entries: init would drop keys
+ * (more than max_entries, a magic the config does not list), the bytes fit another sector
+ * size (a wrong config makes real entries look corrupt, and repair erases them), or, for
+ * anything but a repair, the image holds corrupt data that init would erase.
+ */
+function refuseDataLoss(
+  imagePath: string,
+  original: Uint8Array,
+  resolved: ResolvedConfig,
+  scan: ImageScan,
+  options: OpenImageOptions,
+): void {
+  const refuse = (why: string, fix: string): never =>
+    cliFail(`refusing to change ${imagePath}: ${why}. ${fix}, or pass --force`);
+  const dropping = scan.problems.filter(
+    (problem) => problem.kind === 'too-many-keys' || problem.kind === 'unknown-format',
+  );
+  if (dropping.length > 0) {
+    refuse(
+      dropping.map((problem) => problem.message).join('; '),
+      'Fix the config (--max-entries, --magic, --extra-formats, or --detect)',
+    );
+  }
+  const { config } = resolved;
+  if (resolved.detected === undefined && scan.corruptRegions.length > 0) {
+    let detected: DetectedImageConfig | undefined;
+    try {
+      detected = detectImageConfig(original);
+    } catch {
+      detected = undefined; // Nothing to compare with.
+    }
+    const fitting =
+      detected === undefined ? [] : [detected.config.sectorSizeBytes, ...detected.otherSectorSizes];
+    if (detected !== undefined && !fitting.includes(config.sectorSizeBytes)) {
+      refuse(
+        `its entries fit ${fitting.join(' or ')} B sectors, not the ${config.sectorSizeBytes} B of the config`,
+        'Check --sector-size (flashkv info IMAGE --detect)',
+      );
+    }
+  }
+  const corrupt = scan.problems.filter((problem) => problem.kind === 'corrupt-data');
+  if (options.isRepair !== true && corrupt.length > 0) {
+    refuse(
+      `${corrupt.length === 1 ? 'a corrupt region' : `${corrupt.length} corrupt regions`} (${corrupt[0]!.message}) that pw_kvs's init would erase`,
+      'See flashkv check, and flashkv repair --dry-run before repairing',
+    );
+  }
 }
 
 /** True if the copy differs from the file's bytes. */

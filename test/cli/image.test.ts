@@ -265,6 +265,31 @@ function damaged(dir: string): string {
   return image;
 }
 
+describe('changing a damaged image', () => {
+  it('put and rm refuse an image with corrupt data, which init would erase, unless --force', () => {
+    const image = damaged(tempDir());
+    const dir = join(image, '..');
+    const before = snapshot(dir);
+    expectInputError(flashkv(['put', image, 'a', 'b']), 'corrupt region');
+    expectInputError(flashkv(['rm', image, 'serial']), 'corrupt region');
+    expect(snapshot(dir)).toEqual(before);
+    expect(flashkv(['put', image, 'a', 'b', '--force']).status).toBe(0);
+  });
+
+  it('repair refuses a config whose sector size the entries do not fit', () => {
+    const dir = tempDir();
+    const image = join(dir, 'busy.img');
+    writeFileSync(image, workloadImage(DEFAULT_IMAGE_CONFIG, 5, 2000));
+    const before = snapshot(dir);
+    expectInputError(
+      flashkv(['repair', image, '--sector-size', '1024']),
+      'not the 1024 B of the config',
+    );
+    expect(snapshot(dir)).toEqual(before);
+    expect(flashkv(['check', image]).status).toBe(0);
+  });
+});
+
 describe('flashkv check / repair / dump', () => {
   it('check exits 0 on a clean image and 1 on a damaged one', () => {
     const dir = tempDir();

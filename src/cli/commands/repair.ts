@@ -32,7 +32,11 @@ export default defineCommand({
   },
   run({ args }) {
     const dryRun = args['dry-run'] === true;
-    const image = openImage(args.image, args, { forWriting: true, force: args.force === true });
+    const image = openImage(args.image, args, {
+      forWriting: true,
+      isRepair: true,
+      force: args.force === true,
+    });
     requireOpen(image);
     warnProblems(image);
     const { store, config } = image;
