@@ -1,35 +1,61 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
+import stringWidth from 'string-width';
 import type { SectorReport, SpanKind } from '../image/scan.js';
 import { utf8Decode } from '../utf8.js';
 
-/** An aligned table without borders; the header is bold on a terminal. */
+const BLANK_BORDERS = {
+  top: '',
+  'top-mid': '',
+  'top-left': '',
+  'top-right': '',
+  bottom: '',
+  'bottom-mid': '',
+  'bottom-left': '',
+  'bottom-right': '',
+  left: '',
+  'left-mid': '',
+  mid: '',
+  'mid-mid': '',
+  right: '',
+  'right-mid': '',
+  middle: '  ',
+};
+
+/** Rows cli-table3 lays out at a time: its layout slows down more than linearly with rows. */
+const ROWS_PER_CHUNK = 500;
+
+/**
+ * An aligned table without borders; the header is bold on a terminal. Column widths are
+ * measured once over all rows and the rows laid out in chunks, so 100 000 keys list in
+ * seconds.
+ */
 export function table(head: readonly string[], rows: readonly (readonly unknown[])[]): string {
-  const blank = {
-    top: '',
-    'top-mid': '',
-    'top-left': '',
-    'top-right': '',
-    bottom: '',
-    'bottom-mid': '',
-    'bottom-left': '',
-    'bottom-right': '',
-    left: '',
-    'left-mid': '',
-    mid: '',
-    'mid-mid': '',
-    right: '',
-    'right-mid': '',
-    middle: '  ',
+  const cells = rows.map((row) => row.map((cell) => String(cell)));
+  const columns = Math.max(head.length, ...cells.map((row) => row.length));
+  const colWidths = Array.from({ length: columns }, (_, column) =>
+    Math.max(
+      stringWidth(head[column] ?? ''),
+      ...cells.map((row) => stringWidth(row[column] ?? '')),
+    ),
+  );
+  const render = (chunk: string[][], withHead: boolean): string => {
+    const output = new Table({
+      head: withHead ? head.map((cell) => pc.bold(cell)) : [],
+      chars: BLANK_BORDERS,
+      colWidths,
+      wordWrap: false,
+      style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+    });
+    output.push(...chunk);
+    return output.toString();
   };
-  const output = new Table({
-    head: head.map((cell) => pc.bold(cell)),
-    chars: blank,
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
-  });
-  for (const row of rows) output.push(row.map((cell) => String(cell)));
-  return output
-    .toString()
+  const parts: string[] = [];
+  for (let start = 0; start === 0 || start < cells.length; start += ROWS_PER_CHUNK) {
+    parts.push(render(cells.slice(start, start + ROWS_PER_CHUNK), start === 0 && head.length > 0));
+  }
+  return parts
+    .join('\n')
     .split('\n')
     .map((line) => line.trimEnd())
     .join('\n');
