@@ -117,14 +117,17 @@ export function configFileBeside(imagePath: string): string | undefined {
 
 /**
  * Works out an image's config: `--detect` (from `image`) or a config file (`--config`, else
- * one beside the image) or `fallback` (pw_kvs's defaults), then the flags on top. Without `--sectors` or a file,
- * the sector count follows from the image's size. Fails with one line naming the problem.
+ * one beside the image, unless not `lookBeside`) or `fallback` (pw_kvs's defaults), then the
+ * flags on top. Without
+ * `--sectors` or a `sector_count` in the file, the sector count follows from the image's size.
+ * Fails with one line naming the problem.
  */
 export function resolveConfig(
   imagePath: string,
   args: ConfigArgs,
   image: Uint8Array | undefined,
   fallback: ImageConfig = DEFAULT_IMAGE_CONFIG,
+  lookBeside = true,
 ): ResolvedConfig {
   let base = fallback;
   let file: string | undefined;
@@ -138,10 +141,12 @@ export function resolveConfig(
       base = detected.config;
       sectorCountKnown = true;
     } else {
-      file = args.config ?? configFileBeside(imagePath);
+      file = args.config ?? (lookBeside ? configFileBeside(imagePath) : undefined);
       if (file !== undefined) {
-        base = parseImageConfig(readJsonFile(file, 'config file'), `config file ${file}`);
-        sectorCountKnown = true;
+        const json = readJsonFile(file, 'config file');
+        base = parseImageConfig(json, `config file ${file}`, fallback);
+        // A config without sector_count fits any size: the count follows from the image.
+        sectorCountKnown = typeof json === 'object' && json !== null && 'sector_count' in json;
       }
     }
   } catch (error) {

@@ -215,6 +215,72 @@ describe('flashkv create / export / ls / get', () => {
   });
 });
 
+describe('manifests', () => {
+  it.each([
+    ['a namespace row', 'key,type,encoding,value\nwifi,namespace,,\n', 'pw_kvs keys are flat'],
+    [
+      'a key given twice',
+      'key,type,encoding,value\na,data,string,1\na,data,string,2\n',
+      'line 3: key already given at manifest',
+    ],
+    [
+      'a 64-byte key',
+      `key,type,encoding,value\n${'k'.repeat(64)},data,string,v\n`,
+      "longer than pw_kvs's 63",
+    ],
+    ['an odd hex value', 'key,type,encoding,value\na,data,hex,abc\n', 'hex digits in pairs'],
+    ['a negative unsigned', 'key,type,encoding,value\na,data,u16,-1\n', '-1 does not fit u16'],
+    [
+      'a missing file',
+      'key,type,encoding,value\na,file,binary,nope.bin\n',
+      'cannot read file of manifest',
+    ],
+    ['no header', 'a,data,string,1\n', "no 'key' column"],
+  ])('refuses %s, naming the line', (_name, csv, mentions) => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'm.csv'), csv);
+    expectInputError(
+      flashkv(['create', join(dir, 'x.img'), '--from', join(dir, 'm.csv')]),
+      mentions,
+    );
+    expect(readdirSync(dir)).toEqual(['m.csv']);
+  });
+
+  it('binary keys round-trip through JSON (key_hex); CSV export refuses them', () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'm.json'),
+      JSON.stringify({ entries: [{ key_hex: '00ff01', encoding: 'hex', value: '0102' }] }),
+    );
+    const image = join(dir, 'b.img');
+    expect(flashkv(['create', image, '--from', join(dir, 'm.json')]).status).toBe(0);
+    const exported = JSON.parse(flashkv(['export', image]).stdout) as { entries: unknown[] };
+    expect(exported.entries).toEqual([{ key_hex: '00ff01', encoding: 'hex', value: '0102' }]);
+    expect(flashkv(['get', image, '00ff01', '--key-hex']).stdout).toBe('0102\n');
+    expectInputError(flashkv(['export', image, '--format', 'csv']), 'export as JSON');
+  });
+
+  it('an image too small for the manifest fails and writes nothing', () => {
+    const dir = tempDir();
+    const rows = Array.from({ length: 40 }, (_, i) => `k${i},data,hex,${'ab'.repeat(100)}`);
+    writeFileSync(join(dir, 'm.csv'), ['key,type,encoding,value', ...rows].join('\n'));
+    expectInputError(
+      flashkv([
+        'create',
+        join(dir, 'x.img'),
+        '--from',
+        join(dir, 'm.csv'),
+        '--sector-size',
+        '1024',
+        '--sectors',
+        '2',
+      ]),
+      'the image is full',
+    );
+    expect(readdirSync(dir)).toEqual(['m.csv']);
+  });
+});
+
 describe('flashkv put / rm', () => {
   it('changes the image as pw_kvs would, atomically, keeping the file mode', () => {
     const dir = tempDir();

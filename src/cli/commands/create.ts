@@ -13,14 +13,7 @@ import {
 } from '../../image/config.js';
 import { KvsError } from '../../status.js';
 import { cliFail } from '../_errors.js';
-import {
-  CONFIG_ARGS,
-  FORCE_ARG,
-  JSON_ARG,
-  configFileBeside,
-  resolveConfig,
-  writeFile,
-} from '../_image.js';
+import { CONFIG_ARGS, FORCE_ARG, JSON_ARG, resolveConfig, writeFile } from '../_image.js';
 import { print } from '../_io.js';
 import { readManifest } from '../_manifest.js';
 import { bytes } from '../_output.js';
@@ -35,7 +28,7 @@ export default defineCommand({
       '  CSV rows are key,type,encoding,value as nvs_partition_gen: type data or file; encoding string, hex,',
       '  base64, binary (file), file, u8..u64, i8..i64, f32, f64 (little-endian).',
       '  The config comes from the flags, --config, the manifest\'s "config", or the defaults (4 × 4 KiB,',
-      '  CRC-16); unless --config names a file, it is saved beside the image as IMAGE.json.',
+      '  CRC-16), and is saved beside the image as IMAGE.json, where later commands find it.',
       '  Examples:',
       '    flashkv create factory.img --from keys.csv --sectors 8',
       '    flashkv create dev.img --from keys.json --magic 0x4b565331 --checksum crc32',
@@ -65,12 +58,8 @@ export default defineCommand({
         throw error;
       }
     }
-    // A config beside an image that is being replaced describes the old image: do not use it.
-    const resolvedArgs = {
-      ...args,
-      config: args.config ?? (args.force === true ? undefined : configFileBeside(path)),
-    };
-    const { config } = resolveConfig(path, resolvedArgs, undefined, fallback);
+    // Not a config beside the image: it would describe the image being replaced, if any.
+    const { config } = resolveConfig(path, args, undefined, fallback, false);
     const flash = new MemoryFlash(geometryOf(config));
     const store = new KeyValueStore(new FlashPartition(flash), storeOptionsOf(config));
     store.init();
@@ -87,11 +76,9 @@ export default defineCommand({
       }
     }
     writeFile(path, flash.bytes);
-    let configFile: string | undefined;
-    if (args.config === undefined) {
-      configFile = `${path}.json`;
-      writeFile(configFile, `${JSON.stringify(imageConfigToJson(config), null, 2)}\n`);
-    }
+    // Later commands find the config beside the image.
+    const configFile = `${path}.json`;
+    writeFile(configFile, `${JSON.stringify(imageConfigToJson(config), null, 2)}\n`);
     const stats = store.storageStats();
     if (args.json === true) {
       print(
@@ -112,7 +99,7 @@ export default defineCommand({
     print(
       `created ${path}: ${store.size} keys, ${config.sectorCount} × ${config.sectorSizeBytes} B sectors, ` +
         `${bytes(stats.inUseBytes)} in use, ${bytes(stats.writableBytes)} writable` +
-        (configFile === undefined ? '' : `; config saved to ${configFile}`),
+        `; config saved to ${configFile}`,
     );
   },
 });
