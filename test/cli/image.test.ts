@@ -399,6 +399,7 @@ describe('flashkv check / repair / dump', () => {
     const dry = flashkv(['repair', image, '--dry-run']);
     expect(dry.status).toBe(0);
     expect(dry.stdout).toContain('would change 2 of 4 sectors');
+    expect(dry.stdout).toContain('key boot/count: its newest entry is corrupt; the key is lost');
     expect(dry.stdout).toContain('dry run: nothing written');
     expect(snapshot(dir)).toEqual(before);
     const repaired = flashkv(['repair', image]);

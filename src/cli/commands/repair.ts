@@ -1,6 +1,6 @@
 import { defineCommand } from 'citty';
 import { scanImage } from '../../image/scan.js';
-import { EXIT_PROBLEMS, cliFail, setExitCode } from '../_errors.js';
+import { EXIT_PROBLEMS, setExitCode } from '../_errors.js';
 import { CONFIG_ARGS, FORCE_ARG, JSON_ARG, openImage, requireOpen, saveImage } from '../_image.js';
 import { print } from '../_io.js';
 import { table } from '../_output.js';
@@ -45,6 +45,27 @@ export default defineCommand({
     const after = scanImage(image.flash.bytes, config);
     const changed = changedSectors(image.original, image.flash.bytes, config.sectorSizeBytes);
     const remaining = after.problems.length + (status === 'OK' ? 0 : 1);
+    // What damage costs: a key whose newest entry is corrupt falls back to an older value, or
+    // is lost if no intact entry is left. Say so before anything is written.
+    const liveAfter = new Set(
+      after.entries.filter((entry) => entry.state === 'live').map((entry) => entry.keyText),
+    );
+    const damagedKeys = new Map<string, 'reverts to an older value' | 'lost'>();
+    const newestIntact = new Map<string, number>();
+    for (const entry of image.scan.entries) {
+      if (entry.state === 'live' || entry.state === 'tombstone') {
+        newestIntact.set(entry.keyText, entry.transactionId);
+      }
+    }
+    for (const entry of image.scan.entries) {
+      if (entry.state !== 'corrupt' || entry.formatIndex < 0) continue;
+      // A damaged entry older than the key's intact current one costs nothing.
+      if ((newestIntact.get(entry.keyText) ?? -1) > entry.transactionId) continue;
+      damagedKeys.set(
+        entry.keyText,
+        liveAfter.has(entry.keyText) ? 'reverts to an older value' : 'lost',
+      );
+    }
     if (remaining > 0) setExitCode(EXIT_PROBLEMS);
     const saved = dryRun ? false : saveImage(image);
     if (args.json === true) {
@@ -57,6 +78,7 @@ export default defineCommand({
             problems_before: image.scan.problems.map((problem) => problem.message),
             problems_after: after.problems.map((problem) => problem.message),
             changed_sectors: changed,
+            damaged_keys: Object.fromEntries(damagedKeys),
             saved,
           },
           null,
@@ -90,13 +112,15 @@ export default defineCommand({
         ),
       );
     }
+    for (const [key, fate] of damagedKeys) {
+      print(
+        `key ${key}: its newest entry is corrupt; ${fate === 'lost' ? 'the key is lost' : 'it reverts to an older value'}`,
+      );
+    }
     if (status !== 'OK') print(`maintenance reported ${status}`);
     for (const problem of after.problems) print(`  remaining: ${problem.message}`);
     if (dryRun) print('dry run: nothing written');
     else if (saved) print(`saved ${args.image}`);
     else if (changed.length === 0) print('nothing to repair');
-    if (status !== 'OK' && changed.length === 0 && after.problems.length === 0) {
-      cliFail(`maintenance failed with ${status}`);
-    }
   },
 });
