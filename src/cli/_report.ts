@@ -1,5 +1,5 @@
 import { describeImageConfig } from '../image/config.js';
-import type { ImageScan } from '../image/scan.js';
+import type { ImageScan, ScannedEntry } from '../image/scan.js';
 import { utf8Encode } from '../utf8.js';
 import { cliFail } from './_errors.js';
 import type { OpenedImage } from './_image.js';
@@ -107,4 +107,34 @@ export function changedSectors(
 /** `count` and the noun, plural when count is not 1. */
 export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** What a corrupt entry costs its key. */
+export type DamageEffect = 'the key is lost' | 'an older value is used' | 'none (an older entry)';
+
+/**
+ * For each corrupt entry whose key is readable, what it costs: pw_kvs skips corrupt entries,
+ * so a key whose newest entry is corrupt falls back to an older intact one, or is gone.
+ */
+export function damageEffects(scan: ImageScan): Map<ScannedEntry, DamageEffect> {
+  const newestIntact = new Map<string, number>();
+  for (const entry of scan.entries) {
+    if (entry.state === 'live' || entry.state === 'tombstone') {
+      newestIntact.set(entry.keyText, entry.transactionId);
+    }
+  }
+  const effects = new Map<ScannedEntry, DamageEffect>();
+  for (const entry of scan.entries) {
+    if (entry.state !== 'corrupt' || entry.formatIndex < 0) continue;
+    const intact = newestIntact.get(entry.keyText);
+    effects.set(
+      entry,
+      intact === undefined
+        ? 'the key is lost'
+        : intact > entry.transactionId
+          ? 'none (an older entry)'
+          : 'an older value is used',
+    );
+  }
+  return effects;
 }

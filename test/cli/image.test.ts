@@ -368,6 +368,9 @@ describe('flashkv check / repair / dump', () => {
     expect(report.status).toBe(1);
     expect(report.stdout).toContain('boot/count');
     expect(report.stdout).toContain('CORRUPT');
+    expect(report.stdout).toMatch(
+      /boot\/count\s+checksum does not match \(crc16\)\s+the key is lost/,
+    );
     const asJson = flashkv(['check', bad, '--json']);
     expect(asJson.status).toBe(1);
     const checked = JSON.parse(asJson.stdout) as {
@@ -376,6 +379,26 @@ describe('flashkv check / repair / dump', () => {
     };
     expect(checked.ok).toBe(false);
     expect(checked.init_would_rewrite_sectors).toContain(1);
+  });
+
+  it('check tells what a corrupt entry costs: a key falls back to its older value', () => {
+    const dir = tempDir();
+    const image = provision(dir);
+    flashkv(['put', image, 'wifi/ssid', 'office']);
+    const dump = json<{ entries: { address: number; key: string; state: string }[] }>(
+      flashkv(['dump', image, '--json']),
+    );
+    const newest = dump.entries.find((e) => e.key === 'wifi/ssid' && e.state === 'live')!;
+    const bytes = readFileSync(image);
+    const valueAt = newest.address + 16 + 'wifi/ssid'.length;
+    bytes[valueAt] = bytes[valueAt]! ^ 0x01;
+    writeFileSync(image, bytes);
+    const report = flashkv(['check', image]);
+    expect(report.status).toBe(1);
+    expect(report.stdout).toMatch(
+      /wifi\/ssid\s+checksum does not match \(crc16\)\s+an older value is used/,
+    );
+    expect(flashkv(['get', image, 'wifi/ssid']).stdout).toBe('home network\n');
   });
 
   it('looking never writes: ls, get, info, check, dump, export leave a damaged image as it was', () => {

@@ -3,7 +3,7 @@ import { EXIT_PROBLEMS, setExitCode } from '../_errors.js';
 import { CONFIG_ARGS, JSON_ARG, openImage, requireOpen } from '../_image.js';
 import { print } from '../_io.js';
 import { sectorRows, table } from '../_output.js';
-import { changedSectors, plural, printDetection, scanJson } from '../_report.js';
+import { changedSectors, damageEffects, plural, printDetection, scanJson } from '../_report.js';
 
 export default defineCommand({
   meta: {
@@ -79,15 +79,17 @@ export default defineCommand({
       ),
     );
     if (entryProblems.length > 0) {
+      const effects = damageEffects(scan);
       print('\nentries with problems:');
       print(
         table(
-          ['address', 'sector', 'key', 'problem'],
+          ['address', 'sector', 'key', 'problem', 'effect'],
           entryProblems.map((entry) => [
             `0x${entry.address.toString(16)}`,
             entry.sector,
             entry.keyText,
             entry.reason ?? '',
+            effects.get(entry) ?? '',
           ]),
         ),
       );

@@ -4,7 +4,7 @@ import { EXIT_PROBLEMS, setExitCode } from '../_errors.js';
 import { CONFIG_ARGS, FORCE_ARG, JSON_ARG, openImage, requireOpen, saveImage } from '../_image.js';
 import { print } from '../_io.js';
 import { table } from '../_output.js';
-import { changedSectors, plural, warnProblems } from '../_report.js';
+import { changedSectors, damageEffects, plural, warnProblems } from '../_report.js';
 
 export default defineCommand({
   meta: {
@@ -45,27 +45,10 @@ export default defineCommand({
     const after = scanImage(image.flash.bytes, config);
     const changed = changedSectors(image.original, image.flash.bytes, config.sectorSizeBytes);
     const remaining = after.problems.length + (status === 'OK' ? 0 : 1);
-    // What damage costs: a key whose newest entry is corrupt falls back to an older value, or
-    // is lost if no intact entry is left. Say so before anything is written.
-    const liveAfter = new Set(
-      after.entries.filter((entry) => entry.state === 'live').map((entry) => entry.keyText),
+    // What damage costs, said before anything is written.
+    const damaged = [...damageEffects(image.scan)].filter(
+      ([, effect]) => effect !== 'none (an older entry)',
     );
-    const damagedKeys = new Map<string, 'reverts to an older value' | 'lost'>();
-    const newestIntact = new Map<string, number>();
-    for (const entry of image.scan.entries) {
-      if (entry.state === 'live' || entry.state === 'tombstone') {
-        newestIntact.set(entry.keyText, entry.transactionId);
-      }
-    }
-    for (const entry of image.scan.entries) {
-      if (entry.state !== 'corrupt' || entry.formatIndex < 0) continue;
-      // A damaged entry older than the key's intact current one costs nothing.
-      if ((newestIntact.get(entry.keyText) ?? -1) > entry.transactionId) continue;
-      damagedKeys.set(
-        entry.keyText,
-        liveAfter.has(entry.keyText) ? 'reverts to an older value' : 'lost',
-      );
-    }
     if (remaining > 0) setExitCode(EXIT_PROBLEMS);
     const saved = dryRun ? false : saveImage(image);
     if (args.json === true) {
@@ -78,7 +61,9 @@ export default defineCommand({
             problems_before: image.scan.problems.map((problem) => problem.message),
             problems_after: after.problems.map((problem) => problem.message),
             changed_sectors: changed,
-            damaged_keys: Object.fromEntries(damagedKeys),
+            damaged_keys: Object.fromEntries(
+              damaged.map(([entry, effect]) => [entry.keyText, effect]),
+            ),
             saved,
           },
           null,
@@ -112,10 +97,8 @@ export default defineCommand({
         ),
       );
     }
-    for (const [key, fate] of damagedKeys) {
-      print(
-        `key ${key}: its newest entry is corrupt; ${fate === 'lost' ? 'the key is lost' : 'it reverts to an older value'}`,
-      );
+    for (const [entry, effect] of damaged) {
+      print(`key ${entry.keyText}: its newest entry is corrupt; ${effect}`);
     }
     if (status !== 'OK') print(`maintenance reported ${status}`);
     for (const problem of after.problems) print(`  remaining: ${problem.message}`);
