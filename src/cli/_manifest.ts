@@ -131,13 +131,15 @@ function encodeRow(row: Row, folder: string): Uint8Array {
   if (row.type !== 'data' && row.type !== 'file') {
     fail(where, `type must be data or file, got ${JSON.stringify(row.type)}`);
   }
-  if (!(ENCODINGS as readonly string[]).includes(row.encoding)) {
+  // nvs_partition_gen calls hex text in a file hex2bin.
+  const named = row.encoding === 'hex2bin' ? 'hex' : row.encoding;
+  if (!(ENCODINGS as readonly string[]).includes(named)) {
     fail(
       where,
-      `unknown encoding ${JSON.stringify(row.encoding)} (one of ${ENCODINGS.join(', ')})`,
+      `unknown encoding ${JSON.stringify(row.encoding)} (one of ${ENCODINGS.join(', ')}, hex2bin)`,
     );
   }
-  const encoding = row.encoding as Encoding;
+  const encoding = named as Encoding;
   if (row.value === undefined || row.value === null) fail(where, 'missing value');
   if (typeof row.value === 'object') fail(where, 'value must be text or a number');
   const text = String(row.value);

@@ -59,11 +59,13 @@ const CSV = [
   'mac,data,hex,00:11'.replace(':', ''),
   'token,data,base64,aGVsbG8=',
   'cert,file,binary,cert.der',
+  'pubkey,file,hex2bin,key.hex',
   'note,data,string,"with, comma"',
 ].join('\n');
 
 function provision(dir: string): string {
   writeFileSync(join(dir, 'cert.der'), Uint8Array.from([0x30, 0x82, 0x00, 0xff]));
+  writeFileSync(join(dir, 'key.hex'), 'c0ffee\n');
   writeFileSync(join(dir, 'keys.csv'), `${CSV}\n`);
   const image = join(dir, 'factory.img');
   const created = flashkv(['create', image, '--from', join(dir, 'keys.csv')]);
@@ -90,6 +92,7 @@ describe('flashkv create / export / ls / get', () => {
       mac: '0011',
       token: 'hello',
       cert: '308200ff',
+      pubkey: 'c0ffee',
       note: 'with, comma',
     });
     expect(flashkv(['get', image, 'wifi/ssid']).stdout).toBe('home network\n');
@@ -439,7 +442,7 @@ describe('flashkv check / repair / dump', () => {
     const lines = dump.stdout.split('\n');
     expect(lines[0]).toMatch(/^address\s+sector\s+format\s+transaction\s+key\s+value\s+state$/);
     expect(lines[1]).toMatch(/^0x001000\s+1\s+primary\s+1\s+wifi\/ssid\s+12 B\s+stale$/);
-    expect(dump.stdout).toMatch(/\n1\s+█+·+\s+336\s+48\s+3712\s+0\n/);
+    expect(dump.stdout).toMatch(/\n1\s+█+·+\s+368\s+48\s+3680\s+0\n/);
     expect(dump.stdout).toContain('█ valid   ▒ stale   · free   × corrupt');
   });
 });
