@@ -2,7 +2,7 @@ import { dirname, extname, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { MAX_KEY_LENGTH } from '../format/entry-header.js';
-import { utf8Encode } from '../utf8.js';
+import { utf8Decode, utf8Encode } from '../utf8.js';
 import { cliFail } from './_errors.js';
 import { readUserFile } from './_io.js';
 import { printableText, toHex } from './_output.js';
@@ -126,7 +126,10 @@ function encodeFloat(where: string, encoding: 'f32' | 'f64', text: string): Uint
 function encodeRow(row: Row, folder: string): Uint8Array {
   const { where } = row;
   if (row.type === 'namespace') {
-    fail(where, 'namespace rows are an NVS idea; pw_kvs keys are flat (write "ns/key" instead)');
+    fail(
+      where,
+      'namespace rows are an NVS idea; pw_kvs keys are flat (--namespace-prefixes stores keys as ns/key)',
+    );
   }
   if (row.type !== 'data' && row.type !== 'file') {
     fail(where, `type must be data or file, got ${JSON.stringify(row.type)}`);
@@ -259,11 +262,20 @@ function jsonRows(path: string, json: unknown): { config?: unknown; rows: Row[] 
   return { ...(object.config === undefined ? {} : { config: object.config }), rows };
 }
 
+/** Options of {@link readManifest}. */
+export interface ReadManifestOptions {
+  /**
+   * Turn nvs_partition_gen's namespace rows into key prefixes: after a row `wifi,namespace,,`
+   * the key `ssid` is stored as `wifi/ssid`. Without it a namespace row is an error.
+   */
+  namespacePrefixes?: boolean;
+}
+
 /**
  * Reads a manifest: CSV (`key,type,encoding,value`, as nvs_partition_gen) when the file ends in
  * .csv, else JSON. Every problem fails with one line naming the file and row.
  */
-export function readManifest(path: string): Manifest {
+export function readManifest(path: string, options: ReadManifestOptions = {}): Manifest {
   const text = Buffer.from(readUserFile(path, 'manifest')).toString('utf8');
   let parsed: { config?: unknown; rows: Row[] };
   if (extname(path).toLowerCase() === '.csv') {
@@ -282,14 +294,23 @@ export function readManifest(path: string): Manifest {
   }
   const folder = dirname(path);
   const seen = new Map<string, string>();
-  const entries = parsed.rows.map((row) => {
-    const key = checkKey(row.where, row.key);
+  let namespace: Uint8Array | undefined;
+  const entries: ManifestEntry[] = [];
+  for (const row of parsed.rows) {
+    if (row.type === 'namespace' && options.namespacePrefixes === true) {
+      namespace = utf8Encode(`${utf8Decode(row.key)}/`);
+      continue;
+    }
+    const key = checkKey(
+      row.where,
+      namespace === undefined ? row.key : Uint8Array.from([...namespace, ...row.key]),
+    );
     const id = toHex(key);
     const first = seen.get(id);
     if (first !== undefined) fail(row.where, `key already given at ${first}`);
     seen.set(id, row.where);
-    return { key, value: encodeRow(row, folder) };
-  });
+    entries.push({ key, value: encodeRow(row, folder) });
+  }
   return { ...(parsed.config === undefined ? {} : { config: parsed.config }), entries };
 }
 

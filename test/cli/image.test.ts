@@ -249,6 +249,27 @@ describe('manifests', () => {
     expect(readdirSync(dir)).toEqual(['m.csv']);
   });
 
+  it('--namespace-prefixes turns NVS namespace rows into key prefixes', () => {
+    const dir = tempDir();
+    const csv =
+      'key,type,encoding,value\nwifi,namespace,,\nssid,data,string,home\nboot,namespace,,\ncount,data,u8,3\n';
+    writeFileSync(join(dir, 'nvs.csv'), csv);
+    const image = join(dir, 'nvs.img');
+    const created = flashkv([
+      'create',
+      image,
+      '--from',
+      join(dir, 'nvs.csv'),
+      '--namespace-prefixes',
+    ]);
+    expect(created.status).toBe(0);
+    const listed = json<{ key: string; value: string }[]>(flashkv(['ls', image, '--json']));
+    expect(listed.map((row) => [row.key, row.value])).toEqual([
+      ['wifi/ssid', 'home'],
+      ['boot/count', '03'],
+    ]);
+  });
+
   it('binary keys round-trip through JSON (key_hex); CSV export refuses them', () => {
     const dir = tempDir();
     writeFileSync(

@@ -37,6 +37,10 @@ export default defineCommand({
   args: {
     image: { type: 'positional', description: 'Image file to write', required: true },
     from: { type: 'string', description: 'Manifest file (.json or .csv)', required: true },
+    'namespace-prefixes': {
+      type: 'boolean',
+      description: 'Store keys after an NVS namespace row "ns" as "ns/key"',
+    },
     ...CONFIG_ARGS,
     ...FORCE_ARG,
     ...JSON_ARG,
@@ -48,7 +52,9 @@ export default defineCommand({
     if (existsSync(path) && args.force !== true) {
       cliFail(`${path} already exists; pass --force to replace it`);
     }
-    const manifest = readManifest(args.from);
+    const manifest = readManifest(args.from, {
+      namespacePrefixes: args['namespace-prefixes'] === true,
+    });
     let fallback: ImageConfig = DEFAULT_IMAGE_CONFIG;
     if (manifest.config !== undefined && args.config === undefined) {
       try {
