@@ -23,7 +23,7 @@ export interface BenchConfig {
   valueSize: number;
   seed: bigint;
   repeat: number;
-  /** The engine's read strategy. Defaults to the library's default, `coalesced`. */
+  /** The engine's read strategy. Defaults to the library's default, `trusted`. */
   readStrategy: ReadStrategy;
 }
 
@@ -92,12 +92,12 @@ export function parseBenchConfig(json: unknown): BenchConfig {
 }
 
 function readStrategy(value: unknown): ReadStrategy {
-  if (value === undefined || value === 'coalesced') return 'coalesced';
+  if (value === undefined || value === 'trusted') return 'trusted';
   if (value === 'pw_kvs' || value === 'pwKvs') return 'pwKvs';
-  if (value === 'trusted') return 'trusted';
+  if (value === 'coalesced') return 'coalesced';
   throw new KvsError(
     'INVALID_ARGUMENT',
-    "bench config: 'read_strategy' must be coalesced, trusted or pw_kvs",
+    "bench config: 'read_strategy' must be trusted, coalesced or pw_kvs",
   );
 }
 

@@ -68,16 +68,19 @@ export interface KeyValueStoreOptions {
    */
   surplusKeys?: 'refuse' | 'treatAsCorrupt';
   /**
-   * How reads reach the flash. `coalesced` (the default) reads each entry an operation needs
-   * in one call and scans sectors in growing sequential reads, serving pw_kvs's many small
-   * reads from that window: the same results and bytes written, a fraction of the read calls.
-   * `pwKvs` issues exactly pw_kvs's read calls, one for one; use it to reproduce a pw_kvs run
-   * whose injected read faults count calls (the scenario runner does). `trusted` coalesces too,
-   * and an overwrite or delete of a key does not re-read its old entry: fingerprints of each
-   * key and value kept in the index (9 bytes a key) stand in for pw_kvs's key check and value
-   * comparison, so an overwrite costs one read (verify-on-write's). Same results as long as
-   * only this store writes the flash between operations; an old entry damaged behind its back
-   * is not noticed by the overwrite that replaces it.
+   * How reads reach the flash. All three write the same bytes and, on flash only this store
+   * writes, return the same results.
+   * - `trusted` (the default) reads each entry an operation needs in one call, scans sectors in
+   *   growing sequential reads, and keeps fingerprints of each key and value in the index
+   *   (9 bytes a key): an overwrite or delete reads the old entry only when the fingerprint
+   *   says its value may equal the new one, so it costs one read (verify-on-write's). It
+   *   assumes, as pw_kvs's RAM state already does, that nothing else writes the flash between
+   *   operations: if an old entry's key or header is damaged behind its back, pw_kvs's put
+   *   fails (ALREADY_EXISTS / DATA_LOSS) where flashkv writes the new entry over it.
+   * - `coalesced` reads like `trusted` but re-reads the old entry on every overwrite, as
+   *   pw_kvs does (two reads an overwrite): pw_kvs's statuses on any flash contents.
+   * - `pwKvs` issues exactly pw_kvs's read calls, one for one; use it to reproduce a pw_kvs
+   *   run whose injected read faults count calls (the scenario runner does).
    */
   readStrategy?: ReadStrategy;
   /**
@@ -255,7 +258,7 @@ export class KeyValueStore {
     ]);
     this.readStrategy = KeyValueStore.enumOption(
       'readStrategy',
-      options.readStrategy ?? 'coalesced',
+      options.readStrategy ?? 'trusted',
       ['coalesced', 'pwKvs', 'trusted'],
     );
     this.io = new CoalescingReader(partition, this.readStrategy !== 'pwKvs');

@@ -44,7 +44,7 @@ export default defineCommand({
       "Run pw_kvs's eight benchmark configurations beside its figures.",
       '  Then the 16 MiB / 100 000-key figures (skip them with --skip-scale).',
       '  Examples:',
-      '    flashkv bench-all --repeat 5 --read-strategy trusted',
+      '    flashkv bench-all --repeat 5 --read-strategy coalesced',
     ].join('\n'),
   },
   args: {
@@ -53,9 +53,9 @@ export default defineCommand({
     'skip-scale': { type: 'boolean', description: 'Skip the 100 000-key run' },
     'read-strategy': {
       type: 'enum',
-      options: ['coalesced', 'trusted', 'pw_kvs'],
-      default: 'coalesced',
-      description: "The store's read strategy (coalesced is the library default)",
+      options: ['trusted', 'coalesced', 'pw_kvs'],
+      default: 'trusted',
+      description: "The store's read strategy (trusted is the library default)",
     },
   },
   run({ args }) {
