@@ -83,6 +83,37 @@ async function help(argv: string[]): Promise<string> {
     .join('\n');
 }
 
+/**
+ * Fails on an option the command does not define: citty ignores unknown options, and a typo
+ * such as --sector-sise must not silently open an image with the default geometry.
+ */
+function checkOptions(argv: readonly string[]): void {
+  const name = argv[0];
+  const command = name === undefined ? undefined : commands[name];
+  if (command === undefined) return; // citty reports the unknown command
+  const defined = (command.args ?? {}) as Record<
+    string,
+    { type?: string; alias?: string | string[] }
+  >;
+  const allowed = new Set<string>();
+  for (const [option, spec] of Object.entries(defined)) {
+    if (spec.type === 'positional') continue;
+    allowed.add(option);
+    for (const alias of [spec.alias ?? []].flat()) allowed.add(alias);
+    if (spec.type === 'boolean') allowed.add(`no-${option}`);
+  }
+  for (const arg of argv.slice(1)) {
+    if (arg === '--') break;
+    if (!arg.startsWith('-') || arg === '-' || /^-\d/.test(arg)) continue;
+    const option = arg.replace(/^--?/, '').split('=')[0]!;
+    if (!allowed.has(option)) {
+      throw new CliError(
+        `unknown option ${arg.split('=')[0]} for flashkv ${name} (see flashkv ${name} --help)`,
+      );
+    }
+  }
+}
+
 async function cli(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
   const args = argv.filter((arg) => arg !== '--verbose');
@@ -95,6 +126,7 @@ async function cli(argv: string[]): Promise<number> {
     return 0;
   }
   try {
+    checkOptions(args);
     await runCommand(main, { rawArgs: args });
     // citty does not pass a subcommand's result up: commands report problems via setExitCode.
     return exitCodeSet();

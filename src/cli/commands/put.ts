@@ -19,6 +19,7 @@ export default defineCommand({
     description: [
       'Store a value under a key and save the image.',
       '  Writes as pw_kvs would (garbage collecting when needed); the file is replaced atomically.',
+      '  A value that starts with - goes after --: flashkv put IMAGE KEY -- -5',
       '  Examples:',
       '    flashkv put factory.img wifi/ssid home-network',
       '    flashkv put factory.img boot/count 07000000 --hex',
