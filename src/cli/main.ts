@@ -96,21 +96,43 @@ function checkOptions(argv: readonly string[]): void {
     { type?: string; alias?: string | string[] }
   >;
   const allowed = new Set<string>();
+  const takesValue = new Set<string>();
+  let positionals = 0;
   for (const [option, spec] of Object.entries(defined)) {
-    if (spec.type === 'positional') continue;
-    allowed.add(option);
-    for (const alias of [spec.alias ?? []].flat()) allowed.add(alias);
+    if (spec.type === 'positional') {
+      positionals++;
+      continue;
+    }
+    const names = [option, ...[spec.alias ?? []].flat()];
+    for (const alias of names) {
+      allowed.add(alias);
+      if (spec.type !== 'boolean') takesValue.add(alias);
+    }
     if (spec.type === 'boolean') allowed.add(`no-${option}`);
   }
-  for (const arg of argv.slice(1)) {
-    if (arg === '--') break;
-    if (!arg.startsWith('-') || arg === '-' || /^-\d/.test(arg)) continue;
+  const given: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      given.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-' || /^-\d/.test(arg)) {
+      given.push(arg);
+      continue;
+    }
     const option = arg.replace(/^--?/, '').split('=')[0]!;
     if (!allowed.has(option)) {
       throw new CliError(
         `unknown option ${arg.split('=')[0]} for flashkv ${name} (see flashkv ${name} --help)`,
       );
     }
+    if (takesValue.has(option) && !arg.includes('=')) i++;
+  }
+  if (given.length > positionals) {
+    throw new CliError(
+      `unexpected argument ${JSON.stringify(given[positionals])} for flashkv ${name} (see flashkv ${name} --help)`,
+    );
   }
 }
 

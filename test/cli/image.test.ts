@@ -562,6 +562,11 @@ describe('bad input: one line, exit 2, nothing changed', () => {
     ],
     ['an unknown command', () => ['frobnicate'], 'Unknown command frobnicate'],
     [
+      'an extra argument',
+      (dir: string) => ['ls', join(dir, 'factory.img'), join(dir, 'other.img')],
+      'unexpected argument',
+    ],
+    [
       'a mistyped option',
       (dir: string) => ['ls', join(dir, 'factory.img'), '--sector-sise', '1024'],
       'unknown option --sector-sise for flashkv ls',
