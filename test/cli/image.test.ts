@@ -519,13 +519,20 @@ describe('flashkv shell', () => {
     const dir = tempDir();
     const image = provision(dir);
     const run = flashkv(['shell', image], {
-      input: 'put greeting hello world\nget greeting\nrm token\nls\nstats\nexit\n',
+      input:
+        'help\nput greeting hello world\nget greeting\nrm token\nls\nstats\nmap\ngc\nexit\nls\n',
     });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('hello world\n');
     expect(run.stdout).toMatch(/greeting\s+11\s+"hello world"/);
     expect(run.stdout).not.toMatch(/^token/m);
+    expect(run.stdout).toMatch(/^put KEY VALUE\s+store VALUE/m);
+    expect(run.stdout).toMatch(/^transactions\s+\d+$/m);
+    expect(run.stdout).toContain('█ valid   ▒ stale   · free   × corrupt');
+    expect(run.stdout).toMatch(/^maintenance done: \d+ sectors? erased$/m);
+    // exit ends the session: the ls after it never runs.
+    expect(run.stdout.match(/^key\s+size\s+value$/gm)).toHaveLength(1);
     expect(flashkv(['get', image, 'greeting']).stdout).toBe('hello world\n');
   });
 
