@@ -13,36 +13,25 @@ const cases = listCases().filter((id) => {
   return !ops.some((op) => op.op === 'inject_read_error');
 });
 
-describe('coalesced reads give pw_kvs results with fewer read calls', () => {
-  it('covers most cases', () => {
-    expect(cases.length).toBeGreaterThan(200);
-  });
-
-  it.each(cases)('%s', (id: string) => {
-    const testCase = loadCase(id);
-    const report = runScenario(parseScenario(testCase.scenario), testCase.imageIn, {
-      readStrategy: 'coalesced',
-    });
-    expect(differences(report, testCase.expected, testCase.imageOut)).toEqual([]);
-    expect(report.flash.read_calls).toBeLessThanOrEqual(
-      testCase.expected.flash.read_calls as number,
-    );
-  });
-});
-
 // The `trusted` strategy (the library default) also skips re-reading an old entry before
 // overwriting it when its value's fingerprint differs. It departs from pw_kvs only when the
 // key or header of the entry being replaced was damaged behind the store's back; every
 // reference case, those that damage flash included, must still match pw_kvs.
-describe('trusted reads give pw_kvs results', () => {
-  it.each(cases)('%s', (id: string) => {
-    const testCase = loadCase(id);
-    const report = runScenario(parseScenario(testCase.scenario), testCase.imageIn, {
-      readStrategy: 'trusted',
+describe('coalesced and trusted reads: pw_kvs results, fewer read calls', () => {
+  it('covers most cases', () => {
+    expect(cases.length).toBeGreaterThan(200);
+  });
+
+  describe.each(['coalesced', 'trusted'] as const)('%s', (readStrategy) => {
+    it.each(cases)('%s', (id: string) => {
+      const testCase = loadCase(id);
+      const report = runScenario(parseScenario(testCase.scenario), testCase.imageIn, {
+        readStrategy,
+      });
+      expect(differences(report, testCase.expected, testCase.imageOut)).toEqual([]);
+      expect(report.flash.read_calls).toBeLessThanOrEqual(
+        testCase.expected.flash.read_calls as number,
+      );
     });
-    expect(differences(report, testCase.expected, testCase.imageOut)).toEqual([]);
-    expect(report.flash.read_calls).toBeLessThanOrEqual(
-      testCase.expected.flash.read_calls as number,
-    );
   });
 });

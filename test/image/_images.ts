@@ -1,7 +1,12 @@
 import { KeyValueStore } from '../../src/engine/key-value-store.js';
 import { FlashPartition } from '../../src/flash/flash-partition.js';
 import { MemoryFlash } from '../../src/flash/memory-flash.js';
-import { type ImageConfig, geometryOf, storeOptionsOf } from '../../src/image/config.js';
+import {
+  DEFAULT_IMAGE_CONFIG,
+  type ImageConfig,
+  geometryOf,
+  storeOptionsOf,
+} from '../../src/image/config.js';
 import { parseScenario } from '../../src/scenario/scenario.js';
 import type { VectorCase } from '../helpers/vectors.js';
 
@@ -64,3 +69,41 @@ export function workloadImage(config: ImageConfig, seed = 1, ops = 400): Uint8Ar
   }
   return flash.bytes.slice();
 }
+
+/** Geometries and formats `--detect` must recognise from a well-used image. */
+export const DETECT_GEOMETRIES: [string, ImageConfig][] = [
+  ['4 × 4 KiB, defaults', DEFAULT_IMAGE_CONFIG],
+  [
+    '8 × 512 B, CRC-32',
+    {
+      ...DEFAULT_IMAGE_CONFIG,
+      sectorSizeBytes: 512,
+      sectorCount: 8,
+      formats: [{ magic: 0x4b565331, checksum: 'crc32' }],
+    },
+  ],
+  [
+    '6 × 1 KiB, alignment 64, redundancy 2',
+    {
+      ...DEFAULT_IMAGE_CONFIG,
+      sectorSizeBytes: 1024,
+      sectorCount: 6,
+      alignmentBytes: 64,
+      redundancy: 2,
+      formats: [{ magic: 0xfeedbeef, checksum: 'crc16' }],
+    },
+  ],
+  [
+    '16 × 2 KiB, alignment 32',
+    { ...DEFAULT_IMAGE_CONFIG, sectorSizeBytes: 2048, sectorCount: 16, alignmentBytes: 32 },
+  ],
+  [
+    '3 × 8 KiB, no checksums',
+    {
+      ...DEFAULT_IMAGE_CONFIG,
+      sectorSizeBytes: 8192,
+      sectorCount: 3,
+      formats: [{ magic: 0x600df00d, checksum: 'none' }],
+    },
+  ],
+];

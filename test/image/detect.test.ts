@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type ImageConfig, DEFAULT_IMAGE_CONFIG } from '../../src/image/config.js';
+import type { ImageConfig } from '../../src/image/config.js';
 import { detectImageConfig } from '../../src/image/detect.js';
 import { KvsError } from '../../src/status.js';
 import { fcOptions } from '../helpers/fc.js';
 import { listCases, loadCase } from '../helpers/vectors.js';
-import { caseConfig, workloadImage } from './_images.js';
+import { DETECT_GEOMETRIES, caseConfig, workloadImage } from './_images.js';
 
 /** What a config writes: 'ignore' and 'none' both write zero checksums. */
 function writes(config: ImageConfig): unknown {
@@ -21,45 +21,8 @@ function writes(config: ImageConfig): unknown {
   };
 }
 
-const GEOMETRIES: [string, ImageConfig][] = [
-  ['4 × 4 KiB, defaults', DEFAULT_IMAGE_CONFIG],
-  [
-    '8 × 512 B, CRC-32',
-    {
-      ...DEFAULT_IMAGE_CONFIG,
-      sectorSizeBytes: 512,
-      sectorCount: 8,
-      formats: [{ magic: 0x4b565331, checksum: 'crc32' }],
-    },
-  ],
-  [
-    '6 × 1 KiB, alignment 64, redundancy 2',
-    {
-      ...DEFAULT_IMAGE_CONFIG,
-      sectorSizeBytes: 1024,
-      sectorCount: 6,
-      alignmentBytes: 64,
-      redundancy: 2,
-      formats: [{ magic: 0xfeedbeef, checksum: 'crc16' }],
-    },
-  ],
-  [
-    '16 × 2 KiB, alignment 32',
-    { ...DEFAULT_IMAGE_CONFIG, sectorSizeBytes: 2048, sectorCount: 16, alignmentBytes: 32 },
-  ],
-  [
-    '3 × 8 KiB, no checksums',
-    {
-      ...DEFAULT_IMAGE_CONFIG,
-      sectorSizeBytes: 8192,
-      sectorCount: 3,
-      formats: [{ magic: 0x600df00d, checksum: 'none' }],
-    },
-  ],
-];
-
 describe('detectImageConfig', () => {
-  it.each(GEOMETRIES)('finds the config of a well-used image: %s', (_name, config) => {
+  it.each(DETECT_GEOMETRIES)('finds the config of a well-used image: %s', (_name, config) => {
     const image = workloadImage(config, 7, 2000);
     const detected = detectImageConfig(image);
     expect(writes(detected.config)).toEqual(writes(config));
