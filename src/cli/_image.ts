@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
-import { KeyValueStore } from '../engine/key-value-store.js';
+import { KeyValueStore, type KeyValueStoreOptions } from '../engine/key-value-store.js';
 import { FlashPartition } from '../flash/flash-partition.js';
 import { MemoryFlash } from '../flash/memory-flash.js';
 import { isChecksumName } from '../format/checksum.js';
@@ -281,6 +281,26 @@ export interface OpenImageOptions {
 }
 
 /**
+ * A store with `config`'s options on an in-memory flash of its geometry, holding `contents`
+ * (erased when omitted). Not initialised.
+ */
+export function storeOn(
+  config: ImageConfig,
+  contents?: Uint8Array,
+  options: KeyValueStoreOptions = {},
+): { flash: MemoryFlash; store: KeyValueStore } {
+  const flash = new MemoryFlash({
+    ...geometryOf(config),
+    ...(contents === undefined ? {} : { contents }),
+  });
+  const store = new KeyValueStore(new FlashPartition(flash), {
+    ...storeOptionsOf(config),
+    ...options,
+  });
+  return { flash, store };
+}
+
+/**
  * Reads an image, works out its config and opens a store on an in-memory copy (so init's
  * repairs never reach the file unless the command saves). For writing, refuses images where
  * init would drop entries (more keys than max_entries, entries of an unlisted magic) unless
@@ -297,9 +317,7 @@ export function openImage(
   const scan = scanImage(original, config);
   if (options.forWriting && options.force !== true)
     refuseDataLoss(imagePath, original, resolved, scan, options);
-  const flash = new MemoryFlash({ ...geometryOf(config), contents: original });
-  const store = new KeyValueStore(new FlashPartition(flash), {
-    ...storeOptionsOf(config),
+  const { flash, store } = storeOn(config, original, {
     // The copy is never saved by commands that only look; pw_kvs's behaviour is then harmless.
     surplusKeys: options.forWriting && options.force !== true ? 'refuse' : 'treatAsCorrupt',
   });
@@ -357,17 +375,25 @@ function refuseDataLoss(
   }
 }
 
-/** True if the copy differs from the file's bytes. */
-export function isChanged(image: OpenedImage): boolean {
+/** Sectors whose bytes in the copy differ from the file's (what init or a command changed). */
+export function changedSectors(image: OpenedImage): number[] {
+  const { sectorSizeBytes } = image.config;
   const bytes = image.flash.bytes;
-  const original = image.original;
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== original[i]) return true;
-  return false;
+  const changed: number[] = [];
+  for (let start = 0; start < bytes.length; start += sectorSizeBytes) {
+    for (let i = start; i < start + sectorSizeBytes; i++) {
+      if (bytes[i] !== image.original[i]) {
+        changed.push(start / sectorSizeBytes);
+        break;
+      }
+    }
+  }
+  return changed;
 }
 
 /** Writes the copy back to the file atomically, if it changed. Returns true if it wrote. */
 export function saveImage(image: OpenedImage): boolean {
-  if (!isChanged(image)) return false;
+  if (changedSectors(image).length === 0) return false;
   writeFile(image.path, image.flash.bytes);
   return true;
 }

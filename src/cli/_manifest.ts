@@ -6,6 +6,7 @@ import { utf8Decode, utf8Encode } from '../utf8.js';
 import { cliFail } from './_errors.js';
 import { readUserFile } from './_io.js';
 import { printableText, toHex } from './_output.js';
+import { decodeHex } from './_report.js';
 
 /** One key of a manifest, its value already encoded. */
 export interface ManifestEntry {
@@ -61,14 +62,6 @@ interface Row {
 
 function fail(where: string, problem: string): never {
   return cliFail(`${where}: ${problem}`);
-}
-
-function decodeHex(where: string, text: string): Uint8Array {
-  const digits = text.replace(/\s+/g, '').replace(/^0x/i, '');
-  if (digits.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(digits)) {
-    fail(where, `expected hex digits in pairs, got ${JSON.stringify(text)}`);
-  }
-  return new Uint8Array(Buffer.from(digits, 'hex'));
 }
 
 function decodeBase64(where: string, text: string): Uint8Array {

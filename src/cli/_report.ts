@@ -37,18 +37,21 @@ export function printDetection(image: OpenedImage): void {
   for (const note of detected.notes) process.stderr.write(`  note: ${note}\n`);
 }
 
-/** Decodes a hex argument, failing with one line. */
-export function hexArgument(name: string, text: string): Uint8Array {
-  const digits = text.replace(/^0x/i, '');
+/**
+ * Decodes hex text (pairs of digits; a 0x prefix and whitespace are allowed), failing with one
+ * line that starts with `where`.
+ */
+export function decodeHex(where: string, text: string): Uint8Array {
+  const digits = text.replace(/\s+/g, '').replace(/^0x/i, '');
   if (digits.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(digits)) {
-    cliFail(`${name}: expected hex digits in pairs, got ${JSON.stringify(text)}`);
+    cliFail(`${where}: expected hex digits in pairs, got ${JSON.stringify(text)}`);
   }
   return new Uint8Array(Buffer.from(digits, 'hex'));
 }
 
 /** A key argument as bytes (text, or hex with `isHex`), checked for pw_kvs's 1..63 bytes. */
 export function keyArgument(text: string, isHex: boolean): Uint8Array {
-  const key = isHex ? hexArgument('key', text) : utf8Encode(text);
+  const key = isHex ? decodeHex('key', text) : utf8Encode(text);
   if (key.length === 0) cliFail('the key is empty');
   if (key.length > 63) cliFail(`the key is ${key.length} bytes, longer than pw_kvs's 63`);
   return key;
@@ -86,24 +89,6 @@ export function formatName(formatIndex: number): string {
   return formatIndex > 0 ? `legacy ${formatIndex}` : 'unknown';
 }
 
-/** Sectors whose bytes differ between two images. */
-export function changedSectors(
-  before: Uint8Array,
-  after: Uint8Array,
-  sectorSizeBytes: number,
-): number[] {
-  const changed: number[] = [];
-  for (let start = 0; start < before.length; start += sectorSizeBytes) {
-    for (let i = start; i < start + sectorSizeBytes; i++) {
-      if (before[i] !== after[i]) {
-        changed.push(start / sectorSizeBytes);
-        break;
-      }
-    }
-  }
-  return changed;
-}
-
 /** `count` and the noun, plural when count is not 1. */
 export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
@@ -120,13 +105,13 @@ export function damageEffects(scan: ImageScan): Map<ScannedEntry, DamageEffect> 
   const newestIntact = new Map<string, number>();
   for (const entry of scan.entries) {
     if (entry.state === 'live' || entry.state === 'tombstone') {
-      newestIntact.set(entry.keyText, entry.transactionId);
+      newestIntact.set(toHex(entry.key), entry.transactionId);
     }
   }
   const effects = new Map<ScannedEntry, DamageEffect>();
   for (const entry of scan.entries) {
     if (entry.state !== 'corrupt' || entry.formatIndex < 0) continue;
-    const intact = newestIntact.get(entry.keyText);
+    const intact = newestIntact.get(toHex(entry.key));
     effects.set(
       entry,
       intact === undefined

@@ -18,6 +18,7 @@ import {
   entrySize,
   headerValueSize,
   isTombstone,
+  readU32,
 } from '../format/entry-header.js';
 import { hashKey } from '../format/hash.js';
 import type { StatusCode } from '../status.js';
@@ -219,13 +220,7 @@ export class Entry {
     let result = this.partition.read(readAddress, chunk.subarray(0, readSize));
     if (result.status !== 'OK') return result.status;
 
-    const storedChecksum =
-      (chunk[CHECKSUM_OFFSET]! |
-        (chunk[CHECKSUM_OFFSET + 1]! << 8) |
-        (chunk[CHECKSUM_OFFSET + 2]! << 16) |
-        (chunk[CHECKSUM_OFFSET + 3]! << 24)) >>>
-      0;
-    if (storedChecksum !== this.header.checksum) return 'DATA_LOSS';
+    if (readU32(chunk, CHECKSUM_OFFSET) !== this.header.checksum) return 'DATA_LOSS';
     const algorithm = this.format.checksum;
     if (algorithm === null) return this.header.checksum === 0 ? 'OK' : 'DATA_LOSS';
 

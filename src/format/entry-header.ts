@@ -27,7 +27,8 @@ export interface EntryHeader {
   transactionId: number;
 }
 
-function u32(bytes: Uint8Array, offset: number): number {
+/** The little-endian u32 at `offset` of `bytes`. */
+export function readU32(bytes: Uint8Array, offset: number): number {
   return (
     (bytes[offset]! |
       (bytes[offset + 1]! << 8) |
@@ -47,12 +48,12 @@ function putU32(out: Uint8Array, offset: number, value: number): void {
 /** Decodes a header from the first 16 bytes of `bytes` (little-endian). */
 export function decodeEntryHeader(bytes: Uint8Array): EntryHeader {
   return {
-    magic: u32(bytes, 0),
-    checksum: u32(bytes, 4),
+    magic: readU32(bytes, 0),
+    checksum: readU32(bytes, 4),
     alignmentUnits: bytes[8]!,
     keyLength: bytes[9]!,
     valueSize: bytes[10]! | (bytes[11]! << 8),
-    transactionId: u32(bytes, 12),
+    transactionId: readU32(bytes, 12),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { ChecksumName } from '../format/checksum.js';
-import { MIN_ALIGNMENT_BYTES, TOMBSTONE_VALUE_SIZE } from '../format/entry-header.js';
+import { MIN_ALIGNMENT_BYTES, TOMBSTONE_VALUE_SIZE, readU32 } from '../format/entry-header.js';
 import { KvsError, hex } from '../status.js';
 import { utf8Decode } from '../utf8.js';
 import type { ImageConfig } from './config.js';
@@ -206,16 +206,6 @@ export function scanImage(image: Uint8Array, config: ImageConfig): ImageScan {
     }
   }
   return classify(config, raw, corruptRegions, freeStart, unknown);
-}
-
-function readU32(bytes: Uint8Array, address: number): number {
-  return (
-    (bytes[address]! |
-      (bytes[address + 1]! << 8) |
-      (bytes[address + 2]! << 16) |
-      (bytes[address + 3]! << 24)) >>>
-    0
-  );
 }
 
 function classify(

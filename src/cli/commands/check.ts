@@ -1,9 +1,9 @@
 import { defineCommand } from 'citty';
 import { EXIT_PROBLEMS, setExitCode } from '../_errors.js';
-import { CONFIG_ARGS, JSON_ARG, openImage, requireOpen } from '../_image.js';
+import { CONFIG_ARGS, JSON_ARG, changedSectors, openImage, requireOpen } from '../_image.js';
 import { print } from '../_io.js';
 import { sectorRows, table } from '../_output.js';
-import { changedSectors, damageEffects, plural, printDetection, scanJson } from '../_report.js';
+import { damageEffects, plural, printDetection, scanJson } from '../_report.js';
 
 export default defineCommand({
   meta: {
@@ -25,7 +25,7 @@ export default defineCommand({
   run({ args }) {
     const image = openImage(args.image, args, { forWriting: false });
     const { scan, config } = image;
-    const initChanges = changedSectors(image.original, image.flash.bytes, config.sectorSizeBytes);
+    const initChanges = changedSectors(image);
     const problems = scan.problems.map((problem) => problem.message);
     if (image.initStatus !== 'OK') problems.push(`pw_kvs's init reports ${image.initStatus}`);
     if (problems.length === 0 && initChanges.length > 0) {

@@ -1,19 +1,14 @@
 import { existsSync } from 'node:fs';
 import { defineCommand } from 'citty';
-import { KeyValueStore } from '../../engine/key-value-store.js';
-import { FlashPartition } from '../../flash/flash-partition.js';
-import { MemoryFlash } from '../../flash/memory-flash.js';
 import {
   type ImageConfig,
   DEFAULT_IMAGE_CONFIG,
-  geometryOf,
   imageConfigToJson,
   parseImageConfig,
-  storeOptionsOf,
 } from '../../image/config.js';
 import { KvsError } from '../../status.js';
 import { cliFail } from '../_errors.js';
-import { CONFIG_ARGS, FORCE_ARG, JSON_ARG, resolveConfig, writeFile } from '../_image.js';
+import { CONFIG_ARGS, FORCE_ARG, JSON_ARG, resolveConfig, storeOn, writeFile } from '../_image.js';
 import { print } from '../_io.js';
 import { readManifest } from '../_manifest.js';
 import { bytes } from '../_output.js';
@@ -66,8 +61,7 @@ export default defineCommand({
     }
     // Not a config beside the image: it would describe the image being replaced, if any.
     const { config } = resolveConfig(path, args, undefined, fallback, false);
-    const flash = new MemoryFlash(geometryOf(config));
-    const store = new KeyValueStore(new FlashPartition(flash), storeOptionsOf(config));
+    const { flash, store } = storeOn(config);
     store.init();
     for (const { key, value } of manifest.entries) {
       const status = store.putStatus(key, value);

@@ -1,6 +1,13 @@
 import { defineCommand } from 'citty';
 import { describeImageConfig, imageConfigToJson } from '../../image/config.js';
-import { CONFIG_ARGS, JSON_ARG, isChanged, openImage, requireOpen, writeFile } from '../_image.js';
+import {
+  CONFIG_ARGS,
+  JSON_ARG,
+  changedSectors,
+  openImage,
+  requireOpen,
+  writeFile,
+} from '../_image.js';
 import { print } from '../_io.js';
 import { bytes, table } from '../_output.js';
 
@@ -39,7 +46,7 @@ export default defineCommand({
       savedConfig = `${args.image}.json`;
       writeFile(savedConfig, `${JSON.stringify(configJson, null, 2)}\n`);
     }
-    const repaired = isChanged(image);
+    const repaired = changedSectors(image).length > 0;
     if (args.json === true) {
       print(
         JSON.stringify(

@@ -10,7 +10,7 @@ import {
   saveImage,
 } from '../_image.js';
 import { print, readUserFile } from '../_io.js';
-import { hexArgument, keyArgument, warnProblems } from '../_report.js';
+import { decodeHex, keyArgument, warnProblems } from '../_report.js';
 import { utf8Encode } from '../../utf8.js';
 
 export default defineCommand({
@@ -49,7 +49,7 @@ export default defineCommand({
       value = readUserFile(args.file, 'value file');
     } else {
       if (args.value === undefined) cliFail('missing the value (or --file FILE)');
-      value = args.hex === true ? hexArgument('value', args.value) : utf8Encode(args.value);
+      value = args.hex === true ? decodeHex('value', args.value) : utf8Encode(args.value);
     }
     const image = openImage(args.image, args, { forWriting: true, force: args.force === true });
     requireWritable(image);

@@ -1,10 +1,18 @@
 import { defineCommand } from 'citty';
 import { scanImage } from '../../image/scan.js';
 import { EXIT_PROBLEMS, setExitCode } from '../_errors.js';
-import { CONFIG_ARGS, FORCE_ARG, JSON_ARG, openImage, requireOpen, saveImage } from '../_image.js';
+import {
+  CONFIG_ARGS,
+  FORCE_ARG,
+  JSON_ARG,
+  changedSectors,
+  openImage,
+  requireOpen,
+  saveImage,
+} from '../_image.js';
 import { print } from '../_io.js';
 import { table } from '../_output.js';
-import { changedSectors, damageEffects, plural, warnProblems } from '../_report.js';
+import { damageEffects, plural, warnProblems } from '../_report.js';
 
 export default defineCommand({
   meta: {
@@ -43,7 +51,7 @@ export default defineCommand({
     const status =
       args.heavy === true ? store.heavyMaintenanceStatus() : store.fullMaintenanceStatus();
     const after = scanImage(image.flash.bytes, config);
-    const changed = changedSectors(image.original, image.flash.bytes, config.sectorSizeBytes);
+    const changed = changedSectors(image);
     const remaining = after.problems.length + (status === 'OK' ? 0 : 1);
     // What damage costs, said before anything is written.
     const damaged = [...damageEffects(image.scan)].filter(

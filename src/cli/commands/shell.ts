@@ -3,10 +3,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { defineCommand } from 'citty';
-import { KeyValueStore } from '../../engine/key-value-store.js';
-import { FlashPartition } from '../../flash/flash-partition.js';
-import { MemoryFlash } from '../../flash/memory-flash.js';
-import { describeImageConfig, geometryOf, storeOptionsOf } from '../../image/config.js';
+import type { KeyValueStore } from '../../engine/key-value-store.js';
+import type { MemoryFlash } from '../../flash/memory-flash.js';
+import { type ImageConfig, describeImageConfig } from '../../image/config.js';
 import { keyToText, scanImage } from '../../image/scan.js';
 import { KvsError } from '../../status.js';
 import { utf8Encode } from '../../utf8.js';
@@ -17,6 +16,7 @@ import {
   openImage,
   requireOpen,
   resolveConfig,
+  storeOn,
   writeFile,
 } from '../_image.js';
 import { print } from '../_io.js';
@@ -43,8 +43,7 @@ class Session {
     readonly path: string,
     readonly flash: MemoryFlash,
     readonly store: KeyValueStore,
-    readonly sectorSizeBytes: number,
-    readonly config: Parameters<typeof describeImageConfig>[0],
+    readonly config: ImageConfig,
   ) {}
 
   private save(): void {
@@ -121,7 +120,9 @@ class Session {
         return true;
       }
       case 'map':
-        print(sectorMap(scanImage(this.flash.bytes, this.config).sectors, this.sectorSizeBytes));
+        print(
+          sectorMap(scanImage(this.flash.bytes, this.config).sectors, this.config.sectorSizeBytes),
+        );
         return true;
       case 'gc': {
         const heavy = rest[0] === 'heavy';
@@ -209,21 +210,14 @@ export default defineCommand({
         cliFail(`image file ${path} does not exist (pass --create to make an erased one)`);
       }
       const { config } = resolveConfig(path, args, undefined);
-      const flash = new MemoryFlash(geometryOf(config));
-      const store = new KeyValueStore(new FlashPartition(flash), storeOptionsOf(config));
+      const { flash, store } = storeOn(config);
       store.init();
       writeFile(path, flash.bytes);
-      session = new Session(path, flash, store, config.sectorSizeBytes, config);
+      session = new Session(path, flash, store, config);
     } else {
       const image = openImage(path, args, { forWriting: true, force: args.force === true });
       requireOpen(image);
-      session = new Session(
-        path,
-        image.flash,
-        image.store,
-        image.config.sectorSizeBytes,
-        image.config,
-      );
+      session = new Session(path, image.flash, image.store, image.config);
     }
 
     const interactive = process.stdin.isTTY === true;
