@@ -1,12 +1,11 @@
 import { dirname, extname, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { MAX_KEY_LENGTH } from '../format/entry-header.js';
 import { utf8Decode, utf8Encode } from '../utf8.js';
 import { cliFail } from './_errors.js';
 import { readUserFile } from './_io.js';
 import { printableText, toHex } from './_output.js';
-import { decodeHex } from './_report.js';
+import { checkKey, decodeHex } from './_report.js';
 
 /** One key of a manifest, its value already encoded. */
 export interface ManifestEntry {
@@ -162,14 +161,6 @@ function encodeRow(row: Row, folder: string): Uint8Array {
     default:
       return encodeInteger(where, encoding, text);
   }
-}
-
-function checkKey(where: string, key: Uint8Array): Uint8Array {
-  if (key.length === 0) fail(where, 'the key is empty');
-  if (key.length > MAX_KEY_LENGTH) {
-    fail(where, `the key is ${key.length} bytes, longer than pw_kvs's ${MAX_KEY_LENGTH}`);
-  }
-  return key;
 }
 
 function csvRows(path: string, text: string): Row[] {

@@ -1,3 +1,4 @@
+import { MAX_KEY_LENGTH } from '../format/entry-header.js';
 import { describeImageConfig } from '../image/config.js';
 import type { ImageScan, ScannedEntry } from '../image/scan.js';
 import { utf8Encode } from '../utf8.js';
@@ -51,9 +52,15 @@ export function decodeHex(where: string, text: string): Uint8Array {
 
 /** A key argument as bytes (text, or hex with `isHex`), checked for pw_kvs's 1..63 bytes. */
 export function keyArgument(text: string, isHex: boolean): Uint8Array {
-  const key = isHex ? decodeHex('key', text) : utf8Encode(text);
-  if (key.length === 0) cliFail('the key is empty');
-  if (key.length > 63) cliFail(`the key is ${key.length} bytes, longer than pw_kvs's 63`);
+  return checkKey('key', isHex ? decodeHex('key', text) : utf8Encode(text));
+}
+
+/** Fails with one line starting with `where` unless `key` is 1..63 bytes, as pw_kvs requires. */
+export function checkKey(where: string, key: Uint8Array): Uint8Array {
+  if (key.length === 0) cliFail(`${where}: the key is empty`);
+  if (key.length > MAX_KEY_LENGTH) {
+    cliFail(`${where}: the key is ${key.length} bytes, longer than pw_kvs's ${MAX_KEY_LENGTH}`);
+  }
   return key;
 }
 
