@@ -57,6 +57,8 @@ export interface SteadyState {
   readonly cycleEraseCounts: readonly number[];
   /** Writes simulated when the pattern was confirmed (its third repetition ended). */
   readonly confirmedAfterWrites: number;
+  /** Simulated time when the pattern was confirmed, in seconds. */
+  readonly confirmedAfterSeconds: number;
 }
 
 /** Write latency under the timing model, over the simulated writes. */
@@ -120,8 +122,13 @@ export interface WearReport {
 /** Writes of `key` with a time ≤ `seconds` (a periodic key's k-th write is at offset + k·period). */
 function writesBy(key: WearKey, seconds: number): number {
   if (key.periodSeconds === undefined) return 1;
-  if (key.offsetSeconds > seconds) return 0;
-  return Math.floor((seconds - key.offsetSeconds) / key.periodSeconds + 1e-9) + 1;
+  const { offsetSeconds: offset, periodSeconds: period } = key;
+  if (offset > seconds) return 0;
+  // Exact against the time formula the schedule uses, whatever the rounding of the division.
+  let writes = Math.floor((seconds - offset) / period) + 1;
+  while (writes > 1 && offset + (writes - 1) * period > seconds) writes--;
+  while (offset + writes * period <= seconds) writes++;
+  return writes;
 }
 
 /**
@@ -431,6 +438,7 @@ export function simulateWear(options: WearOptions): WearReport {
           0,
         );
   const values = keys.map((key) => new Uint8Array(key.valueSizeBytes));
+  const versions = new Uint32Array(keys.length);
 
   const counters = flash.counters;
   const eraseCounts = new Array<number>(sectorCount).fill(0);
@@ -445,17 +453,20 @@ export function simulateWear(options: WearOptions): WearReport {
   let erasesSeen = 0;
   let cycle: Cycle | undefined;
   let confirmedAfterWrites = 0;
+  let confirmedAfterSeconds = 0;
   let { writeCalls, bytesWritten, readCalls, bytesRead } = counters;
 
   const write = (stream: number, seconds: number): boolean => {
     const key = keys[stream]!;
     const value = values[stream]!;
-    // A new value every time (pw_kvs skips writing a value equal to the stored one).
+    // A new value every time (pw_kvs skips writing a value equal to the stored one): the key's
+    // own write count, so even a 1-byte value differs from the one before.
     const serial = ++writes;
-    value[0] = serial;
-    if (value.length > 1) value[1] = serial >>> 8;
-    if (value.length > 2) value[2] = serial >>> 16;
-    if (value.length > 3) value[3] = serial >>> 24;
+    const version = ++versions[stream]!;
+    value[0] = version;
+    if (value.length > 1) value[1] = version >>> 8;
+    if (value.length > 2) value[2] = version >>> 16;
+    if (value.length > 3) value[3] = version >>> 24;
     const status = store.putStatus(key.key, value);
     if (status !== 'OK') {
       throw new KvsError(
@@ -499,6 +510,7 @@ export function simulateWear(options: WearOptions): WearReport {
       if (k > 0) {
         cycle = new Cycle(log, k, sectorCount, serial, eraseCounts, bytesWritten, writesWithGc);
         confirmedAfterWrites = serial;
+        confirmedAfterSeconds = seconds;
         return false;
       }
     }
@@ -595,6 +607,7 @@ export function simulateWear(options: WearOptions): WearReport {
             cycleSeconds: found.seconds,
             cycleEraseCounts: found.eraseCounts,
             confirmedAfterWrites,
+            confirmedAfterSeconds,
           },
     eraseCounts: finalCounts,
     erasesPerSectorPerDay: finalCounts.map((count) => count / days),
