@@ -12,6 +12,12 @@ export interface SectorCountTrial {
   readonly failure: string | undefined;
   /** The simulation, when the workload fits. */
   readonly report: WearReport | undefined;
+  /**
+   * The smaller count tried that lives longest, when it lives longer than this one. pw_kvs
+   * never collects a sector that holds only valid entries, so one more sector can leave data
+   * that never changes pinned in one more sector, and fewer sectors sharing the wear.
+   */
+  readonly outlivedBy: number | undefined;
 }
 
 /** The result of a sector-count recommendation. */
@@ -37,7 +43,9 @@ export interface RecommendOptions extends WearOptions {
  * Finds the smallest sector count (same sector size and everything else) whose predicted
  * lifetime meets `targetYears`, trying every count from the smallest the store accepts
  * (2, or redundancy + 1) upwards, and reports each count's lifetime. A count the workload does
- * not fit in (RESOURCE_EXHAUSTED) counts as lifetime 0. Throws INVALID_ARGUMENT for a bad
+ * not fit in (RESOURCE_EXHAUSTED) counts as lifetime 0. Lifetimes are what the store does, so
+ * they can dip as the count grows (see {@link SectorCountTrial.outlivedBy}); the counts are
+ * tried in order, so the answer is still the smallest that meets the target. Throws INVALID_ARGUMENT for a bad
  * target or limit, and any other simulation error.
  */
 export function recommendSectorCount(options: RecommendOptions): Recommendation {
@@ -54,11 +62,12 @@ export function recommendSectorCount(options: RecommendOptions): Recommendation 
     );
   }
   const trials: SectorCountTrial[] = [];
+  let longest: SectorCountTrial | undefined;
   for (let sectorCount = first; sectorCount <= maxSectorCount; sectorCount++) {
     options.onTrial?.(sectorCount);
     const config = { ...options.config, sectorCount };
     validateImageConfig(config);
-    let trial: SectorCountTrial;
+    let trial: Omit<SectorCountTrial, 'outlivedBy'>;
     try {
       const report = simulateWear({ ...options, config });
       trial = {
@@ -71,7 +80,13 @@ export function recommendSectorCount(options: RecommendOptions): Recommendation 
       if (!KvsError.is(error) || error.code !== 'RESOURCE_EXHAUSTED') throw error;
       trial = { sectorCount, lifetimeYears: 0, failure: error.message, report: undefined };
     }
-    trials.push(trial);
+    const outlivedBy =
+      longest !== undefined && longest.lifetimeYears > trial.lifetimeYears
+        ? longest.sectorCount
+        : undefined;
+    trials.push({ ...trial, outlivedBy });
+    if (longest === undefined || trial.lifetimeYears > longest.lifetimeYears)
+      longest = trials.at(-1);
     if (trial.lifetimeYears >= targetYears) return { targetYears, sectorCount, trials };
   }
   return { targetYears, sectorCount: undefined, trials };

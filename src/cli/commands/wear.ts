@@ -75,6 +75,7 @@ function reportJson(report: WearReport): Record<string, unknown> {
             cycle_days: round(report.steadyState.cycleSeconds / SECONDS_PER_DAY),
             cycle_erase_counts: report.steadyState.cycleEraseCounts,
             confirmed_after_writes: report.steadyState.confirmedAfterWrites,
+            confirmed_after_days: round(report.steadyState.confirmedAfterSeconds / SECONDS_PER_DAY),
           },
     latency_ms: {
       p50: round(report.latency.p50Ms),
@@ -257,6 +258,7 @@ export default defineCommand({
                   lifetime_years: Number.isFinite(trial.lifetimeYears) ? trial.lifetimeYears : null,
                   fits: trial.failure === undefined,
                   failure: trial.failure ?? null,
+                  outlived_by: trial.outlivedBy ?? null,
                 })),
                 report: best?.report === undefined ? null : reportJson(best.report),
               },
@@ -267,13 +269,16 @@ export default defineCommand({
         } else {
           print(
             table(
-              ['sectors', 'lifetime', 'first worn sector'],
+              ['sectors', 'lifetime', 'first worn sector', 'note'],
               recommendation.trials.map((trial) => [
                 trial.sectorCount,
                 trial.failure !== undefined
                   ? 'does not fit'
                   : describeYears(trial.lifetimeYears * SECONDS_PER_YEAR),
                 trial.report?.firstWornSector ?? '',
+                trial.outlivedBy === undefined
+                  ? ''
+                  : `shorter than with ${trial.outlivedBy} sectors (more sectors pinned by unchanging data)`,
               ]),
             ),
           );
