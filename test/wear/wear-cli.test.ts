@@ -135,6 +135,14 @@ describe('flashkv wear', () => {
     expect(result.stderr).toMatch(/^flashkv: .*RESOURCE_EXHAUSTED.*does not fit in 2 × 512 B\n$/);
   });
 
+  it('explains itself in --help, with the workload format and examples', () => {
+    const result = flashkv(['wear', '--help']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('"every_s": 60');
+    expect(result.stdout).toContain('Examples:');
+    expect(result.stdout).toContain('--recommend --target-years 10');
+  });
+
   const BAD: [string, string[], RegExp][] = [
     ['missing --config', ['wear', '--workload', 'w.json'], /missing --config/],
     ['missing --workload', ['wear', '--config', 'c.json'], /missing --workload/],
