@@ -249,6 +249,19 @@ const AGREEMENT_CASES: {
     endurance: 100_000,
   },
   {
+    name: 'periods with no common multiple on the 1 ms grid (no hyperperiod to align to)',
+    config: { sector_size: 1024, sector_count: 4 },
+    workload: {
+      keys: [
+        { key: 'a', size: 64, every_s: 7.0001 },
+        { key: 'b', size: 10, every_s: 3.3333 },
+        { prefix: 's', count: 4, size: 20, static: true },
+      ],
+    },
+    years: 0.02,
+    endurance: 100_000,
+  },
+  {
     name: 'large values with CRC-32 on 5 × 4 KiB',
     config: { sector_size: 4096, sector_count: 5, checksum: 'crc32' },
     workload: {
