@@ -1,7 +1,7 @@
 import { scaleBand, scaleLinear, scaleLog } from 'd3-scale';
 import { schemeTableau10 } from 'd3-scale-chromatic';
 import { line } from 'd3-shape';
-import type { WearReport } from '../wear/simulate.js';
+import { type WearReport, describeDuration } from '../wear/simulate.js';
 import { SECONDS_PER_DAY, SECONDS_PER_YEAR } from '../wear/workload.js';
 
 // SVG charts of a wear report. Plain SVG text, no DOM: d3 only computes scales, ticks and paths.
@@ -57,13 +57,6 @@ function years(seconds: number): string {
   return value >= 1
     ? `${value.toFixed(1)} years`
     : `${(seconds / SECONDS_PER_DAY).toFixed(0)} days`;
-}
-
-function days(seconds: number): string {
-  const value = seconds / SECONDS_PER_DAY;
-  return value >= 730
-    ? `${(seconds / SECONDS_PER_YEAR).toFixed(1)} years`
-    : `${+value.toFixed(1)} days`;
 }
 
 function colour(index: number): string {
@@ -146,10 +139,10 @@ export function eraseCountsChart(report: WearReport): string {
     body.push(
       `<rect x="${at}" y="0" width="${end - at}" height="${innerHeight}" fill="#f4f6f8"/>`,
       text(
-        end - 6,
+        at + 6,
         innerHeight - 8,
-        `extrapolated from the repeating pattern after ${days(report.steadyState?.confirmedAfterSeconds ?? 0)}`,
-        'text-anchor="end"',
+        `extrapolated after ${describeDuration(report.steadyState?.confirmedAfterSeconds ?? 0)}, once the erase pattern repeats`,
+        '',
         11,
         MUTED,
       ),
@@ -231,7 +224,7 @@ export function eraseCountsChart(report: WearReport): string {
     const end = x(horizonYears);
     body.push(
       `<line x1="${end}" x2="${end}" y1="0" y2="${innerHeight}" stroke="${MUTED}" stroke-dasharray="2 3"/>`,
-      text(end + 5, innerHeight - 8, 'horizon', '', 11, MUTED),
+      text(end + 5, 14, 'horizon', '', 11, MUTED),
     );
   }
   body.push('</g>');
@@ -243,7 +236,7 @@ export function eraseCountsChart(report: WearReport): string {
     ? ''
     : `; endurance ${report.enduranceCycles.toLocaleString('en-US')} is off the chart`;
   return frame(
-    `Erases per sector over ${+horizonYears.toFixed(2)} years (${report.sectorCount} × ${report.sectorSizeBytes} B)`,
+    `Erases per sector over ${horizonYears >= 1 ? `${+horizonYears.toFixed(2)} year${horizonYears === 1 ? '' : 's'}` : describeDuration(report.horizonSeconds)} (${report.sectorCount} × ${report.sectorSizeBytes} B)`,
     `${lifetime}${endurance}`,
     body,
   );

@@ -358,6 +358,19 @@ class Cycle {
   }
 }
 
+// ---- Reporting helpers ----------------------------------------------------------------------
+
+/** A duration for people: "42 s", "3.5 min", "7.2 h", "21.6 days", "1 year" or "13.59 years". */
+export function describeDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return 'never';
+  if (seconds < 120) return `${+seconds.toFixed(1)} s`;
+  if (seconds < 7200) return `${+(seconds / 60).toFixed(1)} min`;
+  if (seconds < 2 * SECONDS_PER_DAY) return `${+(seconds / 3600).toFixed(1)} h`;
+  if (seconds < 2 * SECONDS_PER_YEAR) return `${+(seconds / SECONDS_PER_DAY).toFixed(1)} days`;
+  const years = +(seconds / SECONDS_PER_YEAR).toFixed(2);
+  return years === 1 ? '1 year' : `${years} years`;
+}
+
 // ---- Latency -----------------------------------------------------------------------------------
 
 function latencyReport(histogram: Map<number, number>): LatencyReport {
@@ -471,10 +484,12 @@ export function simulateWear(options: WearOptions): WearReport {
     if (status !== 'OK') {
       throw new KvsError(
         status as ErrorCode,
-        `write ${serial} (${key.name}, ${key.valueSizeBytes} B, day ${(seconds / SECONDS_PER_DAY).toFixed(2)}) failed with ${status}` +
-          (status === 'RESOURCE_EXHAUSTED'
-            ? `: the workload does not fit in ${sectorCount} × ${config.sectorSizeBytes} B`
-            : ''),
+        `write ${serial} (${key.name}, ${key.valueSizeBytes} B, at ${describeDuration(seconds)}) failed with ${status}` +
+          (status !== 'RESOURCE_EXHAUSTED'
+            ? ''
+            : config.gcOnWrite === 'disabled'
+              ? `: ${sectorCount} × ${config.sectorSizeBytes} B is full and gc_on_write is disabled`
+              : `: the workload does not fit in ${sectorCount} × ${config.sectorSizeBytes} B`),
       );
     }
     let erased = 0;
