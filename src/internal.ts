@@ -52,3 +52,4 @@ export type {
   SpanKind,
   UnknownFormat,
 } from './image/scan.js';
+export * from './wear/index.js';

@@ -35,6 +35,7 @@ const commands: Record<string, CommandDef> = {
   'bench-all': benchAll as CommandDef,
   torture: torture as CommandDef,
   fuzz: fuzz as CommandDef,
+  wear: (await import('./commands/wear.js')).default as CommandDef,
 };
 
 const main: CommandDef = {

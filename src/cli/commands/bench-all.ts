@@ -12,6 +12,7 @@ import {
 } from '../../bench/bench.js';
 import { runScaleBench } from '../../node/scale-bench.js';
 import { print } from '../_io.js';
+import { runWearBench } from '../_wear-bench.js';
 
 interface Reference {
   config: Record<string, unknown>;
@@ -85,9 +86,10 @@ export default defineCommand({
     const scale = args['skip-scale'] ? undefined : runScaleBench();
     bar?.increment();
     bar?.stop();
+    const wear = runWearBench();
 
     if (args.json) {
-      print(JSON.stringify({ reports, scale }, null, 1));
+      print(JSON.stringify({ reports, scale, wear }, null, 1));
       return;
     }
     const table = new Table({
@@ -134,5 +136,11 @@ export default defineCommand({
           `get ${scale.getUs.toFixed(2)} µs, put ${scale.putUs.toFixed(2)} µs`,
       );
     }
+    print(
+      `\nwear simulator (fast-forward off, ${wear.writes.toLocaleString('en-US')} writes): ` +
+        `${Math.round(wear.writesPerSecond).toLocaleString('en-US')} simulated writes/s ` +
+        `(goal ${wear.goalWritesPerSecond.toLocaleString('en-US')}); the same store's bare puts ` +
+        `${Math.round(wear.bareStorePutsPerSecond).toLocaleString('en-US')}/s`,
+    );
   },
 });
