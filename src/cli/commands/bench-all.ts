@@ -11,7 +11,9 @@ import {
   runBench,
 } from '../../bench/bench.js';
 import { runScaleBench } from '../../node/scale-bench.js';
-import { print } from '../_io.js';
+import { io, isPlain, print } from '../_io.js';
+import { printJson } from '../_report.js';
+import { snakeCaseKeys } from '../../image/report.js';
 
 interface Reference {
   config: Record<string, unknown>;
@@ -65,11 +67,11 @@ export default defineCommand({
     >;
     const repeat = Math.max(1, Number.parseInt(args.repeat, 10) || 1);
     const names = Object.keys(references);
-    const bar = process.stderr.isTTY
+    const bar = io().stderr.isTTY
       ? new SingleBar({
           format: ' {bar} {value}/{total} {name}',
           clearOnComplete: true,
-          stream: process.stderr,
+          stream: io().stderr as NodeJS.WritableStream,
         })
       : undefined;
     bar?.start(names.length + (args['skip-scale'] ? 0 : 1), 0, { name: '' });
@@ -87,7 +89,7 @@ export default defineCommand({
     bar?.stop();
 
     if (args.json) {
-      print(JSON.stringify({ reports, scale }, null, 1));
+      printJson('bench_all', { reports, scale: scale === undefined ? null : snakeCaseKeys(scale) });
       return;
     }
     const table = new Table({
@@ -103,7 +105,7 @@ export default defineCommand({
         'µs/op',
         'pw_kvs µs/op',
       ],
-      style: process.stdout.isTTY ? { head: ['cyan'] } : { head: [], border: [] },
+      style: isPlain() ? { head: [], border: [] } : { head: ['cyan'] },
     });
     for (const name of names) {
       const report = reports[name]!;
