@@ -121,7 +121,8 @@ export function scanJson(scan: ImageScan): Record<string, ReportJson> {
 
 /**
  * Converts the field names of a plain JSON value to snake_case (`cutPoints` → `cut_points`),
- * deeply, for reports built from library objects named in camelCase.
+ * deeply, for reports built from library objects named in camelCase. UPPER_SNAKE names
+ * (pw_status codes used as keys) are kept.
  */
 export function snakeCaseKeys(value: unknown): ReportJson {
   if (Array.isArray(value)) return value.map(snakeCaseKeys);
@@ -129,7 +130,8 @@ export function snakeCaseKeys(value: unknown): ReportJson {
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value).map(([key, inner]) => [
-        key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase(),
+        // pw_status names (NOT_FOUND) are names, not fields: they stay as pw_kvs spells them.
+        /^[A-Z0-9_]+$/.test(key) ? key : key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase(),
         snakeCaseKeys(inner),
       ]),
     );
