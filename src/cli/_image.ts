@@ -27,10 +27,10 @@ import {
   partitionWindow,
 } from '../image/window.js';
 import { readImageFile, writeFileAtomic } from '../node/image-file.js';
-import { LockedImageFile } from '../node/image-lock.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, LockedImageFile } from '../node/image-lock.js';
 import { KvsError, type StatusCode } from '../status.js';
 import { EXIT_PROBLEMS, cliFail } from './_errors.js';
-import { printError, readJsonFile, setExitCode, writeStdout } from './_io.js';
+import { io, printError, readJsonFile, setExitCode, writeStdout } from './_io.js';
 
 /** Flags every command on an image accepts: where its config comes from. */
 export const CONFIG_ARGS = {
@@ -532,8 +532,13 @@ export async function changeImage<T>(
 
 /** Locks an image file for a change, failing with one line. */
 export async function lockImage(imagePath: string): Promise<LockedImageFile> {
+  // FLASHKV_LOCK_TIMEOUT_MS: how long to wait for another flashkv (default 10 s).
+  const timeout = Number(io().env?.FLASHKV_LOCK_TIMEOUT_MS ?? DEFAULT_LOCK_TIMEOUT_MS);
   try {
-    return await LockedImageFile.lock(imagePath);
+    return await LockedImageFile.lock(
+      imagePath,
+      Number.isFinite(timeout) && timeout >= 0 ? timeout : DEFAULT_LOCK_TIMEOUT_MS,
+    );
   } catch (error) {
     if (KvsError.is(error)) cliFail(error.message);
     throw error;

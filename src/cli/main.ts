@@ -14,6 +14,7 @@ import {
   withIo,
 } from './_io.js';
 import { SCHEMA_VERSION } from '../image/report.js';
+import { removeTemporaryFiles } from '../node/image-file.js';
 import bench from './commands/bench.js';
 import benchAll from './commands/bench-all.js';
 import check from './commands/check.js';
@@ -241,5 +242,17 @@ if (isEntryPoint()) {
     if (error.code === 'EPIPE') process.exit(0);
     throw error;
   });
+  // Interrupted mid-change: no temporary file is left behind (the image is replaced only by a
+  // rename, so it is the old one), and the lock is released on exit.
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.on(signal, () => {
+      removeTemporaryFiles();
+      process.stderr.write(`flashkv: interrupted (${signal}); nothing written\n`);
+      process.exit(code);
+    });
+  }
   process.exitCode = await cli(process.argv.slice(2));
 }

@@ -44,7 +44,8 @@ async function fixture(): Promise<{ dir: string; image: string; damaged: string 
   const image = join(dir, 'a.img');
   expect((await flashkv(['create', image, '--from', join(dir, 'keys.csv')])).status).toBe(0);
   const bytes = readFileSync(image);
-  bytes[4096 + 16 + 'wifi/ssid'.length] ^= 0x01; // the first entry's value (pw_kvs starts in sector 1)
+  const valueAt = 4096 + 16 + 'wifi/ssid'.length; // the first entry's value (pw_kvs starts in sector 1)
+  bytes[valueAt] = bytes[valueAt]! ^ 0x01;
   const damaged = join(dir, 'damaged.img');
   writeFileSync(damaged, bytes);
   writeFileSync(`${damaged}.json`, readFileSync(`${image}.json`));
