@@ -426,7 +426,7 @@ function openBytes(
         'give the right --size / --sectors, or export it and create a whole image',
     );
   }
-  const hint = options.forWriting ? undefined : otherConfigHint(original, resolved, scan, args);
+  const hint = options.forWriting ? undefined : otherConfigHint(original, resolved, scan);
   if (hint !== undefined) {
     warnings.push(`${imagePath}: ${hint}`);
     if (options.quiet !== true) setExitCode(EXIT_PROBLEMS);
@@ -465,19 +465,18 @@ function otherConfigHint(
   image: Uint8Array,
   resolved: ResolvedConfig,
   scan: ImageScan,
-  args: ConfigArgs,
 ): string | undefined {
   if (resolved.detected !== undefined) return undefined;
   if (scan.entries.some((entry) => entry.state !== 'corrupt') || isErased(image)) return undefined;
   let detected: DetectedImageConfig;
   try {
-    detected = detectImageConfig(
-      image,
-      args['sector-size'] === undefined ? {} : { sectorSizeBytes: resolved.config.sectorSizeBytes },
-    );
+    // Not bound to --sector-size: a wrong sector size is the usual reason.
+    detected = detectImageConfig(image);
   } catch {
     return undefined;
   }
+  const seen = scanImage(image, detected.config);
+  if (seen.entries.every((entry) => entry.state === 'corrupt')) return undefined;
   return (
     `the config (${describeImageConfig(resolved.config)}) sees no valid entry, but ` +
     `${detected.entriesFound} entries are readable as ${describeImageConfig(detected.config)}; ` +
