@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listCases, loadCase } from '../helpers/vectors.js';
-import { type CliRun, flashkv as run } from './_cli.js';
+import { type CliRun, ROOT, flashkv as run } from './_cli.js';
 
 function flashkv(...args: string[]): Promise<CliRun> {
   return run(args);
@@ -87,5 +87,32 @@ describe('flashkv torture and fuzz', () => {
   it('rejects bad numbers with exit 2', async () => {
     expect((await flashkv('torture', '--ops', 'many')).status).toBe(2);
     expect((await flashkv('fuzz', '--images', '-3')).status).toBe(2);
+  });
+});
+
+describe('flashkv bench', () => {
+  it('runs the sample configuration shipped in bench/configs, as bench/README.md says', async () => {
+    const result = await flashkv('bench', join(ROOT, 'bench/configs/get-small.json'));
+    expect(result.status).toBe(0);
+    const report = JSON.parse(result.stdout) as { ops: number; mismatches: number };
+    expect(report.ops).toBe(10000);
+    expect(report.mismatches).toBe(0);
+  });
+
+  it('ships one sample per reference configuration, each the reference config', () => {
+    const references = JSON.parse(
+      readFileSync(join(ROOT, 'bench/pw_kvs-reference.json'), 'utf8'),
+    ) as Record<string, { config: unknown }>;
+    expect(readdirSync(join(ROOT, 'bench/configs')).sort()).toEqual(
+      Object.keys(references)
+        .map((name) => `${name}.json`)
+        .sort(),
+    );
+    for (const [name, reference] of Object.entries(references)) {
+      const sample = JSON.parse(
+        readFileSync(join(ROOT, 'bench/configs', `${name}.json`), 'utf8'),
+      ) as unknown;
+      expect(sample, name).toEqual(reference.config);
+    }
   });
 });
