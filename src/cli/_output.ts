@@ -3,7 +3,8 @@ import stringWidth from 'string-width';
 import type { SectorReport, SpanKind } from '../image/scan.js';
 import { printableText as textOf, showBytes } from '../image/report.js';
 
-const PLAIN_ASCII = /^[\u0020-\u007e]*$/;
+// Printable ASCII and the ellipsis of cut previews: one column each, no string-width needed.
+const PLAIN_ASCII = /^[\u0020-\u007e\u2026]*$/;
 
 /** Columns a cell takes on a terminal (ASCII fast, else string-width). */
 function widthOf(cell: string): number {
