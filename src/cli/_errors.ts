@@ -31,15 +31,3 @@ export function describeError(error: unknown): string {
   }
   return String(error);
 }
-
-let exitCode = EXIT_OK;
-
-/** Sets the exit code a command that finished normally leaves with (e.g. 1: problems found). */
-export function setExitCode(code: number): void {
-  exitCode = code;
-}
-
-/** The exit code a command set, or 0. */
-export function exitCodeSet(): number {
-  return exitCode;
-}

@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { extname } from 'node:path';
+import { ERASED_BYTE } from '../flash/flash-memory.js';
 import { KeyValueStore, type KeyValueStoreOptions } from '../engine/key-value-store.js';
 import { FlashPartition } from '../flash/flash-partition.js';
 import { MemoryFlash } from '../flash/memory-flash.js';
@@ -7,6 +8,7 @@ import { isChecksumName } from '../format/checksum.js';
 import {
   DEFAULT_IMAGE_CONFIG,
   type ImageConfig,
+  describeImageConfig,
   geometryOf,
   parseImageConfig,
   parseMagic,
@@ -14,11 +16,21 @@ import {
   validateImageConfig,
 } from '../image/config.js';
 import { type DetectedImageConfig, detectImageConfig } from '../image/detect.js';
+import { bytesToHex } from '../image/report.js';
 import { type ImageScan, scanImage } from '../image/scan.js';
+import { utf8Encode } from '../utf8.js';
+import { type ValueType, isValueType } from './_manifest.js';
+import {
+  type PartitionWindow,
+  fitImage,
+  parseByteCount,
+  partitionWindow,
+} from '../image/window.js';
 import { readImageFile, writeFileAtomic } from '../node/image-file.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, LockedImageFile } from '../node/image-lock.js';
 import { KvsError, type StatusCode } from '../status.js';
-import { cliFail } from './_errors.js';
-import { readJsonFile } from './_io.js';
+import { EXIT_PROBLEMS, cliFail } from './_errors.js';
+import { io, printError, readJsonFile, setExitCode, writeStdout } from './_io.js';
 
 /** Flags every command on an image accepts: where its config comes from. */
 export const CONFIG_ARGS = {
@@ -44,6 +56,14 @@ export const CONFIG_ARGS = {
   },
   redundancy: { type: 'string', description: 'Copies of every entry (default 1)' },
   'max-entries': { type: 'string', description: 'Key index capacity (default 256)' },
+  offset: {
+    type: 'string',
+    description: 'Where the partition starts in the file, decimal or 0x hex (default 0)',
+  },
+  size: {
+    type: 'string',
+    description: "The partition's size in bytes, decimal or 0x hex (default: to the end)",
+  },
 } as const;
 
 /** The `--json` flag. */
@@ -71,6 +91,8 @@ export interface ConfigArgs {
   'extra-formats'?: string;
   redundancy?: string;
   'max-entries'?: string;
+  offset?: string;
+  size?: string;
 }
 
 /** Where a config came from, for messages and `info`. */
@@ -80,6 +102,27 @@ export interface ResolvedConfig {
   readonly file?: string;
   /** What detection found, with `--detect`. */
   readonly detected?: DetectedImageConfig;
+  /**
+   * Value types by key (hex), from the config file's `value_types` (`create` saves the types a
+   * manifest gave), so `export` writes `u32 7` again rather than hex.
+   */
+  readonly valueTypes?: ReadonlyMap<string, ValueType>;
+}
+
+/** The `value_types` field of a config file: key text → type. Fails with one line. */
+function valueTypesOf(file: string, json: unknown): Map<string, ValueType> {
+  const types = new Map<string, ValueType>();
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    cliFail(`config file ${file}: 'value_types' must be an object {key: type}`);
+  }
+  for (const [key, type] of Object.entries(json)) {
+    if (!isValueType(type)) {
+      cliFail(`config file ${file}: value_types.${key}: expected u8..u64, i8..i64, f32 or f64`);
+    }
+    const id = key.startsWith('hex:') ? key.slice(4).toLowerCase() : bytesToHex(utf8Encode(key));
+    types.set(id, type);
+  }
+  return types;
 }
 
 function positiveInteger(flag: string, text: string): number {
@@ -133,17 +176,28 @@ export function resolveConfig(
   let file: string | undefined;
   let detected: DetectedImageConfig | undefined;
   let sectorCountKnown = false;
+  let valueTypes: Map<string, ValueType> | undefined;
   try {
     if (args.detect === true) {
       if (image === undefined)
         cliFail(`--detect needs an existing image, ${imagePath} does not exist`);
-      detected = detectImageConfig(image);
+      detected = detectImageConfig(
+        image,
+        args['sector-size'] === undefined
+          ? {}
+          : { sectorSizeBytes: positiveInteger('sector-size', args['sector-size']) },
+      );
       base = detected.config;
       sectorCountKnown = true;
     } else {
       file = args.config ?? (lookBeside ? configFileBeside(imagePath) : undefined);
       if (file !== undefined) {
-        const json = readJsonFile(file, 'config file');
+        let json = readJsonFile(file, 'config file');
+        if (typeof json === 'object' && json !== null && 'value_types' in json) {
+          const { value_types: types, ...rest } = json as Record<string, unknown>;
+          valueTypes = valueTypesOf(file, types);
+          json = rest;
+        }
         base = parseImageConfig(json, `config file ${file}`, fallback);
         // A config without sector_count fits any size: the count follows from the image.
         sectorCountKnown = typeof json === 'object' && json !== null && 'sector_count' in json;
@@ -168,15 +222,9 @@ export function resolveConfig(
   if (args.sectors !== undefined) {
     sectorCount = positiveInteger('sectors', args.sectors);
   } else if (image !== undefined && (!sectorCountKnown || args['sector-size'] !== undefined)) {
-    sectorCount = image.length / sectorSizeBytes;
-    if (!Number.isInteger(sectorCount) || image.length === 0) {
-      cliFail(
-        `image file ${imagePath} is ${image.length} B, not a whole number of ${sectorSizeBytes} B sectors (` +
-          (args['sector-size'] === undefined
-            ? 'truncated, or pass --sector-size)'
-            : 'truncated, or the wrong --sector-size)'),
-      );
-    }
+    if (image.length === 0) cliFail(`image file ${imagePath} is empty`);
+    // A partial last sector is a truncated dump: its missing tail reads as erased.
+    sectorCount = Math.ceil(image.length / sectorSizeBytes);
   }
   let formats = [...base.formats];
   if (args.magic !== undefined || args.checksum !== undefined) {
@@ -224,22 +272,12 @@ export function resolveConfig(
     if (KvsError.is(error)) cliFail(error.message);
     throw error;
   }
-  if (image !== undefined) checkImageSize(imagePath, image, config);
   return {
     config,
     ...(file === undefined ? {} : { file }),
     ...(detected === undefined ? {} : { detected }),
+    ...(valueTypes === undefined ? {} : { valueTypes }),
   };
-}
-
-/** Fails unless the image is exactly the config's size (a truncated dump must not be opened). */
-function checkImageSize(imagePath: string, image: Uint8Array, config: ImageConfig): void {
-  const expected = config.sectorSizeBytes * config.sectorCount;
-  if (image.length !== expected) {
-    cliFail(
-      `image file ${imagePath} is ${image.length} B, but the config is ${config.sectorCount} × ${config.sectorSizeBytes} B = ${expected} B (truncated, or the wrong --sector-size / --sectors)`,
-    );
-  }
 }
 
 /** Reads an image file, failing with one line (exit 2) when it is missing or unreadable. */
@@ -256,8 +294,20 @@ export function readImage(imagePath: string): Uint8Array {
 export interface OpenedImage {
   readonly path: string;
   readonly config: ImageConfig;
-  /** The bytes as read from the file. */
+  /** The partition's bytes as read (fitted to the config: a truncated tail reads as erased). */
   readonly original: Uint8Array;
+  /** The whole file as read (the partition is `window` of it). */
+  readonly file: Uint8Array;
+  /** Where the partition lies in the file. */
+  readonly window: PartitionWindow;
+  /** Bytes of the partition the file lacks, read as erased: the image is then read-only. */
+  readonly truncatedBytes: number;
+  /** Bytes of the file past the partition (trailing garbage), ignored and kept. */
+  readonly trailingBytes: number;
+  /** What the user should know before trusting the result (also printed to stderr). */
+  readonly warnings: readonly string[];
+  /** Set when the config sees no valid entry but another config would: what to check. */
+  readonly otherConfigHint?: string;
   /** The copy the store works on. */
   readonly flash: MemoryFlash;
   readonly store: KeyValueStore;
@@ -265,6 +315,8 @@ export interface OpenedImage {
   readonly scan: ImageScan;
   readonly initStatus: StatusCode;
   readonly resolved: ResolvedConfig;
+  /** The lock held for a change ({@link changeImage}); undefined for looking commands. */
+  readonly locked?: LockedImageFile;
 }
 
 /** Options of {@link openImage}. */
@@ -278,6 +330,8 @@ export interface OpenImageOptions {
   isRepair?: boolean;
   /** `--force`: go ahead anyway. */
   force?: boolean;
+  /** Keep warnings in {@link OpenedImage.warnings} only (batch check), print nothing. */
+  quiet?: boolean;
 }
 
 /**
@@ -300,36 +354,201 @@ export function storeOn(
   return { flash, store };
 }
 
-/**
- * Reads an image, works out its config and opens a store on an in-memory copy (so init's
- * repairs never reach the file unless the command saves). For writing, refuses images where
- * init would drop entries (more keys than max_entries, entries of an unlisted magic) unless
- * `force`. Fails with one line for every input problem.
- */
-export function openImage(
+function byteFlag(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseByteCount(`--${flag}`, text);
+  } catch (error) {
+    if (KvsError.is(error)) cliFail(error.message);
+    throw error;
+  }
+}
+
+/** The partition window of `file` that `--offset` / `--size` name. */
+function windowOf(imagePath: string, file: Uint8Array, args: ConfigArgs): PartitionWindow {
+  const offset = byteFlag('offset', args.offset) ?? 0;
+  const size = byteFlag('size', args.size);
+  if (size === 0) cliFail('--size: the partition cannot be empty');
+  try {
+    return partitionWindow(file.length, offset, size);
+  } catch (error) {
+    if (KvsError.is(error)) cliFail(`${imagePath}: ${error.message}`);
+    throw error;
+  }
+}
+
+function isErased(bytes: Uint8Array): boolean {
+  for (const byte of bytes) if (byte !== ERASED_BYTE) return false;
+  return true;
+}
+
+/** Opens the bytes of a file: window, config, fit, scan, store. */
+function openBytes(
   imagePath: string,
+  file: Uint8Array,
   args: ConfigArgs,
   options: OpenImageOptions,
+  locked?: LockedImageFile,
 ): OpenedImage {
-  const original = readImage(imagePath);
-  const resolved = resolveConfig(imagePath, args, original);
+  const window = windowOf(imagePath, file, args);
+  const present = file.subarray(window.offset, window.offset + window.sizeBytes);
+  // A --size past the end of the file is a truncated dump: its missing bytes read as erased.
+  const asked =
+    window.missingBytes === 0
+      ? present
+      : fitImage(present, window.sizeBytes + window.missingBytes).bytes;
+  const resolved = resolveConfig(imagePath, args, asked);
   const { config } = resolved;
+  const fitted = fitImage(present, config.sectorSizeBytes * config.sectorCount);
+  const original = fitted.bytes;
+  const warnings: string[] = [];
+  const where = window.offset === 0 ? '' : ` at offset 0x${window.offset.toString(16)}`;
+  if (fitted.truncatedBytes > 0) {
+    warnings.push(
+      `${imagePath}: the partition${where} is ${present.length} B, the config expects ${original.length} B: ` +
+        `the missing ${fitted.truncatedBytes} B are read as erased (a truncated dump); it opens read-only`,
+    );
+  }
+  const trailing = fitted.trailingBytes + (file.length - window.offset - window.sizeBytes);
+  if (fitted.trailingBytes > 0) {
+    warnings.push(
+      `${imagePath}: ${fitted.trailingBytes} B past the partition's ${original.length} B${where} ` +
+        `(trailing bytes${isErased(present.subarray(original.length)) ? ', erased' : ''}) are ignored` +
+        ' and kept as they are',
+    );
+  }
   const scan = scanImage(original, config);
   if (options.forWriting && options.force !== true)
     refuseDataLoss(imagePath, original, resolved, scan, options);
+  if (options.forWriting && fitted.truncatedBytes > 0) {
+    cliFail(
+      `refusing to change ${imagePath}: it is truncated (${fitted.truncatedBytes} B missing) and opens read-only; ` +
+        'give the right --size / --sectors, or export it and create a whole image',
+    );
+  }
+  const hint = options.forWriting ? undefined : otherConfigHint(original, resolved, scan);
+  if (hint !== undefined) {
+    warnings.push(`${imagePath}: ${hint}`);
+    if (options.quiet !== true) setExitCode(EXIT_PROBLEMS);
+  }
+  if (options.quiet !== true) for (const warning of warnings) printError(`warning: ${warning}`);
   const { flash, store } = storeOn(config, original, {
     // The copy is never saved by commands that only look; pw_kvs's behaviour is then harmless.
     surplusKeys: options.forWriting && options.force !== true ? 'refuse' : 'treatAsCorrupt',
   });
   const initStatus = store.initStatus();
-  return { path: imagePath, config, original, flash, store, scan, initStatus, resolved };
+  return {
+    path: imagePath,
+    config,
+    original,
+    file,
+    window,
+    truncatedBytes: fitted.truncatedBytes,
+    trailingBytes: trailing,
+    warnings,
+    ...(hint === undefined ? {} : { otherConfigHint: hint }),
+    flash,
+    store,
+    scan,
+    initStatus,
+    resolved,
+    ...(locked === undefined ? {} : { locked }),
+  };
+}
+
+/**
+ * When the config sees no valid entry in bytes that are not erased, but detection finds
+ * entries under another config, a sentence saying so (a wrong --sector-size or magic shows an
+ * image as empty or all corrupt); else undefined.
+ */
+function otherConfigHint(
+  image: Uint8Array,
+  resolved: ResolvedConfig,
+  scan: ImageScan,
+): string | undefined {
+  if (resolved.detected !== undefined) return undefined;
+  if (scan.entries.some((entry) => entry.state !== 'corrupt') || isErased(image)) return undefined;
+  let detected: DetectedImageConfig;
+  try {
+    // Not bound to --sector-size: a wrong sector size is the usual reason.
+    detected = detectImageConfig(image);
+  } catch {
+    return undefined;
+  }
+  const seen = scanImage(image, detected.config);
+  if (seen.entries.every((entry) => entry.state === 'corrupt')) return undefined;
+  return (
+    `the config (${describeImageConfig(resolved.config)}) sees no valid entry, but ` +
+    `${detected.entriesFound} entries are readable as ${describeImageConfig(detected.config)}; ` +
+    'check the config, or pass --detect'
+  );
+}
+
+/**
+ * Reads an image, works out its config and opens a store on an in-memory copy (so init's
+ * repairs never reach the file unless the command saves). `--offset` / `--size` pick a
+ * partition inside a bigger dump; a truncated partition reads as erased past its end (and
+ * opens read-only), bytes past it are ignored; both are warned about on stderr. A looking
+ * command whose config sees no entry where another config would sets exit code 1. For writing,
+ * refuses images where init would drop entries (more keys than max_entries, entries of an
+ * unlisted magic) unless `force`. Fails with one line for every input problem.
+ */
+export function openImage(
+  imagePath: string,
+  args: ConfigArgs,
+  options: OpenImageOptions,
+  file?: Uint8Array,
+): OpenedImage {
+  return openBytes(imagePath, file ?? readImage(imagePath), args, options);
+}
+
+/**
+ * Runs `change` on an image opened for writing under the image's lock (held from the read to
+ * the rename of {@link saveImage}; released at the end, whatever happens). Fails with one line
+ * when the image is read-only or another flashkv holds the lock past the timeout.
+ */
+export async function changeImage<T>(
+  imagePath: string,
+  args: ConfigArgs,
+  options: Omit<OpenImageOptions, 'forWriting'>,
+  change: (image: OpenedImage) => T | Promise<T>,
+): Promise<T> {
+  const locked = await lockImage(imagePath);
+  try {
+    let file: Uint8Array;
+    try {
+      file = locked.read();
+    } catch (error) {
+      if (KvsError.is(error)) cliFail(error.message);
+      throw error;
+    }
+    const image = openBytes(imagePath, file, args, { ...options, forWriting: true }, locked);
+    return await change(image);
+  } finally {
+    await locked.unlock();
+  }
+}
+
+/** Locks an image file for a change, failing with one line. */
+export async function lockImage(imagePath: string): Promise<LockedImageFile> {
+  // FLASHKV_LOCK_TIMEOUT_MS: how long to wait for another flashkv (default 10 s).
+  const timeout = Number(io().env?.FLASHKV_LOCK_TIMEOUT_MS ?? DEFAULT_LOCK_TIMEOUT_MS);
+  try {
+    return await LockedImageFile.lock(
+      imagePath,
+      Number.isFinite(timeout) && timeout >= 0 ? timeout : DEFAULT_LOCK_TIMEOUT_MS,
+    );
+  } catch (error) {
+    if (KvsError.is(error)) cliFail(error.message);
+    throw error;
+  }
 }
 
 /**
  * Fails, naming the reason, when saving the image could lose entries: init would drop keys
- * (more than max_entries, a magic the config does not list), the bytes fit another sector
- * size (a wrong config makes real entries look corrupt, and repair erases them), or, for
- * anything but a repair, the image holds corrupt data that init would erase.
+ * (more than max_entries, a magic the config does not list), the bytes fit another config
+ * (a wrong config makes real entries look corrupt, and repair erases them), or, for anything
+ * but a repair, the image holds corrupt data that init would erase.
  */
 function refuseDataLoss(
   imagePath: string,
@@ -391,20 +610,47 @@ export function changedSectors(image: OpenedImage): number[] {
   return changed;
 }
 
-/** Writes the copy back to the file atomically, if it changed. Returns true if it wrote. */
+/**
+ * Writes the copy back, if it changed: the partition in place inside the file (bytes around
+ * it kept), atomically, under the lock {@link changeImage} holds, after re-checking that
+ * nothing else changed the file. Returns true if it wrote.
+ */
 export function saveImage(image: OpenedImage): boolean {
   if (changedSectors(image).length === 0) return false;
-  writeFile(image.path, image.flash.bytes);
-  return true;
-}
-
-/** Writes a file atomically, failing with one line. */
-export function writeFile(path: string, data: Uint8Array | string): void {
+  if (image.locked === undefined) throw new Error('saveImage needs an image opened by changeImage');
+  const whole = new Uint8Array(image.file);
+  whole.set(image.flash.bytes, image.window.offset);
   try {
-    writeFileAtomic(path, data);
+    image.locked.write(whole);
   } catch (error) {
     if (KvsError.is(error)) cliFail(error.message);
     throw error;
+  }
+  return true;
+}
+
+/**
+ * Writes a file atomically, failing with one line; `-` writes to stdout instead. Symlinks are
+ * written through to their target.
+ */
+export function writeFile(path: string, data: Uint8Array | string): void {
+  if (path === '-') {
+    writeStdout(data);
+    return;
+  }
+  try {
+    writeFileAtomic(resolveLink(path), data);
+  } catch (error) {
+    if (KvsError.is(error)) cliFail(error.message);
+    throw error;
+  }
+}
+
+function resolveLink(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
   }
 }
 

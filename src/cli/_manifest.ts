@@ -3,7 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { utf8Decode, utf8Encode } from '../utf8.js';
 import { cliFail } from './_errors.js';
-import { readUserFile } from './_io.js';
+import { readUserFile, readUserInput } from './_io.js';
 import { printableText, toHex } from './_output.js';
 import { checkKey, decodeHex } from './_report.js';
 
@@ -11,6 +11,73 @@ import { checkKey, decodeHex } from './_report.js';
 export interface ManifestEntry {
   readonly key: Uint8Array;
   readonly value: Uint8Array;
+  /** The value's type when the manifest gave one (u8..u64, i8..i64, f32, f64). */
+  readonly type?: ValueType;
+}
+
+/** Typed encodings: a value given as a number, stored little-endian. */
+export const VALUE_TYPES = [
+  'u8',
+  'u16',
+  'u32',
+  'u64',
+  'i8',
+  'i16',
+  'i32',
+  'i64',
+  'f32',
+  'f64',
+] as const;
+/** A typed encoding. */
+export type ValueType = (typeof VALUE_TYPES)[number];
+
+/** Whether `name` is a typed encoding. */
+export function isValueType(name: unknown): name is ValueType {
+  return (VALUE_TYPES as readonly unknown[]).includes(name);
+}
+
+const TYPE_BYTES: Record<ValueType, number> = {
+  u8: 1,
+  u16: 2,
+  u32: 4,
+  u64: 8,
+  i8: 1,
+  i16: 2,
+  i32: 4,
+  i64: 8,
+  f32: 4,
+  f64: 8,
+};
+
+/**
+ * A typed value's number as text (little-endian, as the manifest encodes it), or undefined
+ * when the bytes are not that type's size.
+ */
+export function decodeTyped(type: ValueType, value: Uint8Array): string | undefined {
+  if (value.length !== TYPE_BYTES[type]) return undefined;
+  const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
+  switch (type) {
+    case 'u8':
+      return String(view.getUint8(0));
+    case 'u16':
+      return String(view.getUint16(0, true));
+    case 'u32':
+      return String(view.getUint32(0, true));
+    case 'u64':
+      return String(view.getBigUint64(0, true));
+    case 'i8':
+      return String(view.getInt8(0));
+    case 'i16':
+      return String(view.getInt16(0, true));
+    case 'i32':
+      return String(view.getInt32(0, true));
+    case 'i64':
+      return String(view.getBigInt64(0, true));
+    case 'f32':
+      return String(view.getFloat32(0, true));
+    case 'f64':
+      return String(view.getFloat64(0, true));
+  }
 }
 
 /** A manifest: the keys to put, in order, and an optional config object (JSON manifests). */
@@ -259,10 +326,30 @@ export interface ReadManifestOptions {
  * Reads a manifest: CSV (`key,type,encoding,value`, as nvs_partition_gen) when the file ends in
  * .csv, else JSON. Every problem fails with one line naming the file and row.
  */
-export function readManifest(path: string, options: ReadManifestOptions = {}): Manifest {
-  const text = Buffer.from(readUserFile(path, 'manifest')).toString('utf8');
+export async function readManifest(
+  path: string,
+  options: ReadManifestOptions = {},
+): Promise<Manifest> {
+  return parseManifest(
+    path,
+    Buffer.from(await readUserInput(path, 'manifest')).toString('utf8'),
+    options,
+  );
+}
+
+/**
+ * Parses the text of a manifest read from `path` (`-`: stdin; file values are read relative
+ * to its folder), as {@link readManifest}.
+ */
+export function parseManifest(
+  path: string,
+  text: string,
+  options: ReadManifestOptions = {},
+): Manifest {
   let parsed: { config?: unknown; rows: Row[] };
-  if (extname(path).toLowerCase() === '.csv') {
+  // stdin (-) is CSV when it starts with the CSV header, else JSON.
+  const isCsv = path === '-' ? /^\s*key\s*,/i.test(text) : extname(path).toLowerCase() === '.csv';
+  if (isCsv) {
     parsed = { rows: csvRows(path, text) };
   } else {
     let json: unknown;
@@ -293,13 +380,19 @@ export function readManifest(path: string, options: ReadManifestOptions = {}): M
     const first = seen.get(id);
     if (first !== undefined) fail(row.where, `key already given at ${first}`);
     seen.set(id, row.where);
-    entries.push({ key, value: encodeRow(row, folder) });
+    const type = row.type === 'data' && isValueType(row.encoding) ? row.encoding : undefined;
+    entries.push({ key, value: encodeRow(row, folder), ...(type === undefined ? {} : { type }) });
   }
   return { ...(parsed.config === undefined ? {} : { config: parsed.config }), entries };
 }
 
-/** How an exported value is written: text when printable, else hex. */
-function exportValue(value: Uint8Array): { encoding: 'string' | 'hex'; value: string } {
+/** How an exported value is written: its type when known, else text when printable, else hex. */
+function exportValue(
+  value: Uint8Array,
+  type: ValueType | undefined,
+): { encoding: string; value: string } {
+  const typed = type === undefined ? undefined : decodeTyped(type, value);
+  if (typed !== undefined) return { encoding: type!, value: typed };
   const text = printableText(value);
   return text === null
     ? { encoding: 'hex', value: toHex(value) }
@@ -308,26 +401,27 @@ function exportValue(value: Uint8Array): { encoding: 'string' | 'hex'; value: st
 
 /** A JSON manifest of `entries` (with `config`), as `create` reads it. */
 export function manifestJson(config: unknown, entries: readonly ManifestEntry[]): string {
-  const rows = entries.map(({ key, value }) => {
+  // Plain literals, no spread: 100 000 rows build in milliseconds.
+  const rows = entries.map(({ key, value, type }) => {
     const keyText = printableText(key);
-    return {
-      ...(keyText === null ? { key_hex: toHex(key) } : { key: keyText }),
-      ...exportValue(value),
-    };
+    const { encoding, value: shown } = exportValue(value, type);
+    return keyText === null
+      ? { key_hex: toHex(key), encoding, value: shown }
+      : { key: keyText, encoding, value: shown };
   });
   return `${JSON.stringify({ config, entries: rows }, null, 2)}\n`;
 }
 
 /** A CSV manifest of `entries`; fails for keys that are not printable text (use JSON). */
 export function manifestCsv(entries: readonly ManifestEntry[]): string {
-  const rows = entries.map(({ key, value }) => {
+  const rows = entries.map(({ key, value, type }) => {
     const keyText = printableText(key);
     if (keyText === null || /[\r\n]/.test(keyText)) {
       cliFail(`key 0x${toHex(key)} is not printable text: export as JSON (--format json)`);
     }
-    const { encoding, value: text } = exportValue(value);
+    const { encoding, value: text } = exportValue(value, type);
     // Text with line breaks or edge spaces would not survive a trimmed CSV: write it as hex.
-    return (text === text.trim() && !/[\r\n]/.test(text)) || encoding === 'hex'
+    return (text === text.trim() && !/[\r\n]/.test(text)) || encoding !== 'string'
       ? [keyText, 'data', encoding, text]
       : [keyText, 'data', 'hex', toHex(value)];
   });

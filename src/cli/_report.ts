@@ -1,14 +1,14 @@
 import { MAX_KEY_LENGTH } from '../format/entry-header.js';
 import { describeImageConfig } from '../image/config.js';
-import type { ImageScan, ScannedEntry } from '../image/scan.js';
+import { SCHEMA_VERSION, bytesToHex, printableText } from '../image/report.js';
 import { utf8Encode } from '../utf8.js';
 import { cliFail } from './_errors.js';
 import type { OpenedImage } from './_image.js';
-import { toHex } from './_output.js';
+import { print, printError } from './_io.js';
 
 /** Writes a warning line to stderr. */
 export function warn(text: string): void {
-  process.stderr.write(`warning: ${text}\n`);
+  printError(`warning: ${text}`);
 }
 
 /**
@@ -30,12 +30,17 @@ export function warnProblems(image: OpenedImage): void {
   if (image.initStatus !== 'OK') warn(`init reported ${image.initStatus}`);
 }
 
+/** The `warnings` field of a JSON report: what was printed to stderr for this image. */
+export function warningsJson(image: OpenedImage): { warnings: string[] } {
+  return { warnings: [...image.warnings] };
+}
+
 /** With `--detect`, tells on stderr what config was inferred and what is uncertain. */
 export function printDetection(image: OpenedImage): void {
   const { detected } = image.resolved;
   if (detected === undefined) return;
-  process.stderr.write(`detected: ${describeImageConfig(image.config)}\n`);
-  for (const note of detected.notes) process.stderr.write(`  note: ${note}\n`);
+  printError(`detected: ${describeImageConfig(image.config)}`);
+  for (const note of detected.notes) printError(`  note: ${note}`);
 }
 
 /**
@@ -64,30 +69,12 @@ export function checkKey(where: string, key: Uint8Array): Uint8Array {
   return key;
 }
 
-/** A scan as plain JSON (keys as text and hex, addresses as numbers). */
-export function scanJson(scan: ImageScan): Record<string, unknown> {
-  return {
-    live_keys: scan.liveKeys,
-    deleted_keys: scan.deletedKeys,
-    legacy_entries: scan.legacyEntries,
-    sectors: scan.sectors.map(({ spans, ...sector }) => ({ ...sector, spans })),
-    entries: scan.entries.map((entry) => ({
-      address: entry.address,
-      sector: entry.sector,
-      size: entry.sizeBytes,
-      magic: entry.magic,
-      format: formatName(entry.formatIndex),
-      transaction_id: entry.transactionId,
-      key: entry.keyText,
-      key_hex: toHex(entry.key),
-      value_size: entry.valueSizeBytes,
-      state: entry.state,
-      ...(entry.reason === undefined ? {} : { reason: entry.reason }),
-    })),
-    corrupt_regions: scan.corruptRegions,
-    unknown_formats: scan.unknownFormats,
-    problems: scan.problems,
-  };
+/**
+ * Prints one `--json` document of the report format (schema/flashkv-report.schema.json):
+ * `schema_version`, `kind` (the command), then `body`.
+ */
+export function printJson(kind: string, body: Record<string, unknown>): void {
+  print(JSON.stringify({ schema_version: SCHEMA_VERSION, kind, ...body }, null, 2));
 }
 
 /** A format index as a word: primary, legacy N, or unknown. */
@@ -101,32 +88,29 @@ export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
-/** What a corrupt entry costs its key. */
-export type DamageEffect = 'the key is lost' | 'an older value is used' | 'none (an older entry)';
+export { type DamageEffect, damageEffects } from '../image/repair-effect.js';
 
 /**
- * For each corrupt entry whose key is readable, what it costs: pw_kvs skips corrupt entries,
- * so a key whose newest entry is corrupt falls back to an older intact one, or is gone.
+ * A value in reports: its size, `encoding` and `value` (`string`: the text; `hex`: the bytes'
+ * hex digits), and always `value_hex`.
  */
-export function damageEffects(scan: ImageScan): Map<ScannedEntry, DamageEffect> {
-  const newestIntact = new Map<string, number>();
-  for (const entry of scan.entries) {
-    if (entry.state === 'live' || entry.state === 'tombstone') {
-      newestIntact.set(toHex(entry.key), entry.transactionId);
-    }
+export function valueJson(value: Uint8Array): {
+  size_bytes: number;
+  encoding: 'string' | 'hex';
+  value: string;
+  value_hex: string;
+} {
+  const text = printableText(value);
+  const hex = bytesToHex(value);
+  return text === undefined
+    ? { size_bytes: value.length, encoding: 'hex', value: hex, value_hex: hex }
+    : { size_bytes: value.length, encoding: 'string', value: text, value_hex: hex };
+}
+
+/** Fails (exit 2) when two of `flags` are given together: they ask for different things. */
+export function refuseTogether(args: Record<string, unknown>, flags: readonly string[]): void {
+  const given = flags.filter((flag) => args[flag] !== undefined && args[flag] !== false);
+  if (given.length > 1) {
+    cliFail(`--${given[0]} and --${given[1]} cannot be used together`);
   }
-  const effects = new Map<ScannedEntry, DamageEffect>();
-  for (const entry of scan.entries) {
-    if (entry.state !== 'corrupt' || entry.formatIndex < 0) continue;
-    const intact = newestIntact.get(toHex(entry.key));
-    effects.set(
-      entry,
-      intact === undefined
-        ? 'the key is lost'
-        : intact > entry.transactionId
-          ? 'none (an older entry)'
-          : 'an older value is used',
-    );
-  }
-  return effects;
 }

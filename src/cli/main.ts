@@ -1,6 +1,20 @@
 #!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { type CommandDef, renderUsage, runCommand } from 'citty';
-import { CliError, EXIT_USAGE, describeError, exitCodeSet } from './_errors.js';
+import { closest, distance } from 'fastest-levenshtein';
+import { CliError, EXIT_USAGE, describeError } from './_errors.js';
+import {
+  type CliIo,
+  OutputClosed,
+  exitCodeSet,
+  isPlain,
+  print,
+  printError,
+  withIo,
+} from './_io.js';
+import { SCHEMA_VERSION } from '../image/report.js';
+import { removeTemporaryFiles } from '../node/image-file.js';
 import bench from './commands/bench.js';
 import benchAll from './commands/bench-all.js';
 import check from './commands/check.js';
@@ -77,7 +91,7 @@ async function help(argv: string[]): Promise<string> {
     if (details.length > 0)
       text += `\n\n${details.map((line) => line.replace(/^ {2}/, '')).join('\n')}`;
   }
-  const plain = !process.stdout.isTTY || process.env.NO_COLOR !== undefined;
+  const plain = isPlain();
   return text
     .split('\n')
     .map((line) => (plain ? line.replace(ANSI, '') : line).trimEnd())
@@ -130,40 +144,116 @@ function checkOptions(argv: readonly string[]): void {
     }
     if (takesValue.has(option) && !arg.includes('=')) i++;
   }
-  if (given.length > positionals) {
+  // check takes any number of dumps.
+  if (given.length > positionals && name !== 'check') {
     throw new CliError(
       `unexpected argument ${JSON.stringify(given[positionals])} for flashkv ${name} (see flashkv ${name} --help)`,
     );
   }
 }
 
-async function cli(argv: string[]): Promise<number> {
+/** Fails on a command name flashkv does not have, suggesting the closest one. */
+function checkCommand(name: string): void {
+  if (name in commands || name.startsWith('-')) return;
+  const suggestion = closest(name, Object.keys(commands));
+  // Only a near miss (a typo) gets a suggestion; anything else gets the list.
+  const isNear = distance(name, suggestion) <= Math.max(2, Math.floor(name.length / 3));
+  throw new CliError(
+    `unknown command ${JSON.stringify(name)}` +
+      (isNear ? `; did you mean ${suggestion}?` : '') +
+      ' (see flashkv --help)',
+  );
+}
+
+/**
+ * Runs the flashkv command line `argv` (without node and the script) on `streams` (defaults:
+ * the process's) and resolves to the exit code: 0 ok, 1 problems found or key not found, 2 usage
+ * or input error. Never exits the process, so it runs in-process (tests, other tools).
+ */
+export async function cli(argv: readonly string[], streams?: Partial<CliIo>): Promise<number> {
+  const resolved: CliIo = {
+    stdin: streams?.stdin ?? process.stdin,
+    stdout: streams?.stdout ?? process.stdout,
+    stderr: streams?.stderr ?? process.stderr,
+    env: streams?.env ?? process.env,
+  };
+  return withIo(resolved, () => runCli([...argv]));
+}
+
+async function runCli(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
   const args = argv.filter((arg) => arg !== '--verbose');
-  if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(`${await help(args)}\n`);
-    return args.length === 0 ? EXIT_USAGE : 0;
-  }
-  if (args[0] === '--version' || args[0] === '-v') {
-    process.stdout.write('0.1.0\n');
-    return 0;
-  }
+  const asJson = args.includes('--json');
   try {
+    if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
+      print(await help(args));
+      return args.length === 0 ? EXIT_USAGE : 0;
+    }
+    if (args[0] === '--version' || args[0] === '-v') {
+      print('0.1.0');
+      return 0;
+    }
+    checkCommand(args[0]!);
     checkOptions(args);
     await runCommand(main, { rawArgs: args });
     // citty does not pass a subcommand's result up: commands report problems via setExitCode.
     return exitCodeSet();
   } catch (error) {
+    // The reader of stdout went away (flashkv ls IMAGE | head -1): not an error.
+    if (error instanceof OutputClosed) return 0;
     const exitCode = error instanceof CliError ? error.exitCode : EXIT_USAGE;
     // citty reports usage mistakes (unknown command, missing argument) as CLIError.
     const isUsage = error instanceof Error && error.name === 'CLIError';
     // citty colours its messages; a one-line error must stay plain text.
     const message = describeError(error).replace(ANSI, '');
     const hint = isUsage ? ' (see flashkv --help)' : '';
-    process.stderr.write(`flashkv: ${message}${hint}\n`);
-    if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    if (asJson) {
+      try {
+        print(
+          JSON.stringify({
+            schema_version: SCHEMA_VERSION,
+            kind: 'error',
+            error: { message: `${message}${hint}`, exit_code: exitCode },
+          }),
+        );
+      } catch (closed) {
+        if (!(closed instanceof OutputClosed)) throw closed;
+      }
+    }
+    printError(`flashkv: ${message}${hint}`);
+    if (verbose && error instanceof Error && error.stack) printError(error.stack);
     return exitCode;
   }
 }
 
-process.exitCode = await cli(process.argv.slice(2));
+/** Whether this module is the program node runs (the `flashkv` binary), not an import. */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  // The reader of stdout went away (flashkv dump IMAGE | head): stop quietly, exit 0.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+  // Interrupted mid-change: no temporary file is left behind (the image is replaced only by a
+  // rename, so it is the old one), and the lock is released on exit.
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.on(signal, () => {
+      removeTemporaryFiles();
+      process.stderr.write(`flashkv: interrupted (${signal}); nothing written\n`);
+      process.exit(code);
+    });
+  }
+  process.exitCode = await cli(process.argv.slice(2));
+}

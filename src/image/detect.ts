@@ -24,6 +24,12 @@ export interface DetectedImageConfig {
   readonly notes: readonly string[];
 }
 
+/** Options of {@link detectImageConfig}. */
+export interface DetectOptions {
+  /** The sector size, when known (`--sector-size`): only the rest is inferred. */
+  readonly sectorSizeBytes?: number;
+}
+
 interface FormatEvidence {
   readonly magic: number;
   readonly checksum: ChecksumName;
@@ -44,10 +50,15 @@ const DEFAULT_MAX_ENTRIES = 256;
  * entries is primary), the alignment (from the entries' alignment units), the sector size (the
  * one under which every sector holds entries back to back from its start and then only erased
  * bytes), the redundancy (copies of the current entries) and max_entries (not on flash: pw_kvs's
- * 256 or the key count). Pure; reads `image` only. Throws NOT_FOUND when no entry is found (an
- * erased or foreign image) and INVALID_ARGUMENT when no sector size of at least 2 sectors fits.
+ * 256 or the key count). Only sector sizes a flash can have are proposed: powers of two from
+ * 16 B to 32 KiB, or exactly `options.sectorSizeBytes` when given. Pure; reads `image` only.
+ * Throws NOT_FOUND when no entry is found (an erased or foreign image) and INVALID_ARGUMENT when
+ * no sector size of at least 2 sectors fits.
  */
-export function detectImageConfig(image: Uint8Array): DetectedImageConfig {
+export function detectImageConfig(
+  image: Uint8Array,
+  options: DetectOptions = {},
+): DetectedImageConfig {
   const formats = findFormats(image);
   if (formats.length === 0) {
     const erased = firstUnerased(image, 0, image.length) === -1;
@@ -72,13 +83,19 @@ export function detectImageConfig(image: Uint8Array): DetectedImageConfig {
 
   const sizes = [...valid.values()].map((entry) => entry.sizeBytes);
   const keyOf = keyIds(image, formats);
-  const scored = sectorSizeCandidates(image.length, Math.max(alignmentBytes, ...sizes)).map(
-    (size) => ({ size, ...fitSectorSize(image, size, valid, keyOf) }),
-  );
+  const candidates =
+    options.sectorSizeBytes === undefined
+      ? sectorSizeCandidates(image.length, Math.max(alignmentBytes, ...sizes))
+      : image.length % options.sectorSizeBytes === 0 && image.length >= 2 * options.sectorSizeBytes
+        ? [options.sectorSizeBytes]
+        : [];
+  const scored = candidates.map((size) => ({ size, ...fitSectorSize(image, size, valid, keyOf) }));
   if (scored.length === 0) {
     throw new KvsError(
       'INVALID_ARGUMENT',
-      `no sector size splits ${image.length} B into 2 or more sectors that hold its entries`,
+      options.sectorSizeBytes === undefined
+        ? `no power-of-two sector size splits ${image.length} B into 2 or more sectors that hold its entries`
+        : `${options.sectorSizeBytes} B sectors do not split ${image.length} B into 2 or more sectors`,
     );
   }
   // Best first: no entry straddling a sector boundary, every sector consistent, copies of a key in different sectors (pw_kvs never
@@ -89,7 +106,6 @@ export function detectImageConfig(image: Uint8Array): DetectedImageConfig {
     fit.straddling,
     -fit.consistent / (image.length / fit.size),
     fit.copiesApart ? 0 : 1,
-    Number.isInteger(Math.log2(fit.size)) ? 0 : 1,
     distance(fit.size),
   ];
   const compare = (a: (typeof scored)[number], b: (typeof scored)[number]): number => {
@@ -101,7 +117,7 @@ export function detectImageConfig(image: Uint8Array): DetectedImageConfig {
   scored.sort(compare);
   const chosen = scored[0]!;
   const ties = scored
-    .filter((fit) => rank(fit).slice(0, 4).join() === rank(chosen).slice(0, 4).join())
+    .filter((fit) => rank(fit).slice(0, 3).join() === rank(chosen).slice(0, 3).join())
     .map((fit) => fit.size);
   const sectorSizeBytes = chosen.size;
   const sectorCount = image.length / sectorSizeBytes;
@@ -208,13 +224,14 @@ function evidence(
   return { magic, checksum, entries, newestTransactionId };
 }
 
-/** Sector sizes to try: multiples of 16 dividing the image into at least 2 sectors. */
+/**
+ * Sector sizes to try: the powers of two (flash erase blocks are) from 16 B to 32 KiB (pw_kvs
+ * sizes fit 16 bits) that divide the image into at least 2 sectors and hold its largest entry.
+ */
 function sectorSizeCandidates(imageBytes: number, smallest: number): number[] {
   const sizes: number[] = [];
-  for (let count = 2; count * MIN_ALIGNMENT_BYTES <= imageBytes; count++) {
-    if (imageBytes % count !== 0) continue;
-    const size = imageBytes / count;
-    if (size % MIN_ALIGNMENT_BYTES === 0 && size >= smallest && size <= 0xfffe) sizes.push(size);
+  for (let size = MIN_ALIGNMENT_BYTES; size <= 0x8000; size *= 2) {
+    if (size >= smallest && imageBytes % size === 0 && imageBytes / size >= 2) sizes.push(size);
   }
   return sizes;
 }

@@ -217,22 +217,25 @@ function classify(
 ): ImageScan {
   // The newest transaction of each key decides which of its entries are current.
   const newest = new Map<string, number>();
-  const keyId = (key: Uint8Array): string => key.join(',');
-  for (const entry of raw) {
-    if (entry.reason !== undefined) continue;
-    const id = keyId(entry.key);
+  // One char per byte: a cheap, exact map key (join(',') costs more on 100 000 entries).
+  const keyId = (key: Uint8Array): string => String.fromCharCode(...key);
+  // Each key's id once: the passes below look entries up by key.
+  const ids = raw.map((entry) => keyId(entry.key));
+  raw.forEach((entry, i) => {
+    if (entry.reason !== undefined) return;
+    const id = ids[i]!;
     const transactionId = entry.probed.header.transactionId;
     if ((newest.get(id) ?? -1) < transactionId) newest.set(id, transactionId);
-  }
+  });
 
   const copies = new Map<string, number>();
   let legacyEntries = 0;
-  const entries: ScannedEntry[] = raw.map((entry) => {
+  const entries: ScannedEntry[] = raw.map((entry, i) => {
     const { header, address, sizeBytes } = entry.probed;
     const isTombstone = header.valueSize === TOMBSTONE_VALUE_SIZE;
     let state: ScannedEntryState = 'corrupt';
     if (entry.reason === undefined) {
-      const id = keyId(entry.key);
+      const id = ids[i]!;
       if (newest.get(id) === header.transactionId) {
         state = isTombstone ? 'tombstone' : 'live';
         copies.set(id, (copies.get(id) ?? 0) + 1);
@@ -241,7 +244,8 @@ function classify(
         state = 'stale';
       }
     }
-    return {
+    // A plain literal per case (no spread): 100 000 entries build in a few milliseconds.
+    const scanned: ScannedEntry = {
       address,
       sector: entry.sector,
       sizeBytes,
@@ -252,8 +256,8 @@ function classify(
       keyText: keyToText(entry.key),
       valueSizeBytes: isTombstone ? null : header.valueSize,
       state,
-      ...(entry.reason === undefined ? {} : { reason: entry.reason }),
     };
+    return entry.reason === undefined ? scanned : { ...scanned, reason: entry.reason };
   });
 
   const sectors = sectorReports(config, entries, corruptRegions, freeStart);
@@ -270,9 +274,10 @@ function classify(
     });
   }
   const reported = new Set<string>();
-  for (const entry of entries) {
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
     if (entry.state !== 'live' && entry.state !== 'tombstone') continue;
-    const id = keyId(entry.key);
+    const id = ids[i]!;
     const count = copies.get(id)!;
     if (count < config.redundancy && !reported.has(id)) {
       reported.add(id);
@@ -293,8 +298,9 @@ function classify(
   let liveKeys = 0;
   let deletedKeys = 0;
   const counted = new Set<string>();
-  for (const entry of entries) {
-    const id = keyId(entry.key);
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    const id = ids[i]!;
     if ((entry.state !== 'live' && entry.state !== 'tombstone') || counted.has(id)) continue;
     counted.add(id);
     if (entry.state === 'live') liveKeys++;
@@ -326,19 +332,23 @@ function sectorReports(
   freeStart: readonly number[],
 ): SectorReport[] {
   const { sectorSizeBytes } = config;
+  // Entries and regions by sector, in one pass: 100 000 entries in 4096 sectors stay linear.
+  const entriesBySector = freeStart.map((): ScannedEntry[] => []);
+  for (const entry of entries) entriesBySector[entry.sector]?.push(entry);
+  const regionsBySector = freeStart.map((): CorruptRegion[] => []);
+  for (const region of corruptRegions) regionsBySector[region.sector]?.push(region);
   return freeStart.map((free, index) => {
     const address = index * sectorSizeBytes;
     const end = address + sectorSizeBytes;
+    const inSector = entriesBySector[index]!;
     const spans: SectorSpan[] = [];
-    for (const entry of entries) {
-      if (entry.sector !== index || entry.state === 'corrupt') continue;
+    for (const entry of inSector) {
+      if (entry.state === 'corrupt') continue;
       const kind = entry.state === 'stale' ? 'stale' : 'live';
       spans.push({ address: entry.address, sizeBytes: entry.sizeBytes, kind });
     }
-    for (const region of corruptRegions) {
-      if (region.sector === index) {
-        spans.push({ address: region.address, sizeBytes: region.sizeBytes, kind: 'corrupt' });
-      }
+    for (const region of regionsBySector[index]!) {
+      spans.push({ address: region.address, sizeBytes: region.sizeBytes, kind: 'corrupt' });
     }
     if (free < end) spans.push({ address: free, sizeBytes: end - free, kind: 'free' });
     spans.sort((a, b) => a.address - b.address);
@@ -351,7 +361,7 @@ function sectorReports(
       staleBytes: total('stale'),
       corruptBytes: total('corrupt'),
       freeBytes: total('free'),
-      entryCount: entries.filter((entry) => entry.sector === index).length,
+      entryCount: inSector.length,
       spans,
     };
   });

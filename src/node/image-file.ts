@@ -13,6 +13,18 @@ import { KvsError } from '../status.js';
 
 let temporaryCounter = 0;
 
+/** Temporary files being written right now: removed if the process is interrupted. */
+const temporaryFiles = new Set<string>();
+
+/**
+ * Removes the temporary files of writes under way (call from a SIGINT/SIGTERM handler before
+ * exiting); the images themselves are untouched, since they are replaced only by a rename.
+ */
+export function removeTemporaryFiles(): void {
+  for (const file of temporaryFiles) rmSync(file, { force: true });
+  temporaryFiles.clear();
+}
+
 /**
  * Reads a whole image file. Throws NOT_FOUND for a missing file and UNAVAILABLE when it cannot
  * be read (a folder, no permission); the message names the file.
@@ -36,9 +48,14 @@ export function readImageFile(path: string): Uint8Array {
  * folder is flushed, so the rename itself survives a power cut. A crash at any point leaves
  * either the old file or the new one. An existing file keeps its permissions. Throws
  * UNAVAILABLE naming the file when it cannot be written; the original is then untouched and no
- * temporary file is left.
+ * temporary file is left. `beforeRename` runs once the new bytes are on disk, just before the
+ * rename: a check that throws there (a KvsError) cancels the write.
  */
-export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+export function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+  beforeRename?: () => void,
+): void {
   const folder = dirname(path);
   const temporary = join(folder, `.${basename(path)}.${process.pid}.${temporaryCounter++}.tmp`);
   const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
@@ -48,6 +65,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   } catch {
     // A new file: the default mode, less the umask.
   }
+  temporaryFiles.add(temporary);
   try {
     const fd = openSync(temporary, 'wx', mode);
     try {
@@ -58,12 +76,16 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     } finally {
       closeSync(fd);
     }
+    beforeRename?.();
     renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });
+    if (KvsError.is(error)) throw error;
     throw new KvsError('UNAVAILABLE', `cannot write ${path}: ${errorCode(error)}`, {
       cause: error,
     });
+  } finally {
+    temporaryFiles.delete(temporary);
   }
   syncFolder(folder);
 }

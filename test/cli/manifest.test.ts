@@ -7,7 +7,7 @@ import {
   type ManifestEntry,
   manifestCsv,
   manifestJson,
-  readManifest,
+  parseManifest,
 } from '../../src/cli/_manifest.js';
 import { fcOptions } from '../helpers/fc.js';
 
@@ -31,7 +31,7 @@ const textKey = fc
 function roundTrip(text: string, extension: string): ManifestEntry[] {
   const path = join(dir, `m.${extension}`);
   writeFileSync(path, text);
-  return [...readManifest(path).entries];
+  return [...parseManifest(path, text).entries];
 }
 
 const plain = (list: readonly ManifestEntry[]): unknown =>

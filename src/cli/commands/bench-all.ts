@@ -11,8 +11,10 @@ import {
   runBench,
 } from '../../bench/bench.js';
 import { runScaleBench } from '../../node/scale-bench.js';
-import { print } from '../_io.js';
+import { io, isPlain, print } from '../_io.js';
+import { printJson } from '../_report.js';
 import { runWearBench } from '../_wear-bench.js';
+import { snakeCaseKeys } from '../../image/report.js';
 
 interface Reference {
   config: Record<string, unknown>;
@@ -66,11 +68,11 @@ export default defineCommand({
     >;
     const repeat = Math.max(1, Number.parseInt(args.repeat, 10) || 1);
     const names = Object.keys(references);
-    const bar = process.stderr.isTTY
+    const bar = io().stderr.isTTY
       ? new SingleBar({
           format: ' {bar} {value}/{total} {name}',
           clearOnComplete: true,
-          stream: process.stderr,
+          stream: io().stderr as NodeJS.WritableStream,
         })
       : undefined;
     bar?.start(names.length + (args['skip-scale'] ? 0 : 1), 0, { name: '' });
@@ -89,7 +91,11 @@ export default defineCommand({
     const wear = runWearBench();
 
     if (args.json) {
-      print(JSON.stringify({ reports, scale, wear }, null, 1));
+      printJson('bench_all', {
+        reports,
+        scale: scale === undefined ? null : snakeCaseKeys(scale),
+        wear: snakeCaseKeys(wear),
+      });
       return;
     }
     const table = new Table({
@@ -105,7 +111,7 @@ export default defineCommand({
         'µs/op',
         'pw_kvs µs/op',
       ],
-      style: process.stdout.isTTY ? { head: ['cyan'] } : { head: [], border: [] },
+      style: isPlain() ? { head: [], border: [] } : { head: ['cyan'] },
     });
     for (const name of names) {
       const report = reports[name]!;

@@ -1,9 +1,23 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { defineCommand } from 'citty';
-import { EXIT_PROBLEMS, setExitCode } from '../_errors.js';
-import { CONFIG_ARGS, JSON_ARG, changedSectors, openImage, requireOpen } from '../_image.js';
-import { print } from '../_io.js';
-import { sectorRows, table } from '../_output.js';
-import { damageEffects, plural, printDetection, scanJson } from '../_report.js';
+import { stringify } from 'csv-stringify/sync';
+import { scanJson, showBytes } from '../../image/report.js';
+import { type CheckRow, checkProblems, checkRow } from '../_check.js';
+import { EXIT_PROBLEMS, EXIT_USAGE, cliFail } from '../_errors.js';
+import { CONFIG_ARGS, type ConfigArgs, JSON_ARG, openImage, requireOpen } from '../_image.js';
+import { print, setExitCode, writeStdout } from '../_io.js';
+import { sectorRows, table, tableLines } from '../_output.js';
+import {
+  damageEffects,
+  plural,
+  printDetection,
+  printJson,
+  refuseTogether,
+  warningsJson,
+} from '../_report.js';
 
 export default defineCommand({
   meta: {
@@ -12,104 +26,239 @@ export default defineCommand({
       "Check an image's integrity; exit 1 when problems are found.",
       '  Per sector and per entry: corrupt regions, entries failing their checksum, missing redundant copies,',
       "  stale and free bytes, legacy-format entries, and what pw_kvs's init would repair. Never changes the image.",
+      '  Given several dumps or a folder, checks them in parallel (worker threads): one row per dump and a',
+      '  total (--json, --csv); exit 1 if any has problems, 2 if any cannot be read.',
       '  Examples:',
       '    flashkv check factory.img',
       '    flashkv check field-dump.bin --detect --json',
+      '    flashkv check dumps/ --sector-size 4096 --csv > triage.csv',
     ].join('\n'),
   },
   args: {
-    image: { type: 'positional', description: 'Image file', required: true },
+    image: {
+      type: 'positional',
+      description: 'Image file(s) or a folder of dumps',
+      required: true,
+    },
+    csv: { type: 'boolean', description: 'Print the batch summary as CSV' },
     ...CONFIG_ARGS,
     ...JSON_ARG,
   },
-  run({ args }) {
-    const image = openImage(args.image, args, { forWriting: false });
-    const { scan, config } = image;
-    const initChanges = changedSectors(image);
-    const problems = scan.problems.map((problem) => problem.message);
-    if (image.initStatus !== 'OK') problems.push(`pw_kvs's init reports ${image.initStatus}`);
-    if (problems.length === 0 && initChanges.length > 0) {
-      problems.push(`pw_kvs's init would rewrite sectors ${initChanges.join(', ')}`);
-    }
-    if (problems.length > 0) setExitCode(EXIT_PROBLEMS);
-    const entryProblems = scan.entries.filter((entry) => entry.state === 'corrupt');
-    if (args.json === true) {
-      print(
-        JSON.stringify(
-          {
-            image: args.image,
-            ok: problems.length === 0,
-            problems,
-            init_status: image.initStatus,
-            init_would_rewrite_sectors: initChanges,
-            erase_counts: null,
-            ...scanJson(scan),
-          },
-          null,
-          2,
-        ),
+  async run({ args }) {
+    refuseTogether(args, ['json', 'csv']);
+    const paths = [args.image, ...args._.slice(1).map(String)];
+    const isBatch =
+      paths.length > 1 || args.csv === true || (existsSync(args.image) && isFolder(args.image));
+    if (isBatch) {
+      await checkBatch(
+        expand(paths),
+        args,
+        args.json === true ? 'json' : args.csv ? 'csv' : 'text',
       );
       return;
     }
-    printDetection(image);
-    requireOpen(image);
-    const counts = { live: 0, tombstone: 0, stale: 0, corrupt: 0 };
-    for (const entry of scan.entries) counts[entry.state]++;
-    print(
-      `${args.image}: ${config.sectorCount} sectors of ${config.sectorSizeBytes} B, ${scan.entries.length} entries ` +
-        `(${counts.live} live, ${counts.tombstone} tombstones, ${counts.stale} stale, ${counts.corrupt} corrupt)`,
+    checkOne(args.image, args, args.json === true);
+  },
+});
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The dumps named: files as given, a folder's files (sorted; no config files, no hidden ones). */
+function expand(paths: readonly string[]): string[] {
+  const files: string[] = [];
+  for (const path of paths) {
+    if (!isFolder(path)) {
+      files.push(path);
+      continue;
+    }
+    for (const name of readdirSync(path).sort()) {
+      const file = join(path, name);
+      if (name.startsWith('.') || name.endsWith('.json') || name.endsWith('.lock')) continue;
+      if (!isFolder(file)) files.push(file);
+    }
+  }
+  if (files.length === 0) cliFail(`no dumps in ${paths.join(', ')}`);
+  return files;
+}
+
+/** The worker script beside this file, when running from the build (not from the sources). */
+const WORKER = new URL('../_check-worker.js', import.meta.url);
+
+/** Checks `paths` in worker threads (in this thread when few, or running from sources). */
+async function checkRows(paths: readonly string[], args: ConfigArgs): Promise<CheckRow[]> {
+  const threads = Math.min(availableParallelism(), Math.ceil(paths.length / 4), 8);
+  if (threads <= 1 || !existsSync(WORKER)) return paths.map((path) => checkRow(path, args));
+  const config: ConfigArgs = Object.fromEntries(
+    Object.keys(CONFIG_ARGS)
+      .filter((flag) => (args as Record<string, unknown>)[flag] !== undefined)
+      .map((flag) => [flag, (args as Record<string, unknown>)[flag]]),
+  );
+  const chunks = Array.from({ length: threads }, (_, thread) =>
+    paths.filter((_, i) => i % threads === thread),
+  );
+  const results = await Promise.all(
+    chunks.map(
+      (chunk) =>
+        new Promise<CheckRow[]>((resolve, reject) => {
+          const worker = new Worker(WORKER, { workerData: { paths: chunk, args: config } });
+          worker.once('message', (rows: CheckRow[]) => resolve(rows));
+          worker.once('error', reject);
+          worker.once('exit', (code) => {
+            if (code !== 0) reject(new Error(`a check worker stopped with code ${code}`));
+          });
+        }),
+    ),
+  );
+  // Back in the order given.
+  const rows: CheckRow[] = [];
+  for (let i = 0; i < paths.length; i++) rows.push(results[i % threads]![Math.floor(i / threads)]!);
+  return rows;
+}
+
+async function checkBatch(
+  paths: readonly string[],
+  args: ConfigArgs,
+  format: 'text' | 'json' | 'csv',
+): Promise<void> {
+  const rows = await checkRows(paths, args);
+  const unreadable = rows.filter((row) => row.error !== undefined).length;
+  const withProblems = rows.filter((row) => row.error === undefined && !row.ok).length;
+  const total = {
+    dumps: rows.length,
+    ok: rows.length - unreadable - withProblems,
+    with_problems: withProblems,
+    unreadable,
+    live_keys: rows.reduce((sum, row) => sum + row.live_keys, 0),
+    corrupt_entries: rows.reduce((sum, row) => sum + row.corrupt_entries, 0),
+  };
+  if (unreadable > 0) setExitCode(EXIT_USAGE);
+  else if (withProblems > 0) setExitCode(EXIT_PROBLEMS);
+  const summary = (row: CheckRow): string =>
+    row.error ?? (row.problems.length === 0 ? 'ok' : row.problems[0]!.message);
+  if (format === 'json') {
+    printJson('check_batch', { dumps: rows, total });
+    return;
+  }
+  if (format === 'csv') {
+    writeStdout(
+      stringify([
+        ['image', 'ok', 'live_keys', 'entries', 'corrupt_entries', 'problems', 'summary'],
+        ...rows.map((row) => [
+          row.image,
+          row.ok,
+          row.live_keys,
+          row.entries,
+          row.corrupt_entries,
+          row.error === undefined ? row.problems.length : '',
+          summary(row),
+        ]),
+        ['total', total.ok === total.dumps, total.live_keys, '', total.corrupt_entries, '', ''],
+      ]),
     );
+    return;
+  }
+  for (const line of tableLines(
+    ['image', 'state', 'keys', 'entries', 'corrupt', 'problems', 'first problem'],
+    rows.map((row) => [
+      row.image,
+      row.error !== undefined ? 'UNREADABLE' : row.ok ? 'ok' : 'PROBLEMS',
+      row.live_keys,
+      row.entries,
+      row.corrupt_entries,
+      row.error === undefined ? row.problems.length : '',
+      row.error !== undefined || !row.ok ? summary(row) : '',
+    ]),
+  )) {
+    print(line);
+  }
+  print(
+    `total: ${plural(total.dumps, 'dump')}, ${total.ok} ok, ${total.with_problems} with problems, ${total.unreadable} unreadable`,
+  );
+}
+
+function checkOne(path: string, args: ConfigArgs, asJson: boolean): void {
+  const image = openImage(path, args, { forWriting: false, quiet: asJson });
+  const { scan, config } = image;
+  const { problems, initChanges } = checkProblems(image);
+  if (problems.length > 0) setExitCode(EXIT_PROBLEMS);
+  const entryProblems = scan.entries.filter((entry) => entry.state === 'corrupt');
+  if (asJson) {
+    printJson('check', {
+      image: path,
+      ok: problems.length === 0,
+      init_status: image.initStatus,
+      init_would_rewrite_sectors: initChanges,
+      erase_counts: null,
+      ...scanJson(scan),
+      problems,
+      ...warningsJson(image),
+    });
+    return;
+  }
+  printDetection(image);
+  requireOpen(image);
+  const counts = { live: 0, tombstone: 0, stale: 0, corrupt: 0 };
+  for (const entry of scan.entries) counts[entry.state]++;
+  print(
+    `${path}: ${config.sectorCount} sectors of ${config.sectorSizeBytes} B, ${scan.entries.length} entries ` +
+      `(${counts.live} live, ${counts.tombstone} tombstones, ${counts.stale} stale, ${counts.corrupt} corrupt)`,
+  );
+  print(
+    table(
+      ['sector', 'entries', 'valid B', 'stale B', 'free B', 'corrupt B', 'state'],
+      sectorRows(scan.sectors, config.sectorSizeBytes, (sector) => [
+        sector.entryCount,
+        sector.liveBytes,
+        sector.staleBytes,
+        sector.freeBytes,
+        sector.corruptBytes,
+        sector.corruptBytes > 0
+          ? 'CORRUPT'
+          : sector.freeBytes === config.sectorSizeBytes
+            ? 'empty'
+            : sector.freeBytes === 0
+              ? 'full'
+              : 'ok',
+      ]),
+    ),
+  );
+  if (entryProblems.length > 0) {
+    const effects = damageEffects(scan);
+    print('\nentries with problems:');
     print(
       table(
-        ['sector', 'entries', 'valid B', 'stale B', 'free B', 'corrupt B', 'state'],
-        sectorRows(scan.sectors, config.sectorSizeBytes, (sector) => [
-          sector.entryCount,
-          sector.liveBytes,
-          sector.staleBytes,
-          sector.freeBytes,
-          sector.corruptBytes,
-          sector.corruptBytes > 0
-            ? 'CORRUPT'
-            : sector.freeBytes === config.sectorSizeBytes
-              ? 'empty'
-              : sector.freeBytes === 0
-                ? 'full'
-                : 'ok',
+        ['address', 'sector', 'key', 'problem', 'effect'],
+        entryProblems.map((entry) => [
+          `0x${entry.address.toString(16)}`,
+          entry.sector,
+          entry.key.length === 0 ? '?' : showBytes(entry.key),
+          entry.reason ?? '',
+          effects.get(entry) ?? '',
         ]),
       ),
     );
-    if (entryProblems.length > 0) {
-      const effects = damageEffects(scan);
-      print('\nentries with problems:');
-      print(
-        table(
-          ['address', 'sector', 'key', 'problem', 'effect'],
-          entryProblems.map((entry) => [
-            `0x${entry.address.toString(16)}`,
-            entry.sector,
-            entry.keyText,
-            entry.reason ?? '',
-            effects.get(entry) ?? '',
-          ]),
-        ),
-      );
-    }
-    if (scan.legacyEntries > 0) {
-      print(
-        `\n${scan.legacyEntries} current entries are in a legacy format: maintenance (flashkv repair) rewrites them in the primary format`,
-      );
-    }
-    print('erase counts: not recorded in pw_kvs images');
-    if (problems.length === 0) {
-      print('OK: no problems');
-      return;
-    }
-    print(`\n${plural(problems.length, 'problem')}:`);
-    for (const problem of problems) print(`  ${problem}`);
-    if (initChanges.length > 0) {
-      print(
-        `pw_kvs's init would rewrite sector${initChanges.length === 1 ? '' : 's'} ${initChanges.join(', ')}; see flashkv repair --dry-run`,
-      );
-    }
-  },
-});
+  }
+  if (scan.legacyEntries > 0) {
+    print(
+      `\n${scan.legacyEntries} current entries are in a legacy format: maintenance (flashkv repair) rewrites them in the primary format`,
+    );
+  }
+  print('erase counts: not recorded in pw_kvs images');
+  if (problems.length === 0) {
+    print('OK: no problems');
+    return;
+  }
+  print(`\n${plural(problems.length, 'problem')}:`);
+  for (const problem of problems) print(`  ${problem.message}`);
+  if (initChanges.length > 0) {
+    print(
+      `pw_kvs's init would rewrite sector${initChanges.length === 1 ? '' : 's'} ${initChanges.join(', ')}; see flashkv repair --dry-run`,
+    );
+  }
+}

@@ -1,8 +1,9 @@
 import { defineCommand } from 'citty';
+import { scanJson, showBytes } from '../../image/report.js';
 import { CONFIG_ARGS, JSON_ARG, openImage } from '../_image.js';
 import { print } from '../_io.js';
-import { sectorMap, table } from '../_output.js';
-import { formatName, scanJson, warnProblems } from '../_report.js';
+import { sectorMap, tableLines } from '../_output.js';
+import { formatName, printJson, warningsJson, warnProblems } from '../_report.js';
 
 export default defineCommand({
   meta: {
@@ -26,24 +27,24 @@ export default defineCommand({
     const image = openImage(args.image, args, { forWriting: false });
     const { scan, config } = image;
     if (args.json === true) {
-      print(JSON.stringify({ image: args.image, ...scanJson(scan) }, null, 2));
+      printJson('dump', { image: args.image, ...scanJson(scan), ...warningsJson(image) });
       return;
     }
     warnProblems(image);
-    print(
-      table(
-        ['address', 'sector', 'format', 'transaction', 'key', 'value', 'state'],
-        scan.entries.map((entry) => [
-          `0x${entry.address.toString(16).padStart(6, '0')}`,
-          entry.sector,
-          formatName(entry.formatIndex),
-          entry.transactionId,
-          entry.keyText,
-          entry.valueSizeBytes === null ? 'tombstone' : `${entry.valueSizeBytes} B`,
-          entry.reason === undefined ? entry.state : `${entry.state}: ${entry.reason}`,
-        ]),
-      ),
-    );
+    for (const line of tableLines(
+      ['address', 'sector', 'format', 'transaction', 'key', 'value', 'state'],
+      scan.entries.map((entry) => [
+        `0x${entry.address.toString(16).padStart(6, '0')}`,
+        entry.sector,
+        formatName(entry.formatIndex),
+        entry.transactionId,
+        entry.key.length === 0 ? '?' : showBytes(entry.key),
+        entry.valueSizeBytes === null ? 'tombstone' : `${entry.valueSizeBytes} B`,
+        entry.reason === undefined ? entry.state : `${entry.state}: ${entry.reason}`,
+      ]),
+    )) {
+      print(line);
+    }
     for (const region of scan.corruptRegions) {
       print(
         `corrupt: sector ${region.sector}, ${region.sizeBytes} B at 0x${region.address.toString(16)}: ${region.reason}`,

@@ -1,8 +1,10 @@
 import { SingleBar } from 'cli-progress';
 import { defineCommand } from 'citty';
 import { runFuzz } from '../../torture/fuzz.js';
-import { EXIT_OK, EXIT_PROBLEMS, cliFail, setExitCode } from '../_errors.js';
-import { print } from '../_io.js';
+import { EXIT_OK, EXIT_PROBLEMS, cliFail } from '../_errors.js';
+import { io, print, setExitCode } from '../_io.js';
+import { printJson } from '../_report.js';
+import { snakeCaseKeys } from '../../image/report.js';
 
 export default defineCommand({
   meta: {
@@ -27,11 +29,11 @@ export default defineCommand({
       cliFail(`--images must be a positive integer, got ${args.images}`);
     if (!Number.isSafeInteger(seed) || seed < 0)
       cliFail(`--seed must be an integer ≥ 0, got ${args.seed}`);
-    const bar = process.stderr.isTTY
+    const bar = io().stderr.isTTY
       ? new SingleBar({
           format: ' {bar} {value}/{total} images',
           clearOnComplete: true,
-          stream: process.stderr,
+          stream: io().stderr as NodeJS.WritableStream,
         })
       : undefined;
     bar?.start(images, 0);
@@ -39,7 +41,7 @@ export default defineCommand({
       if (done % 1000 === 0 || done === images) bar?.update(done);
     });
     bar?.stop();
-    if (args.json) print(JSON.stringify(report, null, 1));
+    if (args.json) printJson('fuzz', snakeCaseKeys(report) as Record<string, unknown>);
     else {
       for (const problem of report.problems)
         print(`seed ${problem.seed} (${problem.kind}): ${problem.problem}`);

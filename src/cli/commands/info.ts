@@ -10,6 +10,8 @@ import {
 } from '../_image.js';
 import { print } from '../_io.js';
 import { bytes, table } from '../_output.js';
+import { printJson, warningsJson } from '../_report.js';
+import { problemsJson } from '../../image/report.js';
 
 export default defineCommand({
   meta: {
@@ -44,40 +46,46 @@ export default defineCommand({
     let savedConfig: string | undefined;
     if (args['save-config'] === true) {
       savedConfig = `${args.image}.json`;
-      writeFile(savedConfig, `${JSON.stringify(configJson, null, 2)}\n`);
+      // The value types the config had are kept (by key hex: exact for any key).
+      const types = [...(resolved.valueTypes ?? [])].map(([id, type]) => [`hex:${id}`, type]);
+      const saved =
+        types.length === 0 ? configJson : { ...configJson, value_types: Object.fromEntries(types) };
+      writeFile(savedConfig, `${JSON.stringify(saved, null, 2)}\n`);
     }
     const repaired = changedSectors(image).length > 0;
     if (args.json === true) {
-      print(
-        JSON.stringify(
-          {
-            image: args.image,
-            size: image.original.length,
-            config: configJson,
-            config_source: source,
-            ...(resolved.detected === undefined
-              ? {}
-              : {
-                  detection: {
-                    entries_found: resolved.detected.entriesFound,
-                    other_sector_sizes: resolved.detected.otherSectorSizes,
-                    inconsistent_sectors: resolved.detected.inconsistentSectors,
-                    notes: resolved.detected.notes,
-                  },
-                }),
-            init_status: image.initStatus,
-            init_repairs_in_memory: repaired,
-            keys: store.size,
-            deleted_keys: scan.deletedKeys,
-            legacy_entries: scan.legacyEntries,
-            transaction_count: store.transactionCount,
-            stats,
-            problems: scan.problems.length,
-          },
-          null,
-          2,
-        ),
-      );
+      printJson('info', {
+        image: args.image,
+        size_bytes: image.original.length,
+        offset: image.window.offset,
+        file_size_bytes: image.file.length,
+        truncated_bytes: image.truncatedBytes,
+        trailing_bytes: image.trailingBytes,
+        config: configJson,
+        config_source: source,
+        ...(resolved.detected === undefined
+          ? {}
+          : {
+              detection: {
+                entries_found: resolved.detected.entriesFound,
+                other_sector_sizes: resolved.detected.otherSectorSizes,
+                inconsistent_sectors: resolved.detected.inconsistentSectors,
+                notes: resolved.detected.notes,
+              },
+            }),
+        init_status: image.initStatus,
+        init_repairs_in_memory: repaired,
+        keys: store.size,
+        deleted_keys: scan.deletedKeys,
+        legacy_entries: scan.legacyEntries,
+        transaction_count: store.transactionCount,
+        in_use_bytes: stats.inUseBytes,
+        reclaimable_bytes: stats.reclaimableBytes,
+        writable_bytes: stats.writableBytes,
+        problems: problemsJson(scan),
+        ...(savedConfig === undefined ? {} : { saved_config: savedConfig }),
+        ...warningsJson(image),
+      });
       return;
     }
     const rows: [string, string][] = [

@@ -1,22 +1,23 @@
 import { defineCommand } from 'citty';
-import { CONFIG_ARGS, JSON_ARG, openImage, requireOpen } from '../_image.js';
-import { print } from '../_io.js';
-import { preview, printableText, table, toHex } from '../_output.js';
-import { plural, warn, warnProblems } from '../_report.js';
 import { KvsError } from '../../status.js';
-import { EXIT_PROBLEMS, setExitCode } from '../_errors.js';
-import { keyToText } from '../../image/scan.js';
+import { EXIT_PROBLEMS } from '../_errors.js';
+import { CONFIG_ARGS, JSON_ARG, openImage, requireOpen } from '../_image.js';
+import { print, setExitCode } from '../_io.js';
+import { preview, tableLines } from '../_output.js';
+import { plural, printJson, valueJson, warn, warningsJson, warnProblems } from '../_report.js';
+import { keyJson, showBytes } from '../../image/report.js';
 
 export default defineCommand({
   meta: {
     name: 'ls',
     description: [
       'List the keys of an image with their sizes and values.',
-      "  In pw_kvs's iteration order. A value that cannot be read is listed with its status, and",
-      '  the exit code is 1. Never changes the image.',
+      "  In pw_kvs's iteration order. Text shows in double quotes, other bytes as hex:…, keys the same.",
+      '  A value that cannot be read is listed with its status, and the exit code is 1. Never changes the image.',
       '  Examples:',
       '    flashkv ls factory.img',
       '    flashkv ls dump.bin --detect --json',
+      '    flashkv ls whole-chip.bin --offset 0x3c0000 --size 0x40000',
     ].join('\n'),
   },
   args: {
@@ -27,7 +28,7 @@ export default defineCommand({
   run({ args }) {
     const image = openImage(args.image, args, { forWriting: false });
     requireOpen(image);
-    warnProblems(image);
+    if (args.json !== true) warnProblems(image);
     // A value that cannot be read is shown with its status, not allowed to hide the others.
     const rows = [...image.store.items()].map((item) => {
       try {
@@ -43,38 +44,30 @@ export default defineCommand({
       warn(`${args.image}: ${plural(unreadable, 'value')} could not be read; see flashkv check`);
     }
     if (args.json === true) {
-      print(
-        JSON.stringify(
-          rows.map(({ key, value, error }) => {
-            const named = { key: keyToText(key), key_hex: toHex(key) };
-            if (value === undefined) return { ...named, error };
-            const text = printableText(value);
-            return {
-              ...named,
-              size: value.length,
-              encoding: text === null ? 'hex' : 'string',
-              value: text ?? toHex(value),
-            };
-          }),
-          null,
-          2,
+      printJson('ls', {
+        image: args.image,
+        keys: rows.map(({ key, value, error }) =>
+          value === undefined
+            ? { ...keyJson(key), error }
+            : { ...keyJson(key), ...valueJson(value) },
         ),
-      );
+        ...warningsJson(image),
+      });
       return;
     }
     if (rows.length === 0) {
       print(`${args.image}: no keys`);
       return;
     }
-    print(
-      table(
-        ['key', 'size', 'value'],
-        rows.map(({ key, value, error }) =>
-          value === undefined
-            ? [keyToText(key), '?', `(unreadable: ${error})`]
-            : [keyToText(key), value.length, preview(value, 60)],
-        ),
+    for (const line of tableLines(
+      ['key', 'size', 'value'],
+      rows.map(({ key, value, error }) =>
+        value === undefined
+          ? [showBytes(key), '?', `(unreadable: ${error})`]
+          : [showBytes(key), value.length, preview(value, 60)],
       ),
-    );
+    )) {
+      print(line);
+    }
   },
 });

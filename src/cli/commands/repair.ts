@@ -1,18 +1,21 @@
+import { copyFileSync, existsSync } from 'node:fs';
 import { defineCommand } from 'citty';
+import { keyJson, problemsJson, showBytes } from '../../image/report.js';
+import { repairEffect } from '../../image/repair-effect.js';
 import { scanImage } from '../../image/scan.js';
-import { EXIT_PROBLEMS, setExitCode } from '../_errors.js';
+import { EXIT_PROBLEMS, EXIT_USAGE, cliFail } from '../_errors.js';
 import {
   CONFIG_ARGS,
   FORCE_ARG,
   JSON_ARG,
+  changeImage,
   changedSectors,
-  openImage,
   requireOpen,
   saveImage,
 } from '../_image.js';
-import { print } from '../_io.js';
+import { print, printError, setExitCode } from '../_io.js';
 import { table } from '../_output.js';
-import { damageEffects, plural, warnProblems } from '../_report.js';
+import { plural, printJson, warningsJson, warnProblems } from '../_report.js';
 
 export default defineCommand({
   meta: {
@@ -20,8 +23,10 @@ export default defineCommand({
     description: [
       "Repair an image as pw_kvs's maintenance does and save it.",
       '  Restores corrupt sectors and missing copies, migrates legacy entries, collects garbage (--heavy: every',
-      '  sector, and drops deleted keys). --dry-run shows what would change and writes nothing. Exit 1 when',
-      '  problems remain.',
+      '  sector, and drops deleted keys). Names every key lost or falling back to an older value; refuses,',
+      '  unless --force, when the result keeps fewer keys than the image had or no valid entry was found.',
+      '  The original is kept as IMAGE.bak (--no-backup: not). --dry-run shows what would change and writes',
+      '  nothing. Exit 1 when problems remain.',
       '  Examples:',
       '    flashkv repair field-dump.bin --dry-run',
       '    flashkv repair field-dump.bin --heavy',
@@ -34,84 +39,125 @@ export default defineCommand({
       type: 'boolean',
       description: 'Heavy maintenance: collect every sector, drop deleted keys',
     },
+    backup: {
+      type: 'boolean',
+      default: true,
+      description: 'Keep the original as IMAGE.bak before saving (default; --no-backup: not)',
+    },
     ...CONFIG_ARGS,
     ...FORCE_ARG,
     ...JSON_ARG,
   },
-  run({ args }) {
+  async run({ args }) {
     const dryRun = args['dry-run'] === true;
-    const image = openImage(args.image, args, {
-      forWriting: true,
-      isRepair: true,
-      force: args.force === true,
-    });
-    requireOpen(image);
-    warnProblems(image);
-    const { store, config } = image;
-    const status =
-      args.heavy === true ? store.heavyMaintenanceStatus() : store.fullMaintenanceStatus();
-    const after = scanImage(image.flash.bytes, config);
-    const changed = changedSectors(image);
-    const remaining = after.problems.length + (status === 'OK' ? 0 : 1);
-    // What damage costs, said before anything is written.
-    const damaged = [...damageEffects(image.scan)].filter(
-      ([, effect]) => effect !== 'none (an older entry)',
-    );
-    if (remaining > 0) setExitCode(EXIT_PROBLEMS);
-    const saved = dryRun ? false : saveImage(image);
-    if (args.json === true) {
-      print(
-        JSON.stringify(
-          {
+    await changeImage(
+      args.image,
+      args,
+      { isRepair: true, force: args.force === true, quiet: args.json === true },
+      (image) => {
+        requireOpen(image);
+        if (args.json !== true) warnProblems(image);
+        const { store, config } = image;
+        const status =
+          args.heavy === true ? store.heavyMaintenanceStatus() : store.fullMaintenanceStatus();
+        const after = scanImage(image.flash.bytes, config);
+        const changed = changedSectors(image);
+        const remaining = after.problems.length + (status === 'OK' ? 0 : 1);
+        // What the repair costs, said before anything is written.
+        const effect = repairEffect(image.scan, after);
+        const refused = effect.losesData && args.force !== true && changed.length > 0;
+        const why = effect.noValidEntry
+          ? `no valid entry was found under the config (${config.sectorCount} × ${config.sectorSizeBytes} B); repair would erase the image`
+          : `the result keeps ${effect.keysAfter} of the ${effect.keysBefore} keys the image had`;
+        if (remaining > 0 || refused) setExitCode(EXIT_PROBLEMS);
+        const backupPath = `${image.locked!.target}.bak`;
+        let saved = false;
+        let backup: string | undefined;
+        if (!dryRun && !refused && changed.length > 0) {
+          if (args.backup !== false) {
+            if (existsSync(backupPath) && args.force !== true) {
+              cliFail(
+                `refusing to repair ${args.image}: the backup ${backupPath} exists; move it away, or pass --force (or --no-backup)`,
+              );
+            }
+            copyFileSync(image.locked!.target, backupPath);
+            backup = backupPath;
+          }
+          saved = saveImage(image);
+        }
+        if (args.json === true) {
+          printJson('repair', {
             image: args.image,
             dry_run: dryRun,
+            refused,
+            ...(refused ? { refused_because: why } : {}),
             maintenance_status: status,
-            problems_before: image.scan.problems.map((problem) => problem.message),
-            problems_after: after.problems.map((problem) => problem.message),
+            keys_before: effect.keysBefore,
+            keys_after: effect.keysAfter,
+            no_valid_entry: effect.noValidEntry,
+            lost_keys: effect.lostKeys.map(keyJson),
+            older_value_keys: effect.olderValueKeys.map(keyJson),
+            problems_before: problemsJson(image.scan),
+            problems_after: problemsJson(after),
             changed_sectors: changed,
-            damaged_keys: Object.fromEntries(
-              damaged.map(([entry, effect]) => [entry.keyText, effect]),
-            ),
             saved,
-          },
-          null,
-          2,
-        ),
-      );
-      return;
-    }
-    const verb = dryRun ? 'would change' : 'changed';
-    print(
-      `${args.image}${dryRun ? ' (dry run)' : ''}: ${plural(image.scan.problems.length, 'problem')} before, ${after.problems.length} after; ` +
-        `${verb} ${changed.length} of ${config.sectorCount} sectors`,
+            backup: backup ?? null,
+            ...warningsJson(image),
+          });
+          if (refused && !dryRun) {
+            printError(
+              `flashkv: refusing to repair ${args.image}: ${why}; pass --force to repair anyway`,
+            );
+            setExitCode(EXIT_USAGE);
+          }
+          return;
+        }
+        const verb = dryRun ? 'would change' : 'changed';
+        print(
+          `${args.image}${dryRun ? ' (dry run)' : ''}: ${plural(image.scan.problems.length, 'problem')} before, ${after.problems.length} after; ` +
+            `${verb} ${changed.length} of ${config.sectorCount} sectors; keeps ${effect.keysAfter} of ${effect.keysBefore} keys`,
+        );
+        if (changed.length > 0) {
+          const cell = (before: number, now: number): string =>
+            before === now ? String(now) : `${before} → ${now}`;
+          print(
+            table(
+              ['sector', 'valid B', 'stale B', 'free B', 'corrupt B'],
+              changed.map((index) => {
+                const was = image.scan.sectors[index]!;
+                const now = after.sectors[index]!;
+                return [
+                  index,
+                  cell(was.liveBytes, now.liveBytes),
+                  cell(was.staleBytes, now.staleBytes),
+                  cell(was.freeBytes, now.freeBytes),
+                  cell(was.corruptBytes, now.corruptBytes),
+                ];
+              }),
+            ),
+          );
+        }
+        if (effect.noValidEntry) print(`no valid entry found: ${why}`);
+        for (const key of effect.lostKeys) print(`lost: key ${showBytes(key)}`);
+        for (const key of effect.olderValueKeys) {
+          print(`older value: key ${showBytes(key)} (its newest entry is corrupt)`);
+        }
+        if (status !== 'OK') print(`maintenance reported ${status}`);
+        for (const problem of after.problems) print(`  remaining: ${problem.message}`);
+        if (dryRun) {
+          print('dry run: nothing written');
+          if (effect.losesData) print('repair would refuse this without --force');
+          return;
+        }
+        if (refused) {
+          cliFail(`refusing to repair ${args.image}: ${why}; pass --force to repair anyway`);
+        }
+        if (saved)
+          print(
+            `saved ${args.image}${backup === undefined ? '' : ` (original kept as ${backup})`}`,
+          );
+        else if (changed.length === 0) print('nothing to repair');
+      },
     );
-    if (changed.length > 0) {
-      const cell = (before: number, now: number): string =>
-        before === now ? String(now) : `${before} → ${now}`;
-      print(
-        table(
-          ['sector', 'valid B', 'stale B', 'free B', 'corrupt B'],
-          changed.map((index) => {
-            const was = image.scan.sectors[index]!;
-            const now = after.sectors[index]!;
-            return [
-              index,
-              cell(was.liveBytes, now.liveBytes),
-              cell(was.staleBytes, now.staleBytes),
-              cell(was.freeBytes, now.freeBytes),
-              cell(was.corruptBytes, now.corruptBytes),
-            ];
-          }),
-        ),
-      );
-    }
-    for (const [entry, effect] of damaged) {
-      print(`key ${entry.keyText}: its newest entry is corrupt; ${effect}`);
-    }
-    if (status !== 'OK') print(`maintenance reported ${status}`);
-    for (const problem of after.problems) print(`  remaining: ${problem.message}`);
-    if (dryRun) print('dry run: nothing written');
-    else if (saved) print(`saved ${args.image}`);
-    else if (changed.length === 0) print('nothing to repair');
   },
 });

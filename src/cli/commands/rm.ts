@@ -1,23 +1,24 @@
 import { defineCommand } from 'citty';
-import { keyToText } from '../../image/scan.js';
-import { cliFail } from '../_errors.js';
+import { keyJson, showBytes } from '../../image/report.js';
+import { EXIT_PROBLEMS, cliFail } from '../_errors.js';
 import {
   CONFIG_ARGS,
   FORCE_ARG,
   JSON_ARG,
-  openImage,
+  changeImage,
   requireWritable,
   saveImage,
 } from '../_image.js';
 import { print } from '../_io.js';
-import { keyArgument, warnProblems } from '../_report.js';
+import { keyArgument, printJson, warnProblems } from '../_report.js';
 
 export default defineCommand({
   meta: {
     name: 'rm',
     description: [
-      'Delete a key and save the image.',
-      '  pw_kvs writes a tombstone; heavy maintenance (flashkv repair --heavy) drops it. The file is replaced atomically.',
+      'Delete a key and save the image; exit 1 when the key is not found.',
+      '  pw_kvs writes a tombstone; heavy maintenance (flashkv repair --heavy) drops it. The image is locked',
+      '  while it changes and replaced atomically.',
       '  Examples:',
       '    flashkv rm factory.img wifi/password',
     ].join('\n'),
@@ -30,20 +31,24 @@ export default defineCommand({
     ...FORCE_ARG,
     ...JSON_ARG,
   },
-  run({ args }) {
+  async run({ args }) {
     const key = keyArgument(args.key, args['key-hex'] === true);
-    const image = openImage(args.image, args, { forWriting: true, force: args.force === true });
-    requireWritable(image);
-    warnProblems(image);
-    const status = image.store.deleteStatus(key);
-    if (status === 'NOT_FOUND') cliFail(`key ${keyToText(key)} not found in ${args.image}`);
-    if (status !== 'OK') {
-      cliFail(
-        `cannot delete key ${keyToText(key)} from ${args.image}: pw_kvs status ${status}; the image is unchanged`,
-      );
-    }
-    saveImage(image);
-    if (args.json === true) print(JSON.stringify({ key: keyToText(key), deleted: true }, null, 2));
-    else print(`deleted ${keyToText(key)}`);
+    await changeImage(args.image, args, { force: args.force === true }, (image) => {
+      requireWritable(image);
+      if (args.json !== true) warnProblems(image);
+      const status = image.store.deleteStatus(key);
+      if (status === 'NOT_FOUND') {
+        cliFail(`key ${showBytes(key)} not found in ${args.image}`, EXIT_PROBLEMS);
+      }
+      if (status !== 'OK') {
+        cliFail(
+          `cannot delete key ${showBytes(key)} from ${args.image}: pw_kvs status ${status}; the image is unchanged`,
+        );
+      }
+      saveImage(image);
+      if (args.json === true) {
+        printJson('rm', { image: args.image, ...keyJson(key), deleted: true });
+      } else print(`deleted ${showBytes(key)}`);
+    });
   },
 });

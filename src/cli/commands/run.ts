@@ -1,10 +1,10 @@
-import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { defineCommand } from 'citty';
 import { parseScenario } from '../../scenario/scenario.js';
 import { runScenario } from '../../scenario/run-scenario.js';
 import { KvsError } from '../../status.js';
 import { cliFail } from '../_errors.js';
+import { writeFile } from '../_image.js';
 import { print, readJsonFile, readUserFile } from '../_io.js';
 
 export default defineCommand({
@@ -46,7 +46,7 @@ export default defineCommand({
       throw error;
     }
     const imageOut = args['image-out'];
-    if (imageOut !== undefined) writeFileSync(imageOut, report.image);
+    if (imageOut !== undefined) writeFile(imageOut, report.image);
     print(JSON.stringify({ results: report.results, flash: report.flash }, null, 1));
   },
 });

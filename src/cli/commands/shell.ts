@@ -6,27 +6,29 @@ import { defineCommand } from 'citty';
 import type { KeyValueStore } from '../../engine/key-value-store.js';
 import type { MemoryFlash } from '../../flash/memory-flash.js';
 import { type ImageConfig, describeImageConfig } from '../../image/config.js';
-import { keyToText, scanImage } from '../../image/scan.js';
+import { scanImage } from '../../image/scan.js';
 import { KvsError } from '../../status.js';
 import { utf8Encode } from '../../utf8.js';
-import { CliError, EXIT_PROBLEMS, cliFail, setExitCode } from '../_errors.js';
+import { CliError, EXIT_PROBLEMS, cliFail } from '../_errors.js';
 import {
   CONFIG_ARGS,
   FORCE_ARG,
+  lockImage,
   openImage,
   requireOpen,
   resolveConfig,
   storeOn,
-  writeFile,
 } from '../_image.js';
-import { print } from '../_io.js';
-import { bytes, preview, printableText, sectorMap, table, toHex } from '../_output.js';
+import { flush, io, print, printError, setExitCode } from '../_io.js';
+import { bytes, preview, sectorMap, table } from '../_output.js';
+import { checkKey, decodeHex } from '../_report.js';
+import { showBytes } from '../../image/report.js';
 
 /** The image `npm start` and a bare `flashkv shell` open. */
 const DEFAULT_IMAGE = 'flashkv.img';
 
 const HELP = [
-  ['put KEY VALUE', 'store VALUE (the rest of the line) under KEY'],
+  ['put KEY VALUE', 'store VALUE (the rest of the line; hex:0011ff for bytes) under KEY'],
   ['get KEY', 'print the value of KEY'],
   ['ls', 'list the keys and values'],
   ['rm KEY', 'delete KEY'],
@@ -37,6 +39,18 @@ const HELP = [
   ['exit', 'leave (also Ctrl-D)'],
 ];
 
+/** A word of a shell line: its text, and whether it was quoted (then never hex:). */
+interface Word {
+  readonly text: string;
+  readonly quoted: boolean;
+}
+
+/** A key or value as typed: `hex:0011ff` is bytes, anything else (or quoted) is UTF-8 text. */
+function wordBytes(where: string, word: Word): Uint8Array {
+  if (!word.quoted && /^hex:/i.test(word.text)) return decodeHex(where, word.text.slice(4));
+  return utf8Encode(word.text);
+}
+
 /** The shell's state: one store on an in-memory copy, saved after every change. */
 class Session {
   constructor(
@@ -44,22 +58,25 @@ class Session {
     readonly flash: MemoryFlash,
     readonly store: KeyValueStore,
     readonly config: ImageConfig,
+    private readonly write: (bytes: Uint8Array) => void,
   ) {}
 
   private save(): void {
-    writeFile(this.path, this.flash.bytes);
+    this.write(this.flash.bytes);
   }
 
   /** Runs one command line; returns false to leave. Throws CliError or KvsError on failure. */
   run(line: string): boolean {
-    const words = [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map(
-      (m) => m[1] ?? m[2] ?? m[3]!,
-    );
-    const [command, ...rest] = words;
-    if (command === undefined) return true;
-    const key = (): string => {
+    const words: Word[] = [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => ({
+      text: m[1] ?? m[2] ?? m[3]!,
+      quoted: m[3] === undefined,
+    }));
+    const [first, ...rest] = words;
+    if (first === undefined) return true;
+    const command = first.text;
+    const key = (): Uint8Array => {
       if (rest[0] === undefined) cliFail(`${command}: missing the key`);
-      return rest[0];
+      return checkKey(`${command}: key`, wordBytes(`${command}: key`, rest[0]));
     };
     switch (command) {
       case 'exit':
@@ -71,32 +88,42 @@ class Session {
       case 'put': {
         const name = key();
         if (rest.length < 2) cliFail('put: missing the value');
-        // The value is the rest of the line as typed (quotes keep spaces).
-        const value = rest.slice(1).join(' ');
+        // One hex:… word is bytes; otherwise the value is the rest of the line (quotes keep spaces).
+        const value =
+          rest.length === 2
+            ? wordBytes('put: value', rest[1]!)
+            : utf8Encode(
+                rest
+                  .slice(1)
+                  .map((word) => word.text)
+                  .join(' '),
+              );
         this.store.put(name, value);
         this.save();
-        print(`ok: ${name} = ${preview(utf8Encode(value))}`);
+        print(`ok: ${showBytes(name)} = ${preview(value)}`);
         return true;
       }
       case 'get': {
-        const value = this.store.get(key());
-        if (value === undefined) cliFail(`get: key ${JSON.stringify(rest[0])} not found`);
-        print(printableText(value) ?? toHex(value));
+        const name = key();
+        const value = this.store.get(name);
+        if (value === undefined) cliFail(`get: key ${showBytes(name)} not found`);
+        print(showBytes(value));
         return true;
       }
       case 'ls': {
         const rows = [...this.store.items()].map((item) => {
           const value = item.value();
-          return [keyToText(item.key), value.length, preview(value, 60)];
+          return [showBytes(item.key), value.length, preview(value, 60)];
         });
         print(rows.length === 0 ? '(no keys)' : table(['key', 'size', 'value'], rows));
         return true;
       }
       case 'rm':
       case 'delete': {
-        if (!this.store.delete(key())) cliFail(`rm: key ${JSON.stringify(rest[0])} not found`);
+        const name = key();
+        if (!this.store.delete(name)) cliFail(`rm: key ${showBytes(name)} not found`);
         this.save();
-        print(`deleted ${rest[0]}`);
+        print(`deleted ${showBytes(name)}`);
         return true;
       }
       case 'stats': {
@@ -125,7 +152,7 @@ class Session {
         );
         return true;
       case 'gc': {
-        const heavy = rest[0] === 'heavy';
+        const heavy = rest[0]?.text === 'heavy';
         if (rest[0] !== undefined && !heavy) cliFail('gc: expected nothing or "heavy"');
         const erasesBefore = this.store.storageStats().sectorEraseCount;
         if (heavy) this.store.heavyMaintenance();
@@ -173,8 +200,8 @@ function banner(session: Session, created: boolean): string {
     `flashkv shell on ${session.path}${created ? ' (new, erased)' : ''}: ${describeImageConfig(session.config)}`,
     `${session.store.size} keys. Every change is saved to the file as pw_kvs would write it.`,
     '',
-    'Try:  put greeting hello world   get greeting   ls   map   put greeting bye   stats   gc   rm greeting',
-    'help lists the commands; exit or Ctrl-D leaves. Outside the shell: flashkv check / dump / export on the file.',
+    'Try:  put greeting hello world   get greeting   put raw hex:00ff   ls   map   stats   gc   rm greeting',
+    'help lists the commands; Ctrl-C cancels the line; exit or Ctrl-D leaves. Outside the shell: flashkv check / dump / export.',
   ].join('\n');
 }
 
@@ -203,50 +230,82 @@ export default defineCommand({
   },
   async run({ args }) {
     const path = args.image ?? DEFAULT_IMAGE;
-    let session: Session;
-    const created = !existsSync(path);
-    if (created) {
-      if (args.image !== undefined && args.create !== true) {
-        cliFail(`image file ${path} does not exist (pass --create to make an erased one)`);
+    // The image stays locked for the session: other flashkv commands wait for it, then give up.
+    const locked = await lockImage(path);
+    try {
+      const save = (bytes: Uint8Array): void => {
+        try {
+          locked.write(bytes);
+        } catch (error) {
+          if (KvsError.is(error)) cliFail(error.message);
+          throw error;
+        }
+      };
+      let session: Session;
+      const created = !existsSync(locked.target);
+      if (created) {
+        if (args.image !== undefined && args.create !== true) {
+          cliFail(`image file ${path} does not exist (pass --create to make an erased one)`);
+        }
+        const { config } = resolveConfig(path, args, undefined);
+        const { flash, store } = storeOn(config);
+        store.init();
+        save(flash.bytes);
+        session = new Session(path, flash, store, config, save);
+      } else {
+        const file = locked.read();
+        const image = openImage(path, args, { forWriting: true, force: args.force === true }, file);
+        requireOpen(image);
+        session = new Session(path, image.flash, image.store, image.config, (bytes) => {
+          const whole = new Uint8Array(image.file);
+          whole.set(bytes, image.window.offset);
+          save(whole);
+        });
       }
-      const { config } = resolveConfig(path, args, undefined);
-      const { flash, store } = storeOn(config);
-      store.init();
-      writeFile(path, flash.bytes);
-      session = new Session(path, flash, store, config);
-    } else {
-      const image = openImage(path, args, { forWriting: true, force: args.force === true });
-      requireOpen(image);
-      session = new Session(path, image.flash, image.store, image.config);
+      await prompt(session, created);
+    } finally {
+      await locked.unlock();
     }
-
-    const interactive = process.stdin.isTTY === true;
-    if (interactive) print(banner(session, created));
-    const lines = createInterface({
-      input: process.stdin,
-      output: process.stdout,
-      terminal: interactive,
-      history: interactive ? loadHistory() : [],
-      historySize: HISTORY_SIZE,
-      prompt: 'flashkv> ',
-    });
-    let failed = false;
-    if (interactive) lines.prompt();
-    for await (const line of lines) {
-      let keepGoing = true;
-      if (interactive) saveHistory(line);
-      try {
-        keepGoing = session.run(line);
-      } catch (error) {
-        if (!(error instanceof CliError) && !KvsError.is(error)) throw error;
-        failed = true;
-        const message = KvsError.is(error) ? `${error.message} (${error.code})` : error.message;
-        process.stderr.write(`error: ${message}\n`);
-      }
-      if (!keepGoing) break;
-      if (interactive) lines.prompt();
-    }
-    lines.close();
-    if (failed && !interactive) setExitCode(EXIT_PROBLEMS);
   },
 });
+
+async function prompt(session: Session, created: boolean): Promise<void> {
+  const streams = io();
+  const interactive = streams.stdin.isTTY === true;
+  if (interactive) print(banner(session, created));
+  flush();
+  const lines = createInterface({
+    input: streams.stdin,
+    output: streams.stdout as NodeJS.WritableStream,
+    terminal: interactive,
+    history: interactive ? loadHistory() : [],
+    historySize: HISTORY_SIZE,
+    prompt: 'flashkv> ',
+  });
+  // Ctrl-C drops the line being typed, as a shell does; Ctrl-D or exit leaves.
+  lines.on('SIGINT', () => {
+    lines.write(null, { ctrl: true, name: 'e' });
+    lines.write(null, { ctrl: true, name: 'u' });
+    streams.stdout.write('^C\n');
+    lines.prompt();
+  });
+  let failed = false;
+  if (interactive) lines.prompt();
+  for await (const line of lines) {
+    let keepGoing = true;
+    if (interactive) saveHistory(line);
+    try {
+      keepGoing = session.run(line);
+    } catch (error) {
+      if (!(error instanceof CliError) && !KvsError.is(error)) throw error;
+      failed = true;
+      const message = KvsError.is(error) ? `${error.message} (${error.code})` : error.message;
+      printError(`error: ${message}`);
+    }
+    flush();
+    if (!keepGoing) break;
+    if (interactive) lines.prompt();
+  }
+  lines.close();
+  if (failed && !interactive) setExitCode(EXIT_PROBLEMS);
+}

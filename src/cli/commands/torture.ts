@@ -12,8 +12,10 @@ import {
 } from '../../torture/torture.js';
 import { validateGeometry } from '../../flash/memory-flash.js';
 import { KvsError } from '../../status.js';
-import { EXIT_OK, EXIT_PROBLEMS, cliFail, setExitCode } from '../_errors.js';
-import { print } from '../_io.js';
+import { EXIT_OK, EXIT_PROBLEMS, cliFail } from '../_errors.js';
+import { io, print, setExitCode } from '../_io.js';
+import { printJson } from '../_report.js';
+import { snakeCaseKeys } from '../../image/report.js';
 
 function integer(name: string, value: string, min: number): number {
   const parsed = Number(value);
@@ -159,11 +161,11 @@ export default defineCommand({
       }
     }
 
-    const bar = process.stderr.isTTY
+    const bar = io().stderr.isTTY
       ? new SingleBar({
           format: ' {bar} {value}/{total} cuts  {name}',
           clearOnComplete: true,
-          stream: process.stderr,
+          stream: io().stderr as NodeJS.WritableStream,
         })
       : undefined;
     bar?.start(1, 0, { name: '' });
@@ -191,8 +193,11 @@ export default defineCommand({
     }
     bar?.stop();
 
+    setExitCode(totals.lost + totals.unrecoverable + totals.threw === 0 ? EXIT_OK : EXIT_PROBLEMS);
     if (args.json) {
-      print(JSON.stringify({ totals, runs: reports }, null, 1));
+      // One JSON document and nothing else on stdout.
+      printJson('torture', snakeCaseKeys({ totals, runs: reports }) as Record<string, unknown>);
+      return;
     } else {
       for (const { name, report } of reports) {
         print(
@@ -208,6 +213,5 @@ export default defineCommand({
     print(
       `cut points ${totals.cutPoints}, committed writes lost ${totals.lost}, unrecoverable ${totals.unrecoverable}`,
     );
-    setExitCode(totals.lost + totals.unrecoverable + totals.threw === 0 ? EXIT_OK : EXIT_PROBLEMS);
   },
 });

@@ -1,0 +1,143 @@
+import { utf8Decode } from '../utf8.js';
+import type { ImageScan, ScannedEntry } from './scan.js';
+
+/**
+ * The version of flashkv's image report format: the JSON every `--json` output follows, as
+ * published in schema/flashkv-report.schema.json. Raised when a field changes meaning or goes
+ * away; new optional fields keep it.
+ */
+export const SCHEMA_VERSION = 1;
+
+/** A JSON value. */
+export type ReportJson =
+  | null
+  | boolean
+  | number
+  | string
+  | readonly ReportJson[]
+  | { readonly [key: string]: ReportJson | undefined };
+
+/** Bytes as lowercase hex, without prefix. */
+export function bytesToHex(bytes: Uint8Array): string {
+  let text = '';
+  for (const byte of bytes) text += HEX_PAIRS[byte]!;
+  return text;
+}
+
+/** The two hex digits of each byte value. */
+const HEX_PAIRS = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+/** The bytes as text when they are printable UTF-8 (no control characters), else undefined. */
+export function printableText(bytes: Uint8Array): string | undefined {
+  const text = utf8Decode(bytes, true);
+  if (text === undefined) return undefined;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text)) return undefined;
+  return text;
+}
+
+/**
+ * Bytes shown so that text and bytes never look alike: printable UTF-8 as a JSON string in
+ * double quotes (`"home"`), anything else as `hex:` and its digits (`hex:07000000`). Keys and
+ * values use the same notation. An empty value shows as `""`.
+ */
+export function showBytes(bytes: Uint8Array): string {
+  const text = printableText(bytes);
+  return text === undefined ? `hex:${bytesToHex(bytes)}` : JSON.stringify(text);
+}
+
+/** A key in reports: its text when printable (else null) and always its hex. */
+export function keyJson(key: Uint8Array): { key: string | null; key_hex: string } {
+  const text = printableText(key);
+  return { key: text === undefined || text === '' ? null : text, key_hex: bytesToHex(key) };
+}
+
+/** A problem kind in reports (snake_case: corrupt_data, unknown_format, …). */
+export function problemKind(kind: string): string {
+  return kind.replaceAll('-', '_');
+}
+
+/** One entry of a scan in the report format. */
+export function entryJson(entry: ScannedEntry): ReportJson {
+  return {
+    address: entry.address,
+    sector: entry.sector,
+    size_bytes: entry.sizeBytes,
+    magic: entry.magic,
+    format_index: entry.formatIndex,
+    transaction_id: entry.transactionId,
+    ...keyJson(entry.key),
+    value_size_bytes: entry.valueSizeBytes,
+    state: entry.state,
+    ...(entry.reason === undefined ? {} : { reason: entry.reason }),
+  };
+}
+
+/** The problems of a scan in the report format. */
+export function problemsJson(scan: ImageScan): ReportJson[] {
+  return scan.problems.map((problem) => ({
+    kind: problemKind(problem.kind),
+    message: problem.message,
+    ...(problem.sector === undefined ? {} : { sector: problem.sector }),
+    ...(problem.address === undefined ? {} : { address: problem.address }),
+  }));
+}
+
+/**
+ * A scan in the report format (the `image_scan` definition of the schema): counts, sectors with
+ * their spans, every entry in flash order, corrupt regions, unknown formats and problems.
+ */
+export function scanJson(scan: ImageScan): Record<string, ReportJson> {
+  return {
+    live_keys: scan.liveKeys,
+    deleted_keys: scan.deletedKeys,
+    legacy_entries: scan.legacyEntries,
+    sectors: scan.sectors.map((sector) => ({
+      index: sector.index,
+      address: sector.address,
+      live_bytes: sector.liveBytes,
+      stale_bytes: sector.staleBytes,
+      corrupt_bytes: sector.corruptBytes,
+      free_bytes: sector.freeBytes,
+      entry_count: sector.entryCount,
+      spans: sector.spans.map((span) => ({
+        address: span.address,
+        size_bytes: span.sizeBytes,
+        kind: span.kind,
+      })),
+    })),
+    entries: scan.entries.map(entryJson),
+    corrupt_regions: scan.corruptRegions.map((region) => ({
+      sector: region.sector,
+      address: region.address,
+      size_bytes: region.sizeBytes,
+      reason: region.reason,
+    })),
+    unknown_formats: scan.unknownFormats.map((format) => ({
+      magic: format.magic,
+      checksum: format.checksum,
+      entry_count: format.entryCount,
+    })),
+    problems: problemsJson(scan),
+  };
+}
+
+/**
+ * Converts the field names of a plain JSON value to snake_case (`cutPoints` → `cut_points`),
+ * deeply, for reports built from library objects named in camelCase. UPPER_SNAKE names
+ * (pw_status codes used as keys) are kept.
+ */
+export function snakeCaseKeys(value: unknown): ReportJson {
+  if (Array.isArray(value)) return value.map(snakeCaseKeys);
+  if (value instanceof Uint8Array) return bytesToHex(value);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [
+        // pw_status names (NOT_FOUND) are names, not fields: they stay as pw_kvs spells them.
+        /^[A-Z0-9_]+$/.test(key) ? key : key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase(),
+        snakeCaseKeys(inner),
+      ]),
+    );
+  }
+  return value as ReportJson;
+}
