@@ -114,4 +114,34 @@ describe('every --json output follows schema/flashkv-report.schema.json', () => 
     expect(bench.status).toBe(0);
     expectValid(bench.stdout, 'bench_all');
   });
+
+  it('wear and wear --recommend', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flashkv-schema-wear-'));
+    writeFileSync(join(dir, 'kvs.json'), JSON.stringify({ sector_size: 512, sector_count: 4 }));
+    writeFileSync(
+      join(dir, 'workload.json'),
+      JSON.stringify({
+        keys: [
+          { key: 'log/last', size: 16, every_s: 60 },
+          { prefix: 'cal/', count: 2, size: 8, static: true },
+        ],
+      }),
+    );
+    const base = [
+      'wear',
+      '--config',
+      join(dir, 'kvs.json'),
+      '--workload',
+      join(dir, 'workload.json'),
+    ];
+    for (const [kind, extra] of [
+      ['wear', ['--years', '0.05']],
+      ['wear_recommendation', ['--years', '0.05', '--recommend', '--target-years', '0.01']],
+    ] as const) {
+      const run = await flashkv([...base, ...extra, '--json']);
+      expect(run.status, run.stderr).toBe(0);
+      const report = expectValid(run.stdout, kind);
+      for (const name of fieldNames(report)) expect(name).toMatch(/^[a-z0-9_]+$/);
+    }
+  });
 });

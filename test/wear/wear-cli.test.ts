@@ -40,8 +40,8 @@ const BASE = (): string[] => [
 ];
 
 describe('flashkv wear', () => {
-  it('prints versioned snake_case JSON with the lifetime, wear, amplification and latency', () => {
-    const result = flashkv([...BASE(), '--years', '0.1', '--json']);
+  it('prints versioned snake_case JSON with the lifetime, wear, amplification and latency', async () => {
+    const result = await flashkv([...BASE(), '--years', '0.1', '--json']);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const report = JSON.parse(result.stdout) as Record<string, unknown>;
@@ -60,11 +60,11 @@ describe('flashkv wear', () => {
     expect(report.extrapolated_writes).toBeGreaterThan(0);
   });
 
-  it('simulates every write with --no-fast-forward and finds the same erase counts', () => {
-    const fast = JSON.parse(flashkv([...BASE(), '--years', '0.02', '--json']).stdout) as {
+  it('simulates every write with --no-fast-forward and finds the same erase counts', async () => {
+    const fast = JSON.parse((await flashkv([...BASE(), '--years', '0.02', '--json'])).stdout) as {
       erase_counts: number[];
     };
-    const full = flashkv([...BASE(), '--years', '0.02', '--json', '--no-fast-forward']);
+    const full = await flashkv([...BASE(), '--years', '0.02', '--json', '--no-fast-forward']);
     expect(full.status).toBe(0);
     const report = JSON.parse(full.stdout) as {
       erase_counts: number[];
@@ -74,8 +74,8 @@ describe('flashkv wear', () => {
     expect(report.erase_counts).toEqual(fast.erase_counts);
   });
 
-  it('prints a readable table, and the timing model changes the latency', () => {
-    const result = flashkv([...BASE(), '--years', '0.1', '--timing', path('timing.json')]);
+  it('prints a readable table, and the timing model changes the latency', async () => {
+    const result = await flashkv([...BASE(), '--years', '0.1', '--timing', path('timing.json')]);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^lifetime +\d/m);
     expect(result.stdout).toMatch(/^write amplification +\d/m);
@@ -83,9 +83,9 @@ describe('flashkv wear', () => {
     expect(result.stdout).toMatch(/^sector +erases +erases\/day/m);
   });
 
-  it('writes SVG charts with --plot', () => {
+  it('writes SVG charts with --plot', async () => {
     const plots = path('plots');
-    const result = flashkv([...BASE(), '--years', '0.1', '--plot', plots]);
+    const result = await flashkv([...BASE(), '--years', '0.1', '--plot', plots]);
     expect(result.status).toBe(0);
     expect(readdirSync(plots).sort()).toEqual([
       'erase-counts.svg',
@@ -101,8 +101,8 @@ describe('flashkv wear', () => {
     expect(readFileSync(join(plots, 'erase-counts.svg'), 'utf8')).toMatch(/<path d="M/);
   });
 
-  it('recommends the smallest sector count with --recommend --target-years', () => {
-    const result = flashkv([
+  it('recommends the smallest sector count with --recommend --target-years', async () => {
+    const result = await flashkv([
       ...BASE(),
       '--years',
       '0.1',
@@ -122,8 +122,8 @@ describe('flashkv wear', () => {
     for (const trial of report.trials.slice(0, -1)) expect(trial.lifetime_years).toBeLessThan(0.05);
   });
 
-  it('says when the workload does not fit (exit 1, one line)', () => {
-    const result = flashkv([
+  it('says when the workload does not fit (exit 1, one line)', async () => {
+    const result = await flashkv([
       'wear',
       '--config',
       path('small.json'),
@@ -135,8 +135,8 @@ describe('flashkv wear', () => {
     expect(result.stderr).toMatch(/^flashkv: .*RESOURCE_EXHAUSTED.*does not fit in 2 × 512 B\n$/);
   });
 
-  it('explains itself in --help, with the workload format and examples', () => {
-    const result = flashkv(['wear', '--help']);
+  it('explains itself in --help, with the workload format and examples', async () => {
+    const result = await flashkv(['wear', '--help']);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('"every_s": 60');
     expect(result.stdout).toContain('Examples:');
@@ -215,8 +215,8 @@ describe('flashkv wear', () => {
     ],
   ];
   for (const [name, args, message] of BAD) {
-    it(`refuses ${name}: one clear line, exit 2`, () => {
-      const result = flashkv(args, { cwd: dir });
+    it(`refuses ${name}: one clear line, exit 2`, async () => {
+      const result = await flashkv(args, { cwd: dir });
       expect(result.status).toBe(2);
       expect(result.stdout).toBe('');
       expect(result.stderr).toMatch(message);

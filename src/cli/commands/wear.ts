@@ -13,12 +13,10 @@ import {
   parseWearWorkload,
 } from '../../wear/workload.js';
 import { EXIT_PROBLEMS, EXIT_USAGE, cliFail } from '../_errors.js';
-import { print, readJsonFile } from '../_io.js';
+import { io, print, printError, readJsonFile } from '../_io.js';
 import { table } from '../_output.js';
+import { printJson } from '../_report.js';
 import { eraseCountsChart, eraseRateChart, latencyChart } from '../_wear-plot.js';
-
-/** Version of the `--json` report's shape. */
-const SCHEMA_VERSION = 1;
 
 function positive(name: string, value: string, integer: boolean): number {
   const parsed = Number(value);
@@ -210,11 +208,11 @@ export default defineCommand({
       args.timing === undefined
         ? DEFAULT_SPI_NOR_TIMING
         : load(args.timing, 'timing model', parseTimingModel);
-    const bar = process.stderr.isTTY
+    const bar = io().stderr.isTTY
       ? new SingleBar({
           format: ' {bar} {percentage}% {value}/{total} writes  {name}',
           clearOnComplete: true,
-          stream: process.stderr,
+          stream: io().stderr as NodeJS.WritableStream,
         })
       : undefined;
     let label = '';
@@ -247,25 +245,18 @@ export default defineCommand({
           (trial) => trial.sectorCount === recommendation.sectorCount,
         );
         if (args.json) {
-          print(
-            JSON.stringify(
-              {
-                schema_version: SCHEMA_VERSION,
-                target_years: targetYears,
-                recommended_sector_count: recommendation.sectorCount ?? null,
-                trials: recommendation.trials.map((trial) => ({
-                  sector_count: trial.sectorCount,
-                  lifetime_years: Number.isFinite(trial.lifetimeYears) ? trial.lifetimeYears : null,
-                  fits: trial.failure === undefined,
-                  failure: trial.failure ?? null,
-                  outlived_by: trial.outlivedBy ?? null,
-                })),
-                report: best?.report === undefined ? null : reportJson(best.report),
-              },
-              null,
-              1,
-            ),
-          );
+          printJson('wear_recommendation', {
+            target_years: targetYears,
+            recommended_sector_count: recommendation.sectorCount ?? null,
+            trials: recommendation.trials.map((trial) => ({
+              sector_count: trial.sectorCount,
+              lifetime_years: Number.isFinite(trial.lifetimeYears) ? trial.lifetimeYears : null,
+              fits: trial.failure === undefined,
+              failure: trial.failure ?? null,
+              outlived_by: trial.outlivedBy ?? null,
+            })),
+            report: best?.report === undefined ? null : reportJson(best.report),
+          });
         } else {
           print(
             table(
@@ -296,17 +287,7 @@ export default defineCommand({
       const report = simulateWear(options);
       bar?.stop();
       if (args.json) {
-        print(
-          JSON.stringify(
-            {
-              schema_version: SCHEMA_VERSION,
-              ...reportJson(report),
-              timing_ms: timingModelToJson(timing),
-            },
-            null,
-            1,
-          ),
-        );
+        printJson('wear', { ...reportJson(report), timing_ms: timingModelToJson(timing) });
       } else {
         print(summary(report));
       }
@@ -330,7 +311,5 @@ function writePlots(folder: string, report: WearReport, targetYears: number): vo
     ['latency.svg', latencyChart(report)],
   ];
   for (const [name, svg] of files) writeFileSync(join(folder, name), svg);
-  process.stderr.write(
-    `charts written to ${files.map(([name]) => join(folder, name)).join(', ')}\n`,
-  );
+  printError(`charts written to ${files.map(([name]) => join(folder, name)).join(', ')}`);
 }
