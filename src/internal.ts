@@ -33,6 +33,7 @@ export {
   geometryOf,
   imageConfigToJson,
   parseImageConfig,
+  partitionOptionsOf,
   storeOptionsOf,
   validateImageConfig,
 } from './image/config.js';

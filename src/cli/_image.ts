@@ -10,6 +10,7 @@ import {
   geometryOf,
   parseImageConfig,
   parseMagic,
+  partitionOptionsOf,
   storeOptionsOf,
   validateImageConfig,
 } from '../image/config.js';
@@ -44,6 +45,10 @@ export const CONFIG_ARGS = {
   },
   redundancy: { type: 'string', description: 'Copies of every entry (default 1)' },
   'max-entries': { type: 'string', description: 'Key index capacity (default 256)' },
+  'target-arch': {
+    type: 'string',
+    description: "Firmware's CPU, for key hashes: x86 (signed char, default) or arm (unsigned)",
+  },
 } as const;
 
 /** The `--json` flag. */
@@ -71,6 +76,7 @@ export interface ConfigArgs {
   'extra-formats'?: string;
   redundancy?: string;
   'max-entries'?: string;
+  'target-arch'?: string;
 }
 
 /** Where a config came from, for messages and `info`. */
@@ -217,6 +223,10 @@ export function resolveConfig(
       args['max-entries'] === undefined
         ? base.maxEntries
         : positiveInteger('max-entries', args['max-entries']),
+    ...(base.partitionAlignmentBytes === undefined
+      ? {}
+      : { partitionAlignmentBytes: base.partitionAlignmentBytes }),
+    ...keyHashCharOf(args['target-arch'], base),
   };
   try {
     validateImageConfig(config, file === undefined ? 'config' : `config (with ${file})`);
@@ -230,6 +240,15 @@ export function resolveConfig(
     ...(file === undefined ? {} : { file }),
     ...(detected === undefined ? {} : { detected }),
   };
+}
+
+/** The key hash's `char` for `--target-arch` (x86: signed, arm: unsigned), else the base's. */
+function keyHashCharOf(arch: string | undefined, base: ImageConfig): Partial<ImageConfig> {
+  if (arch === undefined)
+    return base.keyHashChar === undefined ? {} : { keyHashChar: base.keyHashChar };
+  if (arch === 'x86') return { keyHashChar: 'signed' };
+  if (arch === 'arm') return { keyHashChar: 'unsigned' };
+  return cliFail(`--target-arch: expected x86 or arm, got ${JSON.stringify(arch)}`);
 }
 
 /** Fails unless the image is exactly the config's size (a truncated dump must not be opened). */
@@ -293,7 +312,7 @@ export function storeOn(
     ...geometryOf(config),
     ...(contents === undefined ? {} : { contents }),
   });
-  const store = new KeyValueStore(new FlashPartition(flash), {
+  const store = new KeyValueStore(new FlashPartition(flash, partitionOptionsOf(config)), {
     ...storeOptionsOf(config),
     ...options,
   });
