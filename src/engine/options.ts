@@ -27,7 +27,10 @@ export type Recovery = 'immediate' | 'lazy' | 'manual';
 /** What init does when the flash holds more keys than `maxEntries`. */
 export type SurplusKeys = 'refuse' | 'treatAsCorrupt';
 
-/** Options of a store; every field has pw_kvs's default. */
+/**
+ * Options of a store. Every field has pw_kvs's default except `powerLossHardening` (on) and the
+ * flashkv extensions (`surplusKeys`, `readStrategy`).
+ */
 export interface KeyValueStoreOptions {
   /**
    * Readable entry formats; the first is primary (all new entries use it). Defaults to one
@@ -76,13 +79,14 @@ export interface KeyValueStoreOptions {
    */
   readStrategy?: ReadStrategy;
   /**
-   * Survive power cuts that leave pw_kvs stuck (recommended for devices that lose power).
-   * With true, before the first write into a sector it believes empty the store checks that
-   * the sector really is erased (a cut erase can leave old bytes behind an erased first
-   * header; pw_kvs then fails writes there with UNKNOWN) and erases it if not; and when repair
-   * needs an empty sector and the sector pw_kvs would collect cannot be moved, it tries the
-   * others. Neither triggers on flash that was never cut or damaged. Defaults to false:
-   * pw_kvs's behaviour exactly, also on damaged flash.
+   * Survive power cuts that leave pw_kvs stuck. With true, before the first write into a
+   * sector it believes empty the store checks that the sector really is erased (a cut erase
+   * can leave old bytes behind an erased first header; pw_kvs then fails writes there with
+   * UNKNOWN) and erases it if not; and when repair needs an empty sector and the sector
+   * pw_kvs would collect cannot be moved, it tries the others. Neither changes a byte on flash
+   * that was never cut or damaged; the check costs one read of each sector before its first
+   * write. Defaults to true. False is pw_kvs's behaviour exactly, also on damaged flash: the
+   * scenario runner and the image tools pass false.
    */
   powerLossHardening?: boolean;
   /**
@@ -178,7 +182,7 @@ export function resolveOptions(
       'pwKvs',
       'trusted',
     ]),
-    powerLossHardening: booleanOption('powerLossHardening', options.powerLossHardening ?? false),
+    powerLossHardening: booleanOption('powerLossHardening', options.powerLossHardening ?? true),
     keyHashChar: enumOption('keyHashChar', options.keyHashChar ?? 'signed', ['signed', 'unsigned']),
   };
 }
