@@ -284,8 +284,12 @@ describe('EntryCache lookups on flash', () => {
     const before = flash.counters.readCalls;
     expect(cache.findForWrite(context, text('alpha')).status).toBe('OK');
     expect(flash.counters.readCalls).toBe(before);
-    // A key of another length with the same hash is not trusted: it is read and found wanting.
     expect(cache.findForWrite(context, text('beta')).status).toBe('NOT_FOUND');
+  });
+
+  it('findForWrite does not trust a colliding key: its fingerprint differs, so flash is read', () => {
+    const { cache, context } = setUp(['a0naq'], { fingerprints: true });
+    expect(cache.findForWrite(context, text('qp0ca')).status).toBe('ALREADY_EXISTS');
   });
 
   it('findForWrite reads flash when there are no fingerprints', () => {
