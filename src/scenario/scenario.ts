@@ -100,7 +100,11 @@ function onlyFields(where: string, json: Json, known: readonly string[]): void {
   }
 }
 
-/** The fields of a scenario file besides its ops. `note` is free text, for the reader. */
+/**
+ * The fields of a scenario file besides its ops. Two are for the reader and do not run:
+ * `note` (text) and `expected` (an object, such as the values `flashkv torture` records that
+ * each key must still hold).
+ */
 export const SCENARIO_FIELDS = [
   'sector_size',
   'sector_count',
@@ -120,6 +124,7 @@ export const SCENARIO_FIELDS = [
   'key_hash_char',
   'image_in',
   'note',
+  'expected',
   'ops',
 ] as const;
 
@@ -309,6 +314,9 @@ export function parseScenario(json: unknown): Scenario {
   onlyFields(where, json, SCENARIO_FIELDS);
   if (json.note !== undefined && typeof json.note !== 'string') {
     invalid(where, "field 'note' must be text");
+  }
+  if (json.expected !== undefined && !isObject(json.expected)) {
+    invalid(where, "field 'expected' must be an object");
   }
   const keyHashChar = json.key_hash_char ?? 'signed';
   if (keyHashChar !== 'signed' && keyHashChar !== 'unsigned') {

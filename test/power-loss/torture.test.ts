@@ -54,14 +54,8 @@ describe('known limitations of pw_kvs under power loss (reproduced, documented)'
     JSON.parse(
       readFileSync(new URL(`../fixtures/known-limitations/${name}.json`, import.meta.url), 'utf8'),
     ) as Record<string, unknown>;
-  // A fixture is a scenario plus the values it must keep under `expected`.
-  const scenarioOf = (json: Record<string, unknown>, hardening: boolean): unknown => {
-    const scenario: Record<string, unknown> = { ...json, power_loss_hardening: hardening };
-    delete scenario.expected;
-    return scenario;
-  };
   const lastStatuses = (json: Record<string, unknown>, hardening: boolean): string[] => {
-    const report = runScenario(parseScenario(scenarioOf(json, hardening)));
+    const report = runScenario(parseScenario({ ...json, power_loss_hardening: hardening }));
     return report.results.slice(-2).map((result) => result.status);
   };
 
@@ -74,7 +68,7 @@ describe('known limitations of pw_kvs under power loss (reproduced, documented)'
 
   it('redundancy 3 on 4 sectors: after a torn write, repair finds no sector to move entries to', () => {
     const json = load('tight-redundancy-repair-stuck');
-    const report = runScenario(parseScenario(scenarioOf(json, true)));
+    const report = runScenario(parseScenario({ ...json, power_loss_hardening: true }));
     const statuses = report.results.map((result) => result.status);
     // The store stays readable (nothing is lost) but refuses writes until there is room.
     expect(statuses.at(-5)).toBe('DATA_LOSS'); // init

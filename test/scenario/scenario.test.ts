@@ -175,9 +175,11 @@ describe('unknown or unsupported scenario fields are errors', () => {
     );
   });
 
-  it('accepts a note, which is text for the reader', () => {
+  it('accepts a note and expected values, which are for the reader', () => {
     expect(parseScenario({ note: 'why this case exists', ops: [] }).ops).toEqual([]);
+    expect(parseScenario({ expected: { '6b31': ['00'] }, ops: [] }).ops).toEqual([]);
     expectInvalid({ note: 3, ops: [] }, 'note');
+    expectInvalid({ expected: [], ops: [] }, 'expected');
   });
 
   it('refuses a key_hash_char other than signed or unsigned', () => {
