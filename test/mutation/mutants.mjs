@@ -201,7 +201,7 @@ export const MUTANTS = [
   // ---- src/engine/key-value-store.ts --------------------------------------------------------
   {
     file: 'src/engine/key-value-store.ts',
-    name: 'rewriting a value deletes nothing but ignores the state',
+    name: 'an unchanged value skips the write even when the state differs',
     find: 'this.cache.state(priorIndex) === state &&',
     replace: '',
   },
