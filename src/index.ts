@@ -16,6 +16,7 @@ export { FlashPartition } from './flash/flash-partition.js';
 export { KeyValueStore } from './engine/key-value-store.js';
 export type {
   GcOnWrite,
+  KeyHashChar,
   KeyValueStoreOptions,
   KvsItem,
   ReadStrategy,

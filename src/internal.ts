@@ -25,7 +25,7 @@ export { crc16Ccitt, crc32, checksumMatches, isChecksumName } from './format/che
 export { hashKey } from './format/hash.js';
 export { parseScenario, hexToBytes, SCENARIO_OPS } from './scenario/scenario.js';
 export type { Scenario, ScenarioOp } from './scenario/scenario.js';
-export { runScenario, scenarioStoreOptions } from './scenario/run-scenario.js';
+export { runScenario, scenarioReportJson, scenarioStoreOptions } from './scenario/run-scenario.js';
 export type { FlashReport, OpResult, ScenarioReport } from './scenario/run-scenario.js';
 export {
   DEFAULT_IMAGE_CONFIG,
@@ -33,6 +33,7 @@ export {
   geometryOf,
   imageConfigToJson,
   parseImageConfig,
+  partitionOptionsOf,
   storeOptionsOf,
   validateImageConfig,
 } from './image/config.js';

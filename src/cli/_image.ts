@@ -12,6 +12,7 @@ import {
   geometryOf,
   parseImageConfig,
   parseMagic,
+  partitionOptionsOf,
   storeOptionsOf,
   validateImageConfig,
 } from '../image/config.js';
@@ -56,6 +57,10 @@ export const CONFIG_ARGS = {
   },
   redundancy: { type: 'string', description: 'Copies of every entry (default 1)' },
   'max-entries': { type: 'string', description: 'Key index capacity (default 256)' },
+  'target-arch': {
+    type: 'string',
+    description: "Firmware's CPU, for key hashes: x86 (signed char, default) or arm (unsigned)",
+  },
   offset: {
     type: 'string',
     description: 'Where the partition starts in the file, decimal or 0x hex (default 0)',
@@ -91,6 +96,7 @@ export interface ConfigArgs {
   'extra-formats'?: string;
   redundancy?: string;
   'max-entries'?: string;
+  'target-arch'?: string;
   offset?: string;
   size?: string;
 }
@@ -265,6 +271,10 @@ export function resolveConfig(
       args['max-entries'] === undefined
         ? base.maxEntries
         : positiveInteger('max-entries', args['max-entries']),
+    ...(base.partitionAlignmentBytes === undefined
+      ? {}
+      : { partitionAlignmentBytes: base.partitionAlignmentBytes }),
+    ...keyHashCharOf(args['target-arch'], base),
   };
   try {
     validateImageConfig(config, file === undefined ? 'config' : `config (with ${file})`);
@@ -278,6 +288,15 @@ export function resolveConfig(
     ...(detected === undefined ? {} : { detected }),
     ...(valueTypes === undefined ? {} : { valueTypes }),
   };
+}
+
+/** The key hash's `char` for `--target-arch` (x86: signed, arm: unsigned), else the base's. */
+function keyHashCharOf(arch: string | undefined, base: ImageConfig): Partial<ImageConfig> {
+  if (arch === undefined)
+    return base.keyHashChar === undefined ? {} : { keyHashChar: base.keyHashChar };
+  if (arch === 'x86') return { keyHashChar: 'signed' };
+  if (arch === 'arm') return { keyHashChar: 'unsigned' };
+  return cliFail(`--target-arch: expected x86 or arm, got ${JSON.stringify(arch)}`);
 }
 
 /** Reads an image file, failing with one line (exit 2) when it is missing or unreadable. */
@@ -347,7 +366,7 @@ export function storeOn(
     ...geometryOf(config),
     ...(contents === undefined ? {} : { contents }),
   });
-  const store = new KeyValueStore(new FlashPartition(flash), {
+  const store = new KeyValueStore(new FlashPartition(flash, partitionOptionsOf(config)), {
     ...storeOptionsOf(config),
     ...options,
   });

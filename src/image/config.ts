@@ -1,4 +1,6 @@
 import type { KeyValueStoreOptions } from '../engine/key-value-store.js';
+import type { FlashPartitionOptions } from '../flash/flash-partition.js';
+import type { KeyHashChar } from '../format/hash.js';
 import { type ChecksumName, isChecksumName } from '../format/checksum.js';
 import { DEFAULT_MAGIC, type EntryFormatSpec, entryFormat } from '../format/entry-format.js';
 import { type FlashGeometry, validateGeometry } from '../flash/memory-flash.js';
@@ -22,6 +24,17 @@ export interface ImageConfig {
   readonly redundancy: number;
   /** Capacity of the key index (keys, deleted ones included). */
   readonly maxEntries: number;
+  /**
+   * The partition's alignment in bytes when larger than the flash's (entries pad to it), as
+   * pw_kvs's FlashPartition allows: a multiple of `alignmentBytes` dividing the sector size.
+   * Defaults to `alignmentBytes`.
+   */
+  readonly partitionAlignmentBytes?: number;
+  /**
+   * How the firmware's pw_kvs hashes key bytes: `signed` (x86 `char`) or `unsigned` (ARM, so
+   * most Cortex-M firmware). Decides which keys collide. Defaults to `signed`.
+   */
+  readonly keyHashChar?: KeyHashChar;
 }
 
 /** pw_kvs's defaults as the reference cases use them: 4 × 4 KiB, alignment 16, CRC-16. */
@@ -44,6 +57,8 @@ const CONFIG_FIELDS = [
   'extra_formats',
   'redundancy',
   'max_entries',
+  'partition_alignment',
+  'key_hash_char',
 ] as const;
 
 type Json = Record<string, unknown>;
@@ -124,6 +139,20 @@ export function validateImageConfig(config: ImageConfig, where = 'config'): Imag
   if (config.maxEntries < 1 || config.maxEntries > 1_000_000) {
     invalid(where, `max_entries must be 1..1000000, got ${config.maxEntries}`);
   }
+  const partitionAlignment = config.partitionAlignmentBytes ?? config.alignmentBytes;
+  if (
+    partitionAlignment % config.alignmentBytes !== 0 ||
+    config.sectorSizeBytes % partitionAlignment !== 0
+  ) {
+    invalid(
+      where,
+      `partition_alignment ${partitionAlignment} must be a multiple of the alignment ` +
+        `(${config.alignmentBytes}) dividing the sector size (${config.sectorSizeBytes})`,
+    );
+  }
+  if (config.keyHashChar !== undefined && !['signed', 'unsigned'].includes(config.keyHashChar)) {
+    invalid(where, `key_hash_char must be signed or unsigned, got ${String(config.keyHashChar)}`);
+  }
   if (config.formats.length === 0) invalid(where, 'at least one entry format is required');
   const magics = new Set<number>();
   for (const format of config.formats) {
@@ -165,8 +194,21 @@ export function parseImageConfig(
   } else {
     formats.push(...base.formats.slice(1));
   }
+  const keyHashChar = json.key_hash_char ?? base.keyHashChar;
+  if (keyHashChar !== undefined && keyHashChar !== 'signed' && keyHashChar !== 'unsigned') {
+    invalid(
+      source,
+      `'key_hash_char' must be signed or unsigned, got ${JSON.stringify(keyHashChar)}`,
+    );
+  }
+  const partitionAlignment =
+    json.partition_alignment === undefined
+      ? base.partitionAlignmentBytes
+      : integerField(source, json, 'partition_alignment', 1);
   return validateImageConfig(
     {
+      ...(partitionAlignment === undefined ? {} : { partitionAlignmentBytes: partitionAlignment }),
+      ...(keyHashChar === undefined ? {} : { keyHashChar }),
       sectorSizeBytes: integerField(source, json, 'sector_size', base.sectorSizeBytes),
       sectorCount: integerField(source, json, 'sector_count', base.sectorCount),
       alignmentBytes: integerField(source, json, 'alignment', base.alignmentBytes),
@@ -190,6 +232,11 @@ export function imageConfigToJson(config: ImageConfig): Json {
     extra_formats: extra.map((format) => ({ magic: format.magic, checksum: format.checksum })),
     redundancy: config.redundancy,
     max_entries: config.maxEntries,
+    // Written only when set, so configs without them read as before.
+    ...(config.partitionAlignmentBytes === undefined
+      ? {}
+      : { partition_alignment: config.partitionAlignmentBytes }),
+    ...(config.keyHashChar === undefined ? {} : { key_hash_char: config.keyHashChar }),
   };
 }
 
@@ -202,13 +249,26 @@ export function geometryOf(config: ImageConfig): FlashGeometry {
   };
 }
 
-/** The store options of a config (everything else keeps pw_kvs's defaults). */
+/**
+ * The store options of a config. Everything else is pw_kvs's behaviour, stated where the
+ * library's default differs: power-loss hardening is off, so the tools write the bytes the
+ * firmware's pw_kvs would.
+ */
 export function storeOptionsOf(config: ImageConfig): KeyValueStoreOptions {
   return {
     formats: config.formats,
     redundancy: config.redundancy,
     maxEntries: config.maxEntries,
+    keyHashChar: config.keyHashChar ?? 'signed',
+    powerLossHardening: false,
   };
+}
+
+/** The partition options of a config: its partition alignment, when it has one. */
+export function partitionOptionsOf(config: ImageConfig): FlashPartitionOptions {
+  return config.partitionAlignmentBytes === undefined
+    ? {}
+    : { alignmentBytes: config.partitionAlignmentBytes };
 }
 
 /** One line describing a config, for reports. */

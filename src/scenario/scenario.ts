@@ -1,5 +1,6 @@
 import { type ChecksumName, isChecksumName } from '../format/checksum.js';
 import { DEFAULT_MAGIC } from '../format/entry-format.js';
+import type { KeyHashChar } from '../format/hash.js';
 import type { GcOnWrite, Recovery } from '../engine/key-value-store.js';
 import type { FaultSpec, PowerCutOptions } from '../flash/memory-flash.js';
 import { KvsError, isStatusCode } from '../status.js';
@@ -9,7 +10,13 @@ import { utf8Encode } from '../utf8.js';
 export interface Scenario {
   sectorSize: number;
   sectorCount: number;
+  /** The flash's write alignment in bytes. */
   alignment: number;
+  /**
+   * The partition's alignment in bytes: a multiple of the flash's, possibly larger (entries
+   * then pad to it), as pw_kvs's FlashPartition allows. Defaults to `alignment`.
+   */
+  partitionAlignment: number;
   magic: number;
   checksum: ChecksumName;
   extraFormats: { magic: number; checksum: ChecksumName }[];
@@ -22,6 +29,8 @@ export interface Scenario {
   verifyOnWrite: boolean;
   /** flashkv extension: the store's power-loss hardening (pw_kvs has none). Defaults to false. */
   powerLossHardening: boolean;
+  /** How pw_kvs's key hash reads key bytes (x86: signed, ARM: unsigned). Defaults to signed. */
+  keyHashChar: KeyHashChar;
   /** Path of the starting image, relative to the scenario file's folder; null for erased. */
   imageIn: string | null;
   ops: ScenarioOp[];
@@ -81,6 +90,70 @@ function invalid(where: string, problem: string): never {
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** Refuses any field of `json` not in `known`: a misspelt or unsupported field is an error. */
+function onlyFields(where: string, json: Json, known: readonly string[]): void {
+  for (const field of Object.keys(json)) {
+    if (!known.includes(field)) {
+      invalid(where, `unknown field '${field}' (fields: ${known.join(', ')})`);
+    }
+  }
+}
+
+/**
+ * The fields of a scenario file besides its ops. Two are for the reader and do not run:
+ * `note` (text) and `expected` (an object, such as the values `flashkv torture` records that
+ * each key must still hold).
+ */
+export const SCENARIO_FIELDS = [
+  'sector_size',
+  'sector_count',
+  'alignment',
+  'partition_alignment',
+  'magic',
+  'checksum',
+  'extra_formats',
+  'redundancy',
+  'max_entries',
+  'max_sectors',
+  'gc_on_write',
+  'recovery',
+  'verify_on_read',
+  'verify_on_write',
+  'power_loss_hardening',
+  'key_hash_char',
+  'image_in',
+  'note',
+  'expected',
+  'ops',
+] as const;
+
+const KEY_FIELDS = ['key', 'key_hex'];
+const VALUE_FIELDS = ['value_hex', 'value_str', 'value_len', 'value_byte'];
+
+/** The fields each op may have besides `op`. */
+const OP_FIELDS: Record<(typeof SCENARIO_OPS)[number], readonly string[]> = {
+  init: [],
+  reboot: [],
+  stats: [],
+  list: [],
+  check_for_errors: [],
+  clear_injected_errors: [],
+  partial_maintenance: [],
+  full_maintenance: [],
+  heavy_maintenance: [],
+  power_up: [],
+  put: [...KEY_FIELDS, ...VALUE_FIELDS],
+  get: [...KEY_FIELDS, 'offset', 'buffer_size'],
+  delete: KEY_FIELDS,
+  value_size: KEY_FIELDS,
+  corrupt: ['address', 'xor'],
+  write_raw: ['address', 'hex'],
+  erase_sector: ['sector'],
+  inject_read_error: ['status', 'times', 'delay', 'address', 'size'],
+  inject_write_error: ['status', 'times', 'delay', 'address', 'size'],
+  schedule_power_cut: ['after_ops', 'torn', 'seed'],
+};
 
 function integer(where: string, json: Json, field: string, fallback?: number, min = 0): number {
   const value = json[field];
@@ -163,12 +236,16 @@ function parseOp(index: number, raw: unknown): ScenarioOp {
   const name = raw.op;
   if (typeof name !== 'string') invalid(where, "missing field 'op'");
   const at = `${where} (${name})`;
+  if (Object.hasOwn(OP_FIELDS, name)) {
+    onlyFields(at, raw, ['op', ...OP_FIELDS[name as (typeof SCENARIO_OPS)[number]]]);
+  }
   switch (name) {
     case 'schedule_power_cut': {
       const torn = raw.torn ?? false;
       let tear: PowerCutOptions['torn'];
       if (typeof torn === 'boolean') tear = torn;
       else if (isObject(torn)) {
+        onlyFields(`${at} torn`, torn, ['landed_bytes', 'partial_bits_mask']);
         tear = {
           landedBytes: integer(`${at} torn`, torn, 'landed_bytes'),
           partialBitsMask: integer(`${at} torn`, torn, 'partial_bits_mask', 0),
@@ -234,6 +311,18 @@ function parseOp(index: number, raw: unknown): ScenarioOp {
 export function parseScenario(json: unknown): Scenario {
   if (!isObject(json)) invalid('scenario', 'must be a JSON object');
   const where = 'scenario';
+  onlyFields(where, json, SCENARIO_FIELDS);
+  if (json.note !== undefined && typeof json.note !== 'string') {
+    invalid(where, "field 'note' must be text");
+  }
+  if (json.expected !== undefined && !isObject(json.expected)) {
+    invalid(where, "field 'expected' must be an object");
+  }
+  const keyHashChar = json.key_hash_char ?? 'signed';
+  if (keyHashChar !== 'signed' && keyHashChar !== 'unsigned') {
+    invalid(where, "field 'key_hash_char' must be signed or unsigned");
+  }
+  const alignment = integer(where, json, 'alignment', 16, 1);
   const extra = json.extra_formats ?? [];
   if (!Array.isArray(extra)) invalid(where, "field 'extra_formats' must be an array");
   const gc = json.gc_on_write ?? 'as_many_sectors_needed';
@@ -251,12 +340,14 @@ export function parseScenario(json: unknown): Scenario {
   return {
     sectorSize: integer(where, json, 'sector_size', 4096, 1),
     sectorCount: integer(where, json, 'sector_count', 4, 1),
-    alignment: integer(where, json, 'alignment', 16, 1),
+    alignment,
+    partitionAlignment: integer(where, json, 'partition_alignment', alignment, 1),
     magic: integer(where, json, 'magic', DEFAULT_MAGIC),
     checksum: checksum(where, json.checksum, 'crc16'),
     extraFormats: extra.map((format: unknown, i: number) => {
       const at = `extra_formats[${i}]`;
       if (!isObject(format)) invalid(at, 'must be an object');
+      onlyFields(at, format, ['magic', 'checksum']);
       return {
         magic: integer(at, format, 'magic'),
         checksum: checksum(at, format.checksum, 'crc16'),
@@ -270,6 +361,7 @@ export function parseScenario(json: unknown): Scenario {
     verifyOnRead: boolean(where, json, 'verify_on_read', true),
     verifyOnWrite: boolean(where, json, 'verify_on_write', true),
     powerLossHardening: boolean(where, json, 'power_loss_hardening', false),
+    keyHashChar,
     imageIn,
     ops: json.ops.map((op: unknown, i: number) => parseOp(i, op)),
   };

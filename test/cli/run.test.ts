@@ -27,6 +27,14 @@ describe('flashkv run', () => {
     expect(new Uint8Array(readFileSync(imagePath))).toEqual(testCase.imageOut);
   });
 
+  it("prints pw_kvs's wrapped u64 statistics exactly", async () => {
+    const scenario = join(ROOT, 'test/fixtures/known-limitations/resized-sectors-abort.json');
+    const result = await flashkv('run', scenario);
+    expect(result.status).toBe(0);
+    // 2^64 - 65536: a wrapped count summed mod 2^64, beyond 2^53 (a double would round it).
+    expect(result.stdout).toContain('"reclaimable_bytes": 18446744073709486080,');
+  });
+
   it('names the op and the field of a malformed scenario, exit 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flashkv-run-'));
     const missing = join(dir, 'missing-field.json');

@@ -211,3 +211,120 @@ describe('bad input throws KvsError and changes nothing', () => {
     expect(compatible.size).toBe(4);
   });
 });
+
+describe('full maintenance', () => {
+  // 8 × 512 B: usage above 70 % (2867 B) makes full maintenance collect every sector with
+  // reclaimable bytes; below it, only sectors holding nothing valid. Entries are 96 B.
+  const value = (i: number) => new Uint8Array(78).fill(i);
+  const keyOf = (i: number) => `k${String.fromCharCode(0x41 + i)}`;
+  function filled(keys: number) {
+    const { flash, kvs } = store({ sectorSizeBytes: 512, sectorCount: 8, alignmentBytes: 16 });
+    kvs.init();
+    for (let i = 0; i < keys; i++) kvs.put(keyOf(i), value(i));
+    kvs.put(keyOf(0), value(99)); // one stale entry, in a sector that also holds valid ones
+    return { flash, kvs };
+  }
+
+  it('above 70 % usage collects the sector holding the stale entry', () => {
+    const { kvs } = filled(30); // 30 × 96 = 2880 B in use
+    expect(kvs.storageStats().inUseBytes).toBe(2880);
+    expect(kvs.storageStats().reclaimableBytes).toBe(96);
+    kvs.fullMaintenance();
+    expect(kvs.storageStats()).toMatchObject({ sectorEraseCount: 1, reclaimableBytes: 0 });
+    expect(kvs.get(keyOf(0))).toEqual(value(99));
+  });
+
+  it('below 70 % leaves a sector that still holds valid entries', () => {
+    const { kvs } = filled(29); // 2784 B in use
+    kvs.fullMaintenance();
+    expect(kvs.storageStats()).toMatchObject({ sectorEraseCount: 0, reclaimableBytes: 96 });
+  });
+});
+
+describe('power-loss hardening when repair needs an empty sector', () => {
+  // Three sectors, none empty (as a cut during garbage collection can leave them):
+  //   0: "b" 320 B valid, stale "z" 192 B        → 192 reclaimable, nothing else holds "b"
+  //   1: "y" 32 B valid, stale "w" 176 B, 304 B free → 176 reclaimable
+  //   2: "z", "w" 32 B each and "f" 416 B valid, 32 B free
+  // pw_kvs collects sector 0 (most reclaimable), which cannot move "b"; sector 1 could go.
+  function image(): Uint8Array {
+    const { flash } = store({ sectorSizeBytes: 512, sectorCount: 3, alignmentBytes: 16 });
+    const entries: [number, string, number, number][] = [
+      [0, 'b', 303, 3],
+      [320, 'z', 175, 1],
+      [512, 'y', 15, 4],
+      [544, 'w', 159, 2],
+      [1024, 'z', 15, 9],
+      [1056, 'w', 15, 10],
+      [1088, 'f', 399, 11],
+    ];
+    for (const [address, key, valueSize, transactionId] of entries) {
+      const bytes = encodeEntry(key, new Uint8Array(valueSize).fill(transactionId), transactionId);
+      flash.writeRaw(address, bytes);
+    }
+    return flash.snapshot();
+  }
+
+  function open(powerLossHardening: boolean) {
+    const flash = new MemoryFlash({
+      sectorSizeBytes: 512,
+      sectorCount: 3,
+      alignmentBytes: 16,
+      contents: image(),
+    });
+    const kvs = new KeyValueStore(new FlashPartition(flash), { powerLossHardening });
+    return { kvs, status: kvs.initStatus() };
+  }
+
+  it("pw_kvs's choice alone cannot make one: the store stays open for reads only", () => {
+    const { kvs, status } = open(false);
+    expect(status).toBe('DATA_LOSS');
+    expect(kvs.isReady).toBe(false);
+    expect(kvs.get('b')).toEqual(new Uint8Array(303).fill(3));
+  });
+
+  it('hardening collects another sector instead, and the store accepts writes', () => {
+    const { kvs, status } = open(true);
+    expect(status).toBe('OK');
+    expect(kvs.isReady).toBe(true);
+    expect(kvs.storageStats().sectorEraseCount).toBe(1);
+    for (const [key, byte, size] of [
+      ['b', 3, 303],
+      ['y', 4, 15],
+      ['z', 9, 15],
+      ['w', 10, 15],
+      ['f', 11, 399],
+    ] as const) {
+      expect(kvs.get(key)).toEqual(new Uint8Array(size).fill(byte));
+    }
+    kvs.put('new', 'value');
+    expect(text(kvs.get('new'))).toBe('value');
+  });
+});
+
+/** One entry's bytes in the default format (magic 3528829097, CRC-16), built by hand. */
+function encodeEntry(key: string, value: Uint8Array, transactionId: number): Uint8Array {
+  const keyBytes = new TextEncoder().encode(key);
+  const content = 16 + keyBytes.length + value.length;
+  const bytes = new Uint8Array(Math.ceil(content / 16) * 16);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, 3528829097, true);
+  bytes[9] = keyBytes.length;
+  view.setUint16(10, value.length, true);
+  view.setUint32(12, transactionId, true);
+  bytes.set(keyBytes, 16);
+  bytes.set(value, 16 + keyBytes.length);
+  view.setUint16(4, crc16(bytes), true);
+  return bytes;
+}
+
+/** CRC-16/CCITT-FALSE, bit by bit. */
+function crc16(bytes: Uint8Array): number {
+  let crc = 0xffff;
+  for (const byte of bytes) {
+    crc ^= byte << 8;
+    for (let bit = 0; bit < 8; bit++)
+      crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc;
+}

@@ -55,4 +55,27 @@ describe('FlashPartition', () => {
     expect(() => new FlashPartition(flash(), { startSector: 6, sectorCount: 4 })).toThrow(KvsError);
     expect(() => new FlashPartition(flash(), { startSector: -1 })).toThrow(KvsError);
   });
+
+  it('checks a region for erased bytes one sector per read, stopping at the first non-erased one', () => {
+    const device = flash();
+    const partition = new FlashPartition(device);
+    const before = device.counters.readCalls;
+    expect(partition.isRegionErased(0, 192)).toEqual({ status: 'OK', size: 192, erased: true });
+    expect(device.counters.readCalls - before).toBe(3);
+    device.writeRaw(70, Uint8Array.of(0));
+    const calls = device.counters.readCalls;
+    expect(partition.isRegionErased(0, 192)).toEqual({ status: 'OK', size: 192, erased: false });
+    expect(device.counters.readCalls - calls).toBe(2);
+    expect(partition.isRegionErased(500, 64)).toEqual({
+      status: 'OUT_OF_RANGE',
+      size: 0,
+      erased: false,
+    });
+    device.injectReadError({ status: 'UNAVAILABLE', delay: 1, times: 1 });
+    expect(partition.isRegionErased(128, 128)).toEqual({
+      status: 'UNAVAILABLE',
+      size: 64,
+      erased: false,
+    });
+  });
 });

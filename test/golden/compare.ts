@@ -30,6 +30,13 @@ export function comparable(result: Json): Json {
   return projected;
 }
 
+/** JSON text of a value whose integers may be bigints (u64 statistics), printed exactly. */
+export function exactJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    typeof item === 'bigint' ? `${item}n` : item,
+  );
+}
+
 /** Offset of the first differing byte, or -1 when equal. */
 export function firstDifference(a: Uint8Array, b: Uint8Array): number {
   const length = Math.max(a.length, b.length);
@@ -49,8 +56,8 @@ export function differences(
     problems.push(`ran ${actual.length} ops, expected ${expected.results.length}`);
   }
   for (let i = 0; i < Math.min(actual.length, expected.results.length); i++) {
-    const a = JSON.stringify(comparable(actual[i]!));
-    const e = JSON.stringify(comparable(expected.results[i]!));
+    const a = exactJson(comparable(actual[i]!));
+    const e = exactJson(comparable(expected.results[i]!));
     if (a !== e) {
       problems.push(`op #${i}: got ${a.slice(0, 400)}\n        want ${e.slice(0, 400)}`);
       break;

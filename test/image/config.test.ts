@@ -3,6 +3,8 @@ import {
   DEFAULT_IMAGE_CONFIG,
   imageConfigToJson,
   parseImageConfig,
+  partitionOptionsOf,
+  storeOptionsOf,
 } from '../../src/image/config.js';
 
 const invalid = expect.objectContaining({ code: 'INVALID_ARGUMENT' });
@@ -42,5 +44,37 @@ describe('image configs', () => {
     ['not an object', [1, 2]],
   ])('refuses %s with INVALID_ARGUMENT', (_name, json) => {
     expect(() => parseImageConfig(json, 'test')).toThrow(invalid);
+  });
+
+  it('reads partition_alignment and key_hash_char, and writes them back only when set', () => {
+    const config = parseImageConfig(
+      { sector_size: 1024, partition_alignment: 64, key_hash_char: 'unsigned' },
+      'test',
+    );
+    expect(config.partitionAlignmentBytes).toBe(64);
+    expect(config.keyHashChar).toBe('unsigned');
+    expect(parseImageConfig(imageConfigToJson(config), 'again')).toEqual(config);
+    expect(imageConfigToJson(DEFAULT_IMAGE_CONFIG)).not.toHaveProperty('partition_alignment');
+    expect(imageConfigToJson(DEFAULT_IMAGE_CONFIG)).not.toHaveProperty('key_hash_char');
+    expect(partitionOptionsOf(config)).toEqual({ alignmentBytes: 64 });
+    expect(partitionOptionsOf(DEFAULT_IMAGE_CONFIG)).toEqual({});
+    expect(storeOptionsOf(config).keyHashChar).toBe('unsigned');
+    expect(storeOptionsOf(DEFAULT_IMAGE_CONFIG).keyHashChar).toBe('signed');
+  });
+
+  it("opens stores with pw_kvs's behaviour: power-loss hardening off, stated explicitly", () => {
+    expect(storeOptionsOf(DEFAULT_IMAGE_CONFIG).powerLossHardening).toBe(false);
+  });
+
+  it.each([
+    ['not a multiple of the alignment', { alignment: 16, partition_alignment: 24 }],
+    ['not dividing the sector size', { sector_size: 1024, partition_alignment: 96 }],
+    ['zero', { partition_alignment: 0 }],
+  ])('refuses a partition_alignment %s', (_what, json) => {
+    expect(() => parseImageConfig(json, 'test')).toThrow(invalid);
+  });
+
+  it('refuses a key_hash_char other than signed or unsigned', () => {
+    expect(() => parseImageConfig({ key_hash_char: 'arm' }, 'test')).toThrow(invalid);
   });
 });

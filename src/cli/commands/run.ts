@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { defineCommand } from 'citty';
 import { parseScenario } from '../../scenario/scenario.js';
-import { runScenario } from '../../scenario/run-scenario.js';
+import { runScenario, scenarioReportJson } from '../../scenario/run-scenario.js';
 import { KvsError } from '../../status.js';
 import { cliFail } from '../_errors.js';
 import { writeFile } from '../_image.js';
@@ -47,6 +47,6 @@ export default defineCommand({
     }
     const imageOut = args['image-out'];
     if (imageOut !== undefined) writeFile(imageOut, report.image);
-    print(JSON.stringify({ results: report.results, flash: report.flash }, null, 1));
+    print(scenarioReportJson(report, 1));
   },
 });
