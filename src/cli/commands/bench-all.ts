@@ -10,7 +10,12 @@ import {
   parseBenchConfig,
   runBench,
 } from '../../bench/bench.js';
-import { runScaleBench } from '../../node/scale-bench.js';
+import {
+  buildScaleFlash,
+  measureCoreBundle,
+  runCliScaleBench,
+  runScaleBench,
+} from '../../node/scale-bench.js';
 import { print } from '../_io.js';
 
 interface Reference {
@@ -37,12 +42,25 @@ function ratio(ours: number, theirs: number): string {
   return `${(ours / theirs).toFixed(2)}×`;
 }
 
+const wallClock = (): number => performance.now();
+
+/** Process CPU time in milliseconds (user + system). */
+const cpuClock = (): number => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
+
+/** CPU µs per op (wall time when the report has none). */
+function cpuUs(report: BenchReport): number {
+  return report.cpu_us_per_op ?? report.us_per_op;
+}
+
 export default defineCommand({
   meta: {
     name: 'bench-all',
     description: [
       "Run pw_kvs's eight benchmark configurations beside its figures.",
-      '  Then the 16 MiB / 100 000-key figures (skip them with --skip-scale).',
+      '  Then the 16 MiB / 100 000-key figures and CLI timings (skip them with --skip-scale).',
       '  Examples:',
       '    flashkv bench-all --repeat 5 --read-strategy coalesced',
     ].join('\n'),
@@ -58,7 +76,7 @@ export default defineCommand({
       description: "The store's read strategy (trusted is the library default)",
     },
   },
-  run({ args }) {
+  async run({ args }) {
     const references = JSON.parse(readFileSync(REFERENCE_PATH, 'utf8')) as Record<
       string,
       Reference
@@ -72,22 +90,32 @@ export default defineCommand({
           stream: process.stderr,
         })
       : undefined;
-    bar?.start(names.length + (args['skip-scale'] ? 0 : 1), 0, { name: '' });
+    bar?.start(names.length + (args['skip-scale'] ? 0 : 2), 0, { name: '' });
     const reports: Record<string, BenchReport> = {};
     for (const name of names) {
       bar?.update({ name });
       const reference = references[name]!;
-      const config = { ...reference.config, repeat, read_strategy: args['read-strategy'] };
-      reports[name] = runBench(parseBenchConfig(config), () => performance.now());
+      const config = {
+        ...reference.config,
+        repeat,
+        warmup: 1,
+        read_strategy: args['read-strategy'],
+      };
+      reports[name] = runBench(parseBenchConfig(config), { wall: wallClock, cpu: cpuClock });
       bar?.increment();
     }
     bar?.update({ name: 'scale: 100 000 keys' });
-    const scale = args['skip-scale'] ? undefined : runScaleBench();
+    const scaleFlash = args['skip-scale'] ? undefined : buildScaleFlash();
+    const scale = scaleFlash && runScaleBench(undefined, undefined, scaleFlash);
+    bar?.increment();
+    bar?.update({ name: 'CLI on the 100 000-key image' });
+    const cli = scaleFlash && runCliScaleBench(scaleFlash, scale!.keys);
     bar?.increment();
     bar?.stop();
+    const bundle = await measureCoreBundle();
 
     if (args.json) {
-      print(JSON.stringify({ reports, scale }, null, 1));
+      print(JSON.stringify({ reports, scale, cli, bundle }, null, 1));
       return;
     }
     const table = new Table({
@@ -102,6 +130,7 @@ export default defineCommand({
         'erases',
         'µs/op',
         'pw_kvs µs/op',
+        'ratio',
       ],
       style: process.stdout.isTTY ? { head: ['cyan'] } : { head: [], border: [] },
     });
@@ -121,11 +150,16 @@ export default defineCommand({
         ratio(ours.bytes_read, theirs.bytes_read),
         `${ours.bytes_written}${sameWrites ? ' (=)' : ` (pw_kvs ${theirs.bytes_written})`}`,
         `${ours.erase_calls}${ours.erase_calls === theirs.erase_calls ? ' (=)' : ` (pw_kvs ${theirs.erase_calls})`}`,
-        report.us_per_op.toFixed(2),
+        cpuUs(report).toFixed(2),
         reference.us_per_op_median_this_machine.toFixed(2),
+        (cpuUs(report) / reference.us_per_op_median_this_machine).toFixed(2),
       ]);
     }
     print(table.toString());
+    print(
+      `µs/op: process CPU time, median of ${repeat} run(s) after one warm-up run; ` +
+        "ratio: that over pw_kvs's figure (≤ 1 is faster).",
+    );
     if (scale !== undefined) {
       print(
         `\n${scale.keys.toLocaleString('en-US')} keys in a ${scale.partitionBytes / 2 ** 20} MiB partition: ` +
@@ -134,5 +168,27 @@ export default defineCommand({
           `get ${scale.getUs.toFixed(2)} µs, put ${scale.putUs.toFixed(2)} µs`,
       );
     }
+    if (cli !== undefined) {
+      print(`CLI on that image (wall time, Node start-up included):`);
+      for (const timing of cli) {
+        const failed =
+          timing.status === 0
+            ? ''
+            : timing.status === null
+              ? ' (stopped: too slow)'
+              : ` (exit ${timing.status})`;
+        print(
+          `  flashkv ${timing.command.padEnd(50)} ${timing.ms.toFixed(0).padStart(6)} ms` +
+            `  ${(timing.outputBytes / 1e6).toFixed(1)} MB out${failed}`,
+        );
+      }
+    }
+    print(
+      bundle === undefined
+        ? '\nBrowser bundle: not measured (esbuild, a development dependency, is not installed)'
+        : `\nBrowser bundle of the public API (esbuild, minified + gzip -9): ` +
+            `${(bundle.gzipBytes / 1000).toFixed(1)} kB gzip (${bundle.gzipBytes} B; ` +
+            `${(bundle.minifiedBytes / 1000).toFixed(1)} kB minified)`,
+    );
   },
 });
