@@ -1,5 +1,6 @@
 import type { FlashResult } from '../flash/flash-memory.js';
 import type { FlashPartition } from '../flash/flash-partition.js';
+import { okFlashResult } from '../flash/memory-flash.js';
 import type { StatusCode } from '../status.js';
 
 /** What the engine needs of a partition: FlashPartition, or a reader that wraps one. */
@@ -38,6 +39,8 @@ export class CoalescingReader implements PartitionIO {
   private windowStart = 0;
   private windowLength = 0;
   private readAheadBytes = MIN_READ_AHEAD_BYTES;
+  /** Receives the bytes of a direct read that `load` makes after a failed extension. */
+  private scratch = new Uint8Array(0);
 
   constructor(
     private readonly partition: FlashPartition,
@@ -72,15 +75,70 @@ export class CoalescingReader implements PartitionIO {
   read(address: number, output: Uint8Array): FlashResult {
     const length = output.length;
     if (!this.enabled) return this.partition.read(address, output);
-    if (this.contains(address, length)) {
-      const offset = address - this.windowStart;
-      output.set(this.window.subarray(offset, offset + length));
-      return { status: 'OK', size: length };
+    if (!this.contains(address, length)) {
+      const sectorEnd = this.sectorEnd(address);
+      if (address < 0 || address + length > sectorEnd || length === 0) {
+        return this.partition.read(address, output);
+      }
+      const failed = this.fetch(address, length, sectorEnd);
+      if (failed !== undefined) {
+        if (failed.extended) return this.partition.read(address, output);
+        output.set(this.window.subarray(0, length));
+        return { status: failed.status, size: failed.size === 0 ? 0 : length };
+      }
     }
-    const sectorEnd = this.sectorEnd(address);
-    if (address < 0 || address + length > sectorEnd || length === 0) {
-      return this.partition.read(address, output);
-    }
+    const window = this.window;
+    const offset = address - this.windowStart;
+    // Entries are small: a loop beats making a view for `set`.
+    if (length <= 64) for (let i = 0; i < length; i++) output[i] = window[offset + i]!;
+    else output.set(window.subarray(offset, offset + length));
+    return okFlashResult(length);
+  }
+
+  /**
+   * True if [address, address + length) can be served from the window: reading is coalesced
+   * and the range is non-empty and lies inside one sector.
+   */
+  canWindow(address: number, length: number): boolean {
+    return (
+      this.enabled && length > 0 && address >= 0 && address + length <= this.sectorEnd(address)
+    );
+  }
+
+  /**
+   * Makes [address, address + length) available in {@link windowBytes}, with exactly the
+   * flash calls `read` of that range would make, and returns its status. Only for ranges that
+   * {@link canWindow} accepts; after OK, {@link windowOffset} locates the bytes.
+   */
+  load(address: number, length: number): StatusCode {
+    if (this.contains(address, length)) return 'OK';
+    const failed = this.fetch(address, length, this.sectorEnd(address));
+    if (failed === undefined) return 'OK';
+    // A failed extension falls back to a direct read, as `read` does.
+    if (failed.extended) return this.partition.read(address, this.scratchFor(length)).status;
+    return failed.status;
+  }
+
+  /** The window's bytes; a loaded range starts at {@link windowOffset}. */
+  get windowBytes(): Uint8Array {
+    return this.window;
+  }
+
+  /** Where `address` sits in {@link windowBytes} (valid for a range just loaded). */
+  windowOffset(address: number): number {
+    return address - this.windowStart;
+  }
+
+  /**
+   * Loads a range that is not in the window but lies in one sector: a sequential read extends
+   * the window with a growing read-ahead, any other starts a new window. Undefined on success;
+   * on a failed read, its result and whether it was an extension (the window is then gone).
+   */
+  private fetch(
+    address: number,
+    length: number,
+    sectorEnd: number,
+  ): (FlashResult & { extended: boolean }) | undefined {
     const windowEnd = this.windowStart + this.windowLength;
     const extends_ =
       this.windowLength > 0 &&
@@ -99,25 +157,27 @@ export class CoalescingReader implements PartitionIO {
       );
       if (result.status !== 'OK') {
         this.invalidate();
-        return this.partition.read(address, output);
+        return { status: result.status, size: result.size, extended: true };
       }
       this.windowLength = fetchEnd - this.windowStart;
       this.readAheadBytes = Math.min(MAX_READ_AHEAD_BYTES, this.readAheadBytes * 2);
-    } else {
-      const fetchEnd = Math.min(sectorEnd, address + Math.max(length, MIN_READ_AHEAD_BYTES));
-      const result = this.partition.read(address, this.window.subarray(0, fetchEnd - address));
-      this.windowStart = address;
-      this.readAheadBytes = MIN_READ_AHEAD_BYTES * 2;
-      if (result.status !== 'OK') {
-        this.invalidate();
-        output.set(this.window.subarray(0, length));
-        return { status: result.status, size: result.size === 0 ? 0 : length };
-      }
-      this.windowLength = fetchEnd - address;
+      return undefined;
     }
-    const offset = address - this.windowStart;
-    output.set(this.window.subarray(offset, offset + length));
-    return { status: 'OK', size: length };
+    const fetchEnd = Math.min(sectorEnd, address + Math.max(length, MIN_READ_AHEAD_BYTES));
+    const result = this.partition.read(address, this.window.subarray(0, fetchEnd - address));
+    this.windowStart = address;
+    this.readAheadBytes = MIN_READ_AHEAD_BYTES * 2;
+    if (result.status !== 'OK') {
+      this.invalidate();
+      return { status: result.status, size: result.size, extended: false };
+    }
+    this.windowLength = fetchEnd - address;
+    return undefined;
+  }
+
+  private scratchFor(length: number): Uint8Array {
+    if (this.scratch.length < length) this.scratch = new Uint8Array(length);
+    return this.scratch.subarray(0, length);
   }
 
   write(address: number, data: Uint8Array): FlashResult {

@@ -1,6 +1,11 @@
 import type { FlashResult } from '../flash/flash-memory.js';
-import type { PartitionIO } from './_coalescing-reader.js';
-import { checksumField, checksumMatches } from '../format/checksum.js';
+import { CoalescingReader, type PartitionIO } from './_coalescing-reader.js';
+import {
+  checksumField,
+  checksumMatches,
+  updateChecksumRange,
+  updateChecksumZeros,
+} from '../format/checksum.js';
 import type { EntryFormat, EntryFormats } from '../format/entry-format.js';
 import {
   CHECKSUM_OFFSET,
@@ -22,17 +27,16 @@ import {
 } from '../format/entry-header.js';
 import { hashKey } from '../format/hash.js';
 import type { StatusCode } from '../status.js';
-import { AlignedWriter } from './_aligned-writer.js';
+import { AlignedWriter, WRITE_BUFFER_SIZE } from './_aligned-writer.js';
 import type { KeyDescriptor } from './entry-cache.js';
 
 /** Chunk size pw_kvs uses when it streams an entry off flash (2 × 16 bytes). */
 const READ_CHUNK_BYTES = 2 * MIN_ALIGNMENT_BYTES;
 
-const ZERO_PADDING = new Uint8Array(MIN_ALIGNMENT_BYTES - 1);
-
 // Scratch buffers: the engine is single-threaded and none of these outlives one call.
 const HEADER_SCRATCH = new Uint8Array(ENTRY_HEADER_SIZE);
 const CHUNK_SCRATCH = new Uint8Array(READ_CHUNK_BYTES);
+const ENTRY_SCRATCH = new Uint8Array(WRITE_BUFFER_SIZE);
 
 /** Reading an entry: the entry, or why there is none (erased, corrupt, or a flash error). */
 export type EntryReadResult =
@@ -213,6 +217,10 @@ export class Entry {
    * checksum (the field on flash must also still equal the header's).
    */
   verifyChecksumInFlash(): StatusCode {
+    const io = this.partition;
+    if (io instanceof CoalescingReader && io.canWindow(this.address, this.size)) {
+      return this.verifyChecksumInWindow(io);
+    }
     const chunk = CHUNK_SCRATCH;
     let remaining = this.size;
     let readAddress = this.address;
@@ -238,8 +246,54 @@ export class Entry {
     return checksumMatches(algorithm, this.header.checksum) ? 'OK' : 'DATA_LOSS';
   }
 
+  /**
+   * verifyChecksumInFlash for an entry inside one sector, read through the window: the same
+   * reads, chunk by chunk, each checksummed where it lies instead of copied out.
+   */
+  private verifyChecksumInWindow(io: CoalescingReader): StatusCode {
+    const size = this.size;
+    let readSize = Math.min(READ_CHUNK_BYTES, size);
+    let status = io.load(this.address, readSize);
+    if (status !== 'OK') return status;
+    const window = io.windowBytes;
+    let offset = io.windowOffset(this.address);
+    if (readU32(window, offset + CHECKSUM_OFFSET) !== this.header.checksum) return 'DATA_LOSS';
+    const algorithm = this.format.checksum;
+    if (algorithm === null) return this.header.checksum === 0 ? 'OK' : 'DATA_LOSS';
+
+    algorithm.reset();
+    // The checksum field counts as zeros.
+    updateChecksumRange(algorithm, window, offset, offset + CHECKSUM_OFFSET);
+    updateChecksumZeros(algorithm, 4);
+    updateChecksumRange(algorithm, window, offset + CHECKSUM_OFFSET + 4, offset + readSize);
+    for (let done = readSize; done < size; done += readSize) {
+      readSize = Math.min(READ_CHUNK_BYTES, size - done);
+      status = io.load(this.address + done, readSize);
+      if (status !== 'OK') return status;
+      offset = io.windowOffset(this.address + done);
+      updateChecksumRange(algorithm, window, offset, offset + readSize);
+    }
+    return checksumMatches(algorithm, this.header.checksum) ? 'OK' : 'DATA_LOSS';
+  }
+
   /** Writes header, key and value at this entry's address, in pw_kvs's aligned runs. */
   write(key: Uint8Array, value: Uint8Array): FlashResult {
+    const alignment = this.alignmentBytes;
+    const content = ENTRY_HEADER_SIZE + key.length + value.length;
+    if (
+      alignment <= WRITE_BUFFER_SIZE &&
+      content <= WRITE_BUFFER_SIZE - (WRITE_BUFFER_SIZE % alignment)
+    ) {
+      // The writer would buffer it all and flush once: one aligned, zero-padded call.
+      const size = alignUp(content, alignment);
+      const bytes = ENTRY_SCRATCH.subarray(0, size);
+      encodeEntryHeader(this.header, bytes);
+      bytes.set(key, ENTRY_HEADER_SIZE);
+      bytes.set(value, ENTRY_HEADER_SIZE + key.length);
+      bytes.fill(0, content, size);
+      const result = this.partition.write(this.address, bytes);
+      return result.status === 'OK' ? result : { status: result.status, size };
+    }
     const writer = new AlignedWriter(this.partition, this.address, this.alignmentBytes);
     if (!writer.isUsable) return { status: 'INTERNAL', size: 0 };
     for (const chunk of [encodeEntryHeader(this.header, HEADER_SCRATCH), key, value]) {
@@ -304,10 +358,12 @@ export class Entry {
     const algorithm = this.format.checksum!;
     algorithm.reset();
     const header = encodeEntryHeader(this.header, HEADER_SCRATCH);
-    header.fill(0, CHECKSUM_OFFSET, CHECKSUM_OFFSET + 4);
-    algorithm.update(header);
-    algorithm.update(key);
-    algorithm.update(value);
+    // The checksum field counts as zeros.
+    updateChecksumRange(algorithm, header, 0, CHECKSUM_OFFSET);
+    updateChecksumZeros(algorithm, 4);
+    updateChecksumRange(algorithm, header, CHECKSUM_OFFSET + 4, ENTRY_HEADER_SIZE);
+    updateChecksumRange(algorithm, key, 0, key.length);
+    updateChecksumRange(algorithm, value, 0, value.length);
     this.addPaddingToChecksum();
     return checksumField(algorithm.finish());
   }
@@ -315,11 +371,6 @@ export class Entry {
   private addPaddingToChecksum(): void {
     const algorithm = this.format.checksum!;
     const content = entryContentSize(this.header);
-    let padding = alignUp(content, this.alignmentBytes) - content;
-    while (padding > 0) {
-      const size = Math.min(padding, ZERO_PADDING.length);
-      algorithm.update(ZERO_PADDING.subarray(0, size));
-      padding -= size;
-    }
+    updateChecksumZeros(algorithm, alignUp(content, this.alignmentBytes) - content);
   }
 }

@@ -283,3 +283,20 @@ export function updateChecksumRange(
     algorithm.update(bytes.subarray(start, end));
   }
 }
+
+const ZEROS = new Uint8Array(16);
+
+/** Adds `count` zero bytes to `algorithm`. */
+export function updateChecksumZeros(algorithm: ChecksumAlgorithm, count: number): void {
+  if (
+    algorithm instanceof Crc16Checksum ||
+    algorithm instanceof Crc32Checksum ||
+    algorithm instanceof IgnoreChecksum
+  ) {
+    algorithm.updateZeros(count);
+    return;
+  }
+  for (let left = count; left > 0; left -= ZEROS.length) {
+    algorithm.update(left >= ZEROS.length ? ZEROS : ZEROS.subarray(0, left));
+  }
+}
