@@ -39,7 +39,11 @@ export class CoalescingReader implements PartitionIO {
   private windowStart = 0;
   private windowLength = 0;
   private readAheadBytes = MIN_READ_AHEAD_BYTES;
-  /** Receives the bytes of a direct read that `load` makes after a failed extension. */
+  /** Where the bytes of the last {@link load} are: the window or {@link scratch}. */
+  loadedBytes: Uint8Array = new Uint8Array(0);
+  /** Offset of those bytes in {@link loadedBytes}. */
+  loadedOffset = 0;
+  /** Receives the bytes of reads that `load` sends straight to the partition. */
   private scratch = new Uint8Array(0);
 
   constructor(
@@ -96,37 +100,34 @@ export class CoalescingReader implements PartitionIO {
   }
 
   /**
-   * True if [address, address + length) can be served from the window: reading is coalesced
-   * and the range is non-empty and lies inside one sector.
-   */
-  canWindow(address: number, length: number): boolean {
-    return (
-      this.enabled && length > 0 && address >= 0 && address + length <= this.sectorEnd(address)
-    );
-  }
-
-  /**
-   * Makes [address, address + length) available in {@link windowBytes}, with exactly the
-   * flash calls `read` of that range would make, and returns its status. Only for ranges that
-   * {@link canWindow} accepts; after OK, {@link windowOffset} locates the bytes.
+   * Reads [address, address + length) like {@link read}, with exactly the flash calls `read`
+   * would make, but leaves the bytes where they are: at {@link loadedOffset} of
+   * {@link loadedBytes} (the window, or a scratch array for reads that bypass it). They stay
+   * valid until the next call. Returns the status `read` would.
    */
   load(address: number, length: number): StatusCode {
-    if (this.contains(address, length)) return 'OK';
-    const failed = this.fetch(address, length, this.sectorEnd(address));
-    if (failed === undefined) return 'OK';
-    // A failed extension falls back to a direct read, as `read` does.
-    if (failed.extended) return this.partition.read(address, this.scratchFor(length)).status;
-    return failed.status;
-  }
-
-  /** The window's bytes; a loaded range starts at {@link windowOffset}. */
-  get windowBytes(): Uint8Array {
-    return this.window;
-  }
-
-  /** Where `address` sits in {@link windowBytes} (valid for a range just loaded). */
-  windowOffset(address: number): number {
-    return address - this.windowStart;
+    if (this.enabled) {
+      if (this.contains(address, length)) {
+        this.loadedBytes = this.window;
+        this.loadedOffset = address - this.windowStart;
+        return 'OK';
+      }
+      const sectorEnd = this.sectorEnd(address);
+      if (address >= 0 && address + length <= sectorEnd && length !== 0) {
+        const failed = this.fetch(address, length, sectorEnd);
+        if (failed === undefined || !failed.extended) {
+          // A failed fresh read still delivers the window's start, as `read` does.
+          this.loadedBytes = this.window;
+          this.loadedOffset = failed === undefined ? address - this.windowStart : 0;
+          return failed === undefined ? 'OK' : failed.status;
+        }
+      }
+    }
+    // Straight to the partition, as `read` goes.
+    if (this.scratch.length < length) this.scratch = new Uint8Array(length);
+    this.loadedBytes = this.scratch;
+    this.loadedOffset = 0;
+    return this.partition.read(address, this.scratch.subarray(0, length)).status;
   }
 
   /**
@@ -173,11 +174,6 @@ export class CoalescingReader implements PartitionIO {
     }
     this.windowLength = fetchEnd - address;
     return undefined;
-  }
-
-  private scratchFor(length: number): Uint8Array {
-    if (this.scratch.length < length) this.scratch = new Uint8Array(length);
-    return this.scratch.subarray(0, length);
   }
 
   write(address: number, data: Uint8Array): FlashResult {

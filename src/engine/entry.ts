@@ -218,9 +218,7 @@ export class Entry {
    */
   verifyChecksumInFlash(): StatusCode {
     const io = this.partition;
-    if (io instanceof CoalescingReader && io.canWindow(this.address, this.size)) {
-      return this.verifyChecksumInWindow(io);
-    }
+    if (io instanceof CoalescingReader) return this.verifyChecksumInPlace(io);
     const chunk = CHUNK_SCRATCH;
     let remaining = this.size;
     let readAddress = this.address;
@@ -247,31 +245,32 @@ export class Entry {
   }
 
   /**
-   * verifyChecksumInFlash for an entry inside one sector, read through the window: the same
-   * reads, chunk by chunk, each checksummed where it lies instead of copied out.
+   * verifyChecksumInFlash through the reader: the same reads, chunk by chunk, each checksummed
+   * where it was loaded instead of copied out.
    */
-  private verifyChecksumInWindow(io: CoalescingReader): StatusCode {
+  private verifyChecksumInPlace(io: CoalescingReader): StatusCode {
     const size = this.size;
     let readSize = Math.min(READ_CHUNK_BYTES, size);
     let status = io.load(this.address, readSize);
     if (status !== 'OK') return status;
-    const window = io.windowBytes;
-    let offset = io.windowOffset(this.address);
-    if (readU32(window, offset + CHECKSUM_OFFSET) !== this.header.checksum) return 'DATA_LOSS';
+    let bytes = io.loadedBytes;
+    let offset = io.loadedOffset;
+    if (readU32(bytes, offset + CHECKSUM_OFFSET) !== this.header.checksum) return 'DATA_LOSS';
     const algorithm = this.format.checksum;
     if (algorithm === null) return this.header.checksum === 0 ? 'OK' : 'DATA_LOSS';
 
     algorithm.reset();
     // The checksum field counts as zeros.
-    updateChecksumRange(algorithm, window, offset, offset + CHECKSUM_OFFSET);
+    updateChecksumRange(algorithm, bytes, offset, offset + CHECKSUM_OFFSET);
     updateChecksumZeros(algorithm, 4);
-    updateChecksumRange(algorithm, window, offset + CHECKSUM_OFFSET + 4, offset + readSize);
+    updateChecksumRange(algorithm, bytes, offset + CHECKSUM_OFFSET + 4, offset + readSize);
     for (let done = readSize; done < size; done += readSize) {
       readSize = Math.min(READ_CHUNK_BYTES, size - done);
       status = io.load(this.address + done, readSize);
       if (status !== 'OK') return status;
-      offset = io.windowOffset(this.address + done);
-      updateChecksumRange(algorithm, window, offset, offset + readSize);
+      bytes = io.loadedBytes;
+      offset = io.loadedOffset;
+      updateChecksumRange(algorithm, bytes, offset, offset + readSize);
     }
     return checksumMatches(algorithm, this.header.checksum) ? 'OK' : 'DATA_LOSS';
   }
