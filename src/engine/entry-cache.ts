@@ -1,4 +1,10 @@
-import { KvsError } from '../status.js';
+import type { EntryFormats } from '../format/entry-format.js';
+import { type KeyHashChar, hashKey } from '../format/hash.js';
+import type { StatusCode } from '../status.js';
+import { assert } from './_assert.js';
+import type { CoalescingReader } from './_coalescing-reader.js';
+import { Entry } from './entry.js';
+import type { Sectors } from './sectors.js';
 
 /** Marks an unused address slot. */
 export const NO_ADDRESS = 0xffffffff;
@@ -16,6 +22,37 @@ export interface KeyDescriptor {
 /** Outcome of offering an entry found on flash to the index during a scan. */
 export type AddResult = 'OK' | 'RESOURCE_EXHAUSTED' | 'DATA_LOSS';
 
+/** What a lookup needs of the store: the flash, its sectors (to mark) and its formats. */
+export interface LookupContext {
+  readonly io: CoalescingReader;
+  readonly sectors: Sectors;
+  readonly formats: EntryFormats;
+}
+
+/** The outcome of a key lookup (pw_kvs's EntryCache::Find). */
+export interface FindResult {
+  /**
+   * OK; NOT_FOUND (no key with this hash); ALREADY_EXISTS (another key has the same hash);
+   * DATA_LOSS (no readable copy).
+   */
+  readonly status: StatusCode;
+  /** The key's slot in the index; -1 when no key has its hash. */
+  readonly index: number;
+  /** True if an unreadable copy was met; its sector is marked corrupt. */
+  readonly errorDetected: boolean;
+}
+
+/** Options of an index beyond its capacity. */
+export interface EntryCacheOptions {
+  /**
+   * Keep a fingerprint of every key and value (9 bytes a key) so that a write can take a key
+   * as found without reading it. Defaults to false.
+   */
+  readonly fingerprints?: boolean;
+  /** How key bytes are hashed; see {@link KeyHashChar}. Defaults to `signed`. */
+  readonly keyHashChar?: KeyHashChar;
+}
+
 const EMPTY_SLOT = -1;
 
 /**
@@ -28,6 +65,7 @@ const EMPTY_SLOT = -1;
 export class EntryCache {
   readonly maxEntries: number;
   readonly redundancy: number;
+  readonly keyHashChar: KeyHashChar;
   private count = 0;
   /** Set when a scan met redundant copies of a key whose sizes differ. */
   hasCopiesOfOtherSizes = false;
@@ -47,9 +85,11 @@ export class EntryCache {
   private readonly table: Int32Array;
   private readonly tableMask: number;
 
-  constructor(maxEntries: number, redundancy: number, fingerprints = false) {
+  constructor(maxEntries: number, redundancy: number, options: EntryCacheOptions = {}) {
+    const fingerprints = options.fingerprints ?? false;
     this.maxEntries = maxEntries;
     this.redundancy = redundancy;
+    this.keyHashChar = options.keyHashChar ?? 'signed';
     this.hashes = new Uint32Array(maxEntries);
     this.transactionIds = new Uint32Array(maxEntries);
     this.deleted = new Uint8Array(maxEntries);
@@ -102,6 +142,89 @@ export class EntryCache {
     }
   }
 
+  /** The hash of `key` as this index computes it. */
+  hashOf(key: Uint8Array): number {
+    return hashKey(key, this.keyHashChar);
+  }
+
+  /**
+   * Finds `key` (pw_kvs's EntryCache::Find): the slot with its hash, confirmed by reading the
+   * key from the first readable copy. A copy whose key does not match is checked in full: a
+   * valid entry there is a colliding key of another length, an invalid one is corruption (its
+   * sector is marked corrupt, and the next copy is tried).
+   */
+  find(context: LookupContext, key: Uint8Array): FindResult {
+    const hash = this.hashOf(key);
+    const index = this.findIndex(hash);
+    if (index === -1) return { status: 'NOT_FOUND', index, errorDetected: false };
+    this.prefetch(context.io, index);
+
+    let keyFound = false;
+    let readKey: Uint8Array = new Uint8Array(0);
+    let errorDetected = false;
+    for (const address of this.addresses(index)) {
+      const read = Entry.readKeyAt(context.io, address, key.length);
+      readKey = read.key;
+      if (read.status === 'OK' && this.hashOf(read.key) === hash) {
+        keyFound = true;
+        break;
+      }
+      const entry = Entry.read(context.io, address, context.formats);
+      if (entry.status === 'OK' && entry.entry.verifyChecksumInFlash() === 'OK') {
+        keyFound = true;
+        break;
+      }
+      errorDetected = true;
+      context.sectors.fromAddress(address).markCorrupt();
+    }
+    if (!keyFound) return { status: 'DATA_LOSS', index, errorDetected };
+    const status = bytesEqual(key, readKey) ? 'OK' : 'ALREADY_EXISTS';
+    return { status, index, errorDetected };
+  }
+
+  /**
+   * {@link find} for a write. With fingerprints, a key whose fingerprint matches its slot is
+   * taken as found without reading flash (the `trusted` read strategy's shortcut).
+   */
+  findForWrite(context: LookupContext, key: Uint8Array): FindResult {
+    if (this.hasFingerprints) {
+      const index = this.findIndex(this.hashOf(key));
+      if (
+        index !== -1 &&
+        this.addressCounts[index]! > 0 &&
+        this.keyFingerprintMatches(index, key)
+      ) {
+        return { status: 'OK', index, errorDetected: false };
+      }
+    }
+    return this.find(context, key);
+  }
+
+  /**
+   * {@link find} (or {@link findForWrite}) for a key that must hold a value: a hash collision
+   * or a deleted key is NOT_FOUND (pw_kvs's FindExisting).
+   */
+  findExisting(context: LookupContext, key: Uint8Array, forWrite = false): FindResult {
+    const found = forWrite ? this.findForWrite(context, key) : this.find(context, key);
+    if (
+      found.status === 'ALREADY_EXISTS' ||
+      (found.status === 'OK' && this.deleted[found.index] !== 0)
+    ) {
+      return { status: 'NOT_FOUND', index: found.index, errorDetected: found.errorDetected };
+    }
+    return found;
+  }
+
+  /**
+   * Announces to `io` that the first copy of the key at `index` is about to be read: its header,
+   * key and value (`padded`: with the padding too) are loaded in one read.
+   */
+  prefetch(io: CoalescingReader, index: number, padded = false): void {
+    if (this.addressCounts[index] === 0) return;
+    const length = padded ? this.entrySizes[index]! : this.contentSizes[index]!;
+    io.prefetch(this.addressSlots[index * this.redundancy]!, length);
+  }
+
   hash(index: number): number {
     return this.hashes[index]!;
   }
@@ -112,14 +235,6 @@ export class EntryCache {
 
   state(index: number): EntryState {
     return this.deleted[index] === 0 ? 'valid' : 'deleted';
-  }
-
-  descriptor(index: number): KeyDescriptor {
-    return {
-      hash: this.hash(index),
-      transactionId: this.transactionId(index),
-      state: this.state(index),
-    };
   }
 
   /** Number of known copies of the key at `index`. */
@@ -191,9 +306,7 @@ export class EntryCache {
   /** Adds a copy address; the caller guarantees there is room. */
   addAddress(index: number, address: number): void {
     const count = this.addressCounts[index]!;
-    if (count >= this.redundancy) {
-      throw new KvsError('INTERNAL', `key ${index} already has ${count} copies`);
-    }
+    assert(count < this.redundancy, `key ${index} already has ${count} copies`);
     this.addressSlots[index * this.redundancy + count] = address;
     this.addressCounts[index] = count + 1;
   }
@@ -214,9 +327,7 @@ export class EntryCache {
 
   /** Replaces the key's descriptor and its copies with a single address. */
   resetKey(index: number, descriptor: KeyDescriptor, address: number): void {
-    if (this.hashes[index] !== descriptor.hash) {
-      throw new KvsError('INTERNAL', 'a key descriptor cannot change its hash');
-    }
+    assert(this.hashes[index] === descriptor.hash, 'a key descriptor cannot change its hash');
     this.transactionIds[index] = descriptor.transactionId;
     this.deleted[index] = descriptor.state === 'deleted' ? 1 : 0;
     const base = index * this.redundancy;
@@ -227,7 +338,7 @@ export class EntryCache {
 
   /** Appends a new key; the caller guarantees it is not full and the hash is new. */
   addNew(descriptor: KeyDescriptor, address: number): number {
-    if (this.isFull) throw new KvsError('INTERNAL', 'entry cache is full');
+    assert(!this.isFull, 'a key added to a full entry cache');
     const index = this.count++;
     this.hashes[index] = descriptor.hash;
     this.transactionIds[index] = descriptor.transactionId;
@@ -366,6 +477,12 @@ export class EntryCache {
     }
     this.table[hole] = EMPTY_SLOT;
   }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** 32-bit FNV-1a: a second, independent hash of a key or value. */

@@ -25,7 +25,6 @@ import {
   isTombstone,
   readU32,
 } from '../format/entry-header.js';
-import { hashKey } from '../format/hash.js';
 import type { StatusCode } from '../status.js';
 import { AlignedWriter, WRITE_BUFFER_SIZE } from './_aligned-writer.js';
 import type { KeyDescriptor } from './entry-cache.js';
@@ -152,17 +151,13 @@ export class Entry {
     return alignmentUnitsToBytes(this.header.alignmentUnits);
   }
 
+  /** The index's record of this entry, for a key whose hash is `keyHash`. */
   descriptor(keyHash: number): KeyDescriptor {
     return {
       hash: keyHash,
       transactionId: this.header.transactionId,
       state: this.isDeleted ? 'deleted' : 'valid',
     };
-  }
-
-  /** Descriptor keyed by the hash of `key`. */
-  descriptorForKey(key: Uint8Array): KeyDescriptor {
-    return this.descriptor(hashKey(key));
   }
 
   /** Reads this entry's key. */

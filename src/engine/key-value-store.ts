@@ -1,99 +1,38 @@
 import type { FlashResult } from '../flash/flash-memory.js';
 import type { FlashPartition } from '../flash/flash-partition.js';
-import {
-  DEFAULT_MAGIC,
-  type EntryFormat,
-  type EntryFormatSpec,
-  EntryFormats,
-  entryFormat,
-} from '../format/entry-format.js';
+import type { EntryFormats } from '../format/entry-format.js';
 import {
   ENTRY_HEADER_SIZE,
   MAX_KEY_LENGTH,
   MIN_ALIGNMENT_BYTES,
   alignUp,
   entrySizeFor,
+  readU32,
 } from '../format/entry-header.js';
-import { hashKey } from '../format/hash.js';
+import type { KeyHashChar } from '../format/hash.js';
 import { type ErrorCode, KvsError, type StatusCode } from '../status.js';
 import { CoalescingReader } from './_coalescing-reader.js';
 import { Entry, type EntryReadResult } from './entry.js';
-import { EntryCache, type EntryState } from './entry-cache.js';
+import { EntryCache, type EntryState, type FindResult, type LookupContext } from './entry-cache.js';
+import {
+  type GcOnWrite,
+  type KeyValueStoreOptions,
+  type ReadStrategy,
+  type Recovery,
+  type SurplusKeys,
+  resolveOptions,
+} from './options.js';
 import { type SectorDescriptor, Sectors } from './sectors.js';
 import { utf8Decode, utf8Encode } from '../utf8.js';
 
-/** How reads reach the flash; see {@link KeyValueStoreOptions.readStrategy}. */
-export type ReadStrategy = 'coalesced' | 'pwKvs' | 'trusted';
-
-/** When a write finds no room: collect as many sectors as needed, at most one, or none. */
-export type GcOnWrite = 'asManySectorsNeeded' | 'oneSector' | 'disabled';
-
-/**
- * When detected errors (corrupt sectors, missing copies, no empty sector) are repaired:
- * immediately, lazily (during init and the next maintenance), or only by explicit maintenance
- * (writes are refused until then).
- */
-export type Recovery = 'immediate' | 'lazy' | 'manual';
-
-/** Options of a store; every field has pw_kvs's default. */
-export interface KeyValueStoreOptions {
-  /**
-   * Readable entry formats; the first is primary (all new entries use it). Defaults to one
-   * format: magic 3528829097 with CRC-16.
-   */
-  formats?: readonly (EntryFormat | EntryFormatSpec)[];
-  /** Keys the RAM index can hold, deleted keys included (1..1 000 000). Defaults to 256. */
-  maxEntries?: number;
-  /**
-   * Sectors the store can manage (pw_kvs's kMaxUsableSectors): init fails with
-   * FAILED_PRECONDITION on a larger partition. Defaults to the partition's sector count.
-   */
-  maxSectors?: number;
-  /** Copies of every entry, each in a different sector (1..8). Defaults to 1. */
-  redundancy?: number;
-  /** Garbage collection on write. Defaults to `asManySectorsNeeded`. */
-  gcOnWrite?: GcOnWrite;
-  /** Error recovery policy. Defaults to `lazy`. */
-  recovery?: Recovery;
-  /** Check a value's checksum when it is read. Defaults to true. */
-  verifyOnRead?: boolean;
-  /** Re-read and check every entry after writing it. Defaults to true. */
-  verifyOnWrite?: boolean;
-  /**
-   * What init does when the flash holds more keys than `maxEntries`. pw_kvs treats the surplus
-   * entries as corruption, and its repair then erases them: `treatAsCorrupt` reproduces that
-   * (the scenario runner uses it to match pw_kvs). The default, `refuse`, makes init fail with
-   * RESOURCE_EXHAUSTED before anything is written, so a too-small `maxEntries` never destroys
-   * keys.
-   */
-  surplusKeys?: 'refuse' | 'treatAsCorrupt';
-  /**
-   * How reads reach the flash. All three write the same bytes and, on flash only this store
-   * writes, return the same results.
-   * - `trusted` (the default) reads each entry an operation needs in one call, scans sectors in
-   *   growing sequential reads, and keeps fingerprints of each key and value in the index
-   *   (9 bytes a key): an overwrite or delete reads the old entry only when the fingerprint
-   *   says its value may equal the new one, so it costs one read (verify-on-write's). It
-   *   assumes, as pw_kvs's RAM state already does, that nothing else writes the flash between
-   *   operations: if an old entry's key or header is damaged behind its back, pw_kvs's put
-   *   fails (ALREADY_EXISTS / DATA_LOSS) where flashkv writes the new entry over it.
-   * - `coalesced` reads like `trusted` but re-reads the old entry on every overwrite, as
-   *   pw_kvs does (two reads an overwrite): pw_kvs's statuses on any flash contents.
-   * - `pwKvs` issues exactly pw_kvs's read calls, one for one; use it to reproduce a pw_kvs
-   *   run whose injected read faults count calls (the scenario runner does).
-   */
-  readStrategy?: ReadStrategy;
-  /**
-   * Survive power cuts that leave pw_kvs stuck (recommended for devices that lose power).
-   * With true, before the first write into a sector it believes empty the store checks that
-   * the sector really is erased (a cut erase can leave old bytes behind an erased first
-   * header; pw_kvs then fails writes there with UNKNOWN) and erases it if not; and when repair
-   * needs an empty sector and the sector pw_kvs would collect cannot be moved, it tries the
-   * others. Neither triggers on flash that was never cut or damaged. Defaults to false:
-   * pw_kvs's behaviour exactly, also on damaged flash.
-   */
-  powerLossHardening?: boolean;
-}
+export type {
+  GcOnWrite,
+  KeyHashChar,
+  KeyValueStoreOptions,
+  ReadStrategy,
+  Recovery,
+  SurplusKeys,
+} from './options.js';
 
 /** Space accounting and repair counters, as pw_kvs reports them. */
 export interface StorageStats {
@@ -101,7 +40,11 @@ export interface StorageStats {
   writableBytes: number;
   /** Bytes of current entries (all copies). */
   inUseBytes: number;
-  /** Bytes garbage collection could reclaim. */
+  /**
+   * Bytes garbage collection could reclaim, as a number: exact up to 2^53, which undamaged
+   * flash stays far below; {@link KeyValueStore.reclaimableBytesU64} gives pw_kvs's exact
+   * value when damage made it wrap.
+   */
   reclaimableBytes: number;
   /** Sectors erased by this store object since it was constructed. */
   sectorEraseCount: number;
@@ -122,6 +65,8 @@ export interface KvsItem {
    * {@link KeyValueStore.read}.
    */
   read(buffer: Uint8Array, offsetBytes?: number): number;
+  /** {@link read} as a status and the bytes read, as pw_kvs's iterator reports it. */
+  readStatus(buffer: Uint8Array, offsetBytes?: number): FlashResult;
   /** Reads the whole value. */
   value(): Uint8Array;
 }
@@ -135,39 +80,53 @@ interface PriorEntry {
   valueMatches(value: Uint8Array): StatusCode;
 }
 
+/** A value read whole, or the status that stopped it. */
+type ValueResult =
+  | { readonly status: 'OK'; readonly value: Uint8Array }
+  | { readonly status: ErrorCode; readonly value?: undefined };
+
+/** The key and value bytes an entry is written from; none when it is copied from flash. */
+interface EntrySource {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+}
+
 const EMPTY = new Uint8Array(0);
 type MaintenanceType = 'regular' | 'heavy';
 
 /** Usage above this share of the partition makes full maintenance collect every sector. */
 const GC_USAGE_THRESHOLD_PERCENTAGE = 70;
 const MAX_SECTOR_SIZE_BYTES = 0xffff - 1;
-const MAX_REDUNDANCY = 8;
-const MAX_ENTRIES_LIMIT = 1_000_000;
 
 function ok(status: StatusCode): boolean {
   return status === 'OK';
 }
 
-function toBytes(value: string | Uint8Array): Uint8Array {
+/** The bytes of a key or value, or undefined when it is neither text nor bytes. */
+function toBytes(value: unknown): Uint8Array | undefined {
   if (typeof value === 'string') return utf8Encode(value);
-  // Plain JavaScript callers can pass anything: refuse it as bad input, not a crash.
-  if (!(value instanceof Uint8Array)) {
-    throw new KvsError(
-      'INVALID_ARGUMENT',
-      `expected a string or a Uint8Array, got ${typeof value}`,
-    );
-  }
-  return value;
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  // Plain JavaScript callers can pass anything: that is bad input, not a crash.
+  return value instanceof Uint8Array ? value : undefined;
 }
 
 function fail(code: ErrorCode, message: string, size = 0): never {
   throw new KvsError(code, message, { size });
+}
+
+/** Why `key` is refused, or undefined when it is a valid key. */
+function describeInvalidKey(key: unknown): string | undefined {
+  const bytes = toBytes(key);
+  if (bytes === undefined) return `expected a string or a Uint8Array, got ${typeof key}`;
+  if (bytes.length === 0 || bytes.length > MAX_KEY_LENGTH) {
+    return `key must be 1..${MAX_KEY_LENGTH} bytes, got ${bytes.length}`;
+  }
+  return undefined;
+}
+
+/** A key for an error message, whatever the caller passed. */
+function keyForMessage(key: unknown): string {
+  const bytes = toBytes(key);
+  return bytes === undefined ? String(key) : describeKey(bytes);
 }
 
 /**
@@ -175,7 +134,8 @@ function fail(code: ErrorCode, message: string, size = 0): never {
  * with pw_kvs's policies, so the same operations leave the same bytes.
  *
  * Call {@link init} first. Keys are 1..63 bytes (strings are UTF-8 encoded); values up to what
- * one sector holds. Failures throw {@link KvsError} with a pw_status code.
+ * one sector holds. Every operation exists twice: a `...Status` method that returns pw_kvs's
+ * status (the core), and a method that throws {@link KvsError} with that status.
  */
 export class KeyValueStore {
   readonly partition: FlashPartition;
@@ -187,14 +147,17 @@ export class KeyValueStore {
   readonly recovery: Recovery;
   readonly verifyOnRead: boolean;
   readonly verifyOnWrite: boolean;
-  readonly surplusKeys: 'refuse' | 'treatAsCorrupt';
+  readonly surplusKeys: SurplusKeys;
   readonly readStrategy: ReadStrategy;
   readonly powerLossHardening: boolean;
+  readonly keyHashChar: KeyHashChar;
 
   /** All flash access goes through here, so reads can be coalesced. */
   private readonly io: CoalescingReader;
   private readonly sectors: Sectors;
   private readonly cache: EntryCache;
+  /** What the entry cache needs to look a key up. */
+  private readonly lookup: LookupContext;
   private initState: InitState = 'notInitialized';
   private errorFound = false;
   private lastTransactionId = 0;
@@ -213,78 +176,27 @@ export class KeyValueStore {
    * Throws INVALID_ARGUMENT for options out of range.
    */
   constructor(partition: FlashPartition, options: KeyValueStoreOptions = {}) {
+    const resolved = resolveOptions(partition, options);
     this.partition = partition;
-    const specs = options.formats ?? [{ magic: DEFAULT_MAGIC, checksum: 'crc16' }];
-    this.formats = new EntryFormats(
-      specs.map((spec) =>
-        'checksum' in spec && typeof spec.checksum === 'object'
-          ? (spec as EntryFormat)
-          : entryFormat(spec as EntryFormatSpec),
-      ),
-    );
-    this.redundancy = KeyValueStore.integerOption(
-      'redundancy',
-      options.redundancy ?? 1,
-      1,
-      MAX_REDUNDANCY,
-    );
-    this.maxEntries = KeyValueStore.integerOption(
-      'maxEntries',
-      options.maxEntries ?? 256,
-      1,
-      MAX_ENTRIES_LIMIT,
-    );
-    this.maxSectors = KeyValueStore.integerOption(
-      'maxSectors',
-      options.maxSectors ?? partition.sectorCount,
-      1,
-      Number.MAX_SAFE_INTEGER,
-    );
-    this.gcOnWrite = KeyValueStore.enumOption(
-      'gcOnWrite',
-      options.gcOnWrite ?? 'asManySectorsNeeded',
-      ['asManySectorsNeeded', 'oneSector', 'disabled'],
-    );
-    this.recovery = KeyValueStore.enumOption('recovery', options.recovery ?? 'lazy', [
-      'immediate',
-      'lazy',
-      'manual',
-    ]);
-    this.verifyOnRead = options.verifyOnRead ?? true;
-    this.verifyOnWrite = options.verifyOnWrite ?? true;
-    this.surplusKeys = KeyValueStore.enumOption('surplusKeys', options.surplusKeys ?? 'refuse', [
-      'refuse',
-      'treatAsCorrupt',
-    ]);
-    this.readStrategy = KeyValueStore.enumOption(
-      'readStrategy',
-      options.readStrategy ?? 'trusted',
-      ['coalesced', 'pwKvs', 'trusted'],
-    );
+    this.formats = resolved.formats;
+    this.redundancy = resolved.redundancy;
+    this.maxEntries = resolved.maxEntries;
+    this.maxSectors = resolved.maxSectors;
+    this.gcOnWrite = resolved.gcOnWrite;
+    this.recovery = resolved.recovery;
+    this.verifyOnRead = resolved.verifyOnRead;
+    this.verifyOnWrite = resolved.verifyOnWrite;
+    this.surplusKeys = resolved.surplusKeys;
+    this.readStrategy = resolved.readStrategy;
+    this.powerLossHardening = resolved.powerLossHardening;
+    this.keyHashChar = resolved.keyHashChar;
     this.io = new CoalescingReader(partition, this.readStrategy !== 'pwKvs');
-    this.powerLossHardening = options.powerLossHardening ?? false;
     this.sectors = new Sectors(partition.sectorCount, partition.sectorSizeBytes);
-    this.cache = new EntryCache(this.maxEntries, this.redundancy, this.readStrategy === 'trusted');
-  }
-
-  private static integerOption(name: string, value: number, min: number, max: number): number {
-    if (!Number.isInteger(value) || value < min || value > max) {
-      fail(
-        'INVALID_ARGUMENT',
-        `${name} must be an integer in ${min}..${max}, got ${String(value)}`,
-      );
-    }
-    return value;
-  }
-
-  private static enumOption<T extends string>(name: string, value: T, allowed: readonly T[]): T {
-    if (!allowed.includes(value)) {
-      fail(
-        'INVALID_ARGUMENT',
-        `${name} must be one of ${allowed.join(', ')}, got ${String(value)}`,
-      );
-    }
-    return value;
+    this.cache = new EntryCache(this.maxEntries, this.redundancy, {
+      fingerprints: this.readStrategy === 'trusted',
+      keyHashChar: this.keyHashChar,
+    });
+    this.lookup = { io: this.io, sectors: this.sectors, formats: this.formats };
   }
 
   // ---------------------------------------------------------------------------------------
@@ -303,12 +215,10 @@ export class KeyValueStore {
    */
   init(): void {
     const status = this.initStatus();
-    if (!ok(status)) {
-      fail(status as ErrorCode, this.describeInitFailure(status));
-    }
+    if (!ok(status)) fail(status as ErrorCode, this.describeInitFailure(status));
   }
 
-  /** {@link init} as a status, for callers that mirror pw_kvs. */
+  /** {@link init} as a status. */
   initStatus(): StatusCode {
     this.io.invalidate();
     this.initState = 'notInitialized';
@@ -458,7 +368,7 @@ export class KeyValueStore {
     const verified = entry.verifyChecksumInFlash();
     if (!ok(verified)) return { status: verified as ErrorCode };
     const added = this.cache.addNewOrUpdateExisting(
-      entry.descriptorForKey(key.key),
+      entry.descriptor(this.cache.hashOf(key.key)),
       address,
       this.partition.sectorSizeBytes,
       { contentSize: entry.contentSize, entrySize: entry.size },
@@ -471,7 +381,7 @@ export class KeyValueStore {
 
   /** Records fingerprints for an entry the scan just made a key's current one. */
   private fingerprintScannedEntry(entry: Entry, key: Uint8Array): void {
-    const index = this.cache.findIndex(hashKey(key));
+    const index = this.cache.findIndex(this.cache.hashOf(key));
     if (index === -1 || this.cache.transactionId(index) !== entry.transactionId) return;
     if (this.valueScratch.length < entry.valueSize)
       this.valueScratch = new Uint8Array(entry.valueSize);
@@ -484,14 +394,13 @@ export class KeyValueStore {
   /** The next address in the sector, in 16-byte steps from `start`, holding a known magic. */
   private scanForEntry(sector: SectorDescriptor, start: number): number | undefined {
     const magicBytes = new Uint8Array(4);
-    const view = new DataView(magicBytes.buffer);
     for (
       let address = alignUp(start, MIN_ALIGNMENT_BYTES);
       this.sectors.isAddressInSector(sector, address);
       address += MIN_ALIGNMENT_BYTES
     ) {
       if (!ok(this.io.read(address, magicBytes).status)) continue;
-      if (this.formats.isKnownMagic(view.getUint32(0, true))) return address;
+      if (this.formats.isKnownMagic(readU32(magicBytes, 0))) return address;
     }
     return undefined;
   }
@@ -502,74 +411,25 @@ export class KeyValueStore {
 
   /** Loads the first copy of a key's entry (`padded`: with its padding) in one read. */
   private prefetchKey(index: number, padded = false): void {
-    if (this.cache.addressCount(index) === 0) return;
-    const length = padded ? this.cache.entrySize(index) : this.cache.contentSize(index);
-    this.io.prefetch(this.cache.address(index, 0), length);
+    this.cache.prefetch(this.io, index, padded);
   }
 
-  /**
-   * Finds the index slot of `key`. OK; NOT_FOUND (no key with this hash); ALREADY_EXISTS
-   * (another key has the same hash); DATA_LOSS (no readable copy).
-   */
-  private findEntry(key: Uint8Array): { status: StatusCode; index: number } {
-    const hash = hashKey(key);
-    const index = this.cache.findIndex(hash);
-    if (index === -1) return { status: 'NOT_FOUND', index };
-    this.prefetchKey(index);
-
-    let keyFound = false;
-    let readKey: Uint8Array = new Uint8Array(0);
-    let errorDetected = false;
-    const copies = this.cache.addresses(index);
-    for (const address of copies) {
-      const read = Entry.readKeyAt(this.io, address, key.length);
-      readKey = read.key;
-      if (ok(read.status) && hashKey(read.key) === hash) {
-        keyFound = true;
-        break;
-      }
-      // A mismatch is either corruption or a colliding key of another length: validate.
-      const entry = Entry.read(this.io, address, this.formats);
-      if (entry.status === 'OK' && ok(entry.entry.verifyChecksumInFlash())) {
-        keyFound = true;
-        break;
-      }
-      errorDetected = true;
-      this.sectors.fromAddress(address).markCorrupt();
-    }
-    if (errorDetected) this.errorFound = true;
-    if (!keyFound) return { status: 'DATA_LOSS', index };
-    return { status: bytesEqual(key, readKey) ? 'OK' : 'ALREADY_EXISTS', index };
-  }
-
-  /**
-   * findEntry for a write. With the `trusted` read strategy, a key whose fingerprint matches
-   * the index is taken as found without reading its entry.
-   */
-  private findForWrite(key: Uint8Array): { status: StatusCode; index: number } {
-    if (this.cache.hasFingerprints) {
-      const index = this.cache.findIndex(hashKey(key));
-      if (
-        index !== -1 &&
-        this.cache.addressCount(index) > 0 &&
-        this.cache.keyFingerprintMatches(index, key)
-      ) {
-        return { status: 'OK', index };
-      }
-    }
-    return this.findEntry(key);
-  }
-
-  /** Like findEntry, but a collision or a deleted key is NOT_FOUND. */
-  private findExisting(key: Uint8Array, forWrite = false): { status: StatusCode; index: number } {
-    const found = forWrite ? this.findForWrite(key) : this.findEntry(key);
-    if (
-      found.status === 'ALREADY_EXISTS' ||
-      (ok(found.status) && this.cache.state(found.index) === 'deleted')
-    ) {
-      return { status: 'NOT_FOUND', index: found.index };
-    }
+  /** Records an error a lookup met; returns the lookup. */
+  private noteLookup(found: FindResult): FindResult {
+    if (found.errorDetected) this.errorFound = true;
     return found;
+  }
+
+  private find(key: Uint8Array): FindResult {
+    return this.noteLookup(this.cache.find(this.lookup, key));
+  }
+
+  private findExisting(key: Uint8Array, forWrite = false): FindResult {
+    return this.noteLookup(this.cache.findExisting(this.lookup, key, forWrite));
+  }
+
+  private findForWrite(key: Uint8Array): FindResult {
+    return this.noteLookup(this.cache.findForWrite(this.lookup, key));
   }
 
   /** Reads the first readable copy of a key's entry; unreadable copies mark their sector. */
@@ -584,33 +444,43 @@ export class KeyValueStore {
     return result;
   }
 
-  private checkKey(key: string | Uint8Array): Uint8Array {
+  /** The key's bytes if it is valid, else undefined (pw_kvs's InvalidKey). */
+  private validKey(key: unknown): Uint8Array | undefined {
     const bytes = toBytes(key);
-    if (bytes.length === 0 || bytes.length > MAX_KEY_LENGTH) {
-      fail('INVALID_ARGUMENT', `key must be 1..${MAX_KEY_LENGTH} bytes, got ${bytes.length}`);
-    }
+    if (bytes === undefined || bytes.length === 0 || bytes.length > MAX_KEY_LENGTH)
+      return undefined;
     return bytes;
   }
 
-  private checkReadable(key: string | Uint8Array): Uint8Array {
-    const bytes = this.checkKey(key);
-    if (this.initState === 'notInitialized') {
-      fail('FAILED_PRECONDITION', 'the store is not initialized: call init() first');
-    }
-    return bytes;
+  /** INVALID_ARGUMENT for a bad key, FAILED_PRECONDITION before init, else OK. */
+  private checkReadOperation(key: Uint8Array | undefined): StatusCode {
+    if (key === undefined) return 'INVALID_ARGUMENT';
+    if (this.initState === 'notInitialized') return 'FAILED_PRECONDITION';
+    return 'OK';
   }
 
-  private checkWritable(key: string | Uint8Array): Uint8Array {
-    const bytes = this.checkKey(key);
-    if (this.initState !== 'ready') {
-      fail(
-        'FAILED_PRECONDITION',
-        this.initState === 'notInitialized'
-          ? 'the store is not initialized: call init() first'
-          : 'the store needs maintenance before it accepts writes',
-      );
+  /** As {@link checkReadOperation}, and FAILED_PRECONDITION while errors await maintenance. */
+  private checkWriteOperation(key: Uint8Array | undefined): StatusCode {
+    if (key === undefined) return 'INVALID_ARGUMENT';
+    if (this.initState !== 'ready') return 'FAILED_PRECONDITION';
+    return 'OK';
+  }
+
+  /** The message of a KvsError for `status` from an operation on `key`. */
+  private describeFailure(what: string, key: unknown, status: StatusCode): string {
+    if (status === 'INVALID_ARGUMENT') {
+      const invalid = describeInvalidKey(key);
+      if (invalid !== undefined) return `${what}: ${invalid}`;
     }
-    return bytes;
+    if (status === 'FAILED_PRECONDITION') {
+      if (this.initState === 'notInitialized') {
+        return `${what}: the store is not initialized: call init() first`;
+      }
+      if (this.initState === 'needsMaintenance') {
+        return `${what}: the store needs maintenance before it accepts writes`;
+      }
+    }
+    return `${what} ${keyForMessage(key)}: ${status}`;
   }
 
   /** Reads a value given the key's slot, as pw_kvs's Get with metadata does. */
@@ -633,19 +503,25 @@ export class KeyValueStore {
     return result;
   }
 
-  private throwRead(result: FlashResult, key: Uint8Array): number {
-    if (ok(result.status)) return result.size;
-    return fail(
-      result.status as ErrorCode,
-      `reading key ${describeKey(key)}: ${result.status}`,
-      result.size,
-    );
+  /** Reads the whole value of the key at `index`, sizing the buffer from its header. */
+  private readWholeValue(key: Uint8Array, index: number): ValueResult {
+    const read = this.readEntry(index);
+    if (read.status !== 'OK') return { status: read.status };
+    const value = new Uint8Array(read.entry.valueSize);
+    const result = read.entry.readValue(value, 0);
+    if (ok(result.status) && this.verifyOnRead) {
+      const verified = read.entry.verifyChecksum(key, value);
+      if (!ok(verified)) return { status: verified as ErrorCode };
+    }
+    if (!ok(result.status)) return { status: result.status as ErrorCode };
+    return { status: 'OK', value };
   }
 
   /**
    * Reads the value of `key` into `buffer`, from `offsetBytes` of the value; returns the bytes
    * read. Throws:
-   * - INVALID_ARGUMENT: the key is empty or longer than 63 bytes.
+   * - INVALID_ARGUMENT: the key is empty or longer than 63 bytes, the buffer is not a
+   *   Uint8Array, or the offset is not a non-negative integer.
    * - FAILED_PRECONDITION: not initialized.
    * - NOT_FOUND: no such key (or it is deleted).
    * - OUT_OF_RANGE: `offsetBytes` is past the end of the value.
@@ -655,19 +531,38 @@ export class KeyValueStore {
    * - any status the flash reports.
    */
   read(key: string | Uint8Array, buffer: Uint8Array, offsetBytes = 0): number {
+    const result = this.readStatus(key, buffer, offsetBytes);
+    if (ok(result.status)) return result.size;
+    if (result.status === 'INVALID_ARGUMENT' && this.validKey(key) !== undefined) {
+      if (!(buffer instanceof Uint8Array)) {
+        fail('INVALID_ARGUMENT', 'the buffer to read into must be a Uint8Array');
+      }
+      if (!Number.isInteger(offsetBytes) || offsetBytes < 0) {
+        fail(
+          'INVALID_ARGUMENT',
+          `offset must be a non-negative integer, got ${String(offsetBytes)}`,
+        );
+      }
+    }
+    return fail(
+      result.status as ErrorCode,
+      this.describeFailure('reading key', key, result.status),
+      result.size,
+    );
+  }
+
+  /** {@link read} as pw_kvs's Get reports it: a status and the bytes read. */
+  readStatus(key: string | Uint8Array, buffer: Uint8Array, offsetBytes = 0): FlashResult {
     this.io.invalidate();
-    const bytes = this.checkReadable(key);
-    if (!(buffer instanceof Uint8Array)) {
-      fail('INVALID_ARGUMENT', 'the buffer to read into must be a Uint8Array');
+    const bytes = this.validKey(key);
+    const checked = this.checkReadOperation(bytes);
+    if (!ok(checked)) return { status: checked, size: 0 };
+    if (!(buffer instanceof Uint8Array) || !Number.isInteger(offsetBytes) || offsetBytes < 0) {
+      return { status: 'INVALID_ARGUMENT', size: 0 };
     }
-    if (!Number.isInteger(offsetBytes) || offsetBytes < 0) {
-      fail('INVALID_ARGUMENT', `offset must be a non-negative integer, got ${String(offsetBytes)}`);
-    }
-    const found = this.findExisting(bytes);
-    if (!ok(found.status)) {
-      fail(found.status as ErrorCode, `key ${describeKey(bytes)}: ${found.status}`);
-    }
-    return this.throwRead(this.readValueAt(bytes, found.index, buffer, offsetBytes), bytes);
+    const found = this.findExisting(bytes!);
+    if (!ok(found.status)) return { status: found.status, size: 0 };
+    return this.readValueAt(bytes!, found.index, buffer, offsetBytes);
   }
 
   /**
@@ -675,27 +570,22 @@ export class KeyValueStore {
    * {@link read} does for every other status.
    */
   get(key: string | Uint8Array): Uint8Array | undefined {
-    this.io.invalidate();
-    const bytes = this.checkReadable(key);
-    const found = this.findExisting(bytes);
-    if (found.status === 'NOT_FOUND') return undefined;
-    if (!ok(found.status))
-      fail(found.status as ErrorCode, `key ${describeKey(bytes)}: ${found.status}`);
-    return this.readWholeValue(bytes, found.index);
+    const result = this.getStatus(key);
+    if (result.status === 'NOT_FOUND') return undefined;
+    if (result.status !== 'OK')
+      fail(result.status, this.describeFailure('key', key, result.status));
+    return result.value;
   }
 
-  /** Reads the whole value of the key at `index`, sizing the buffer from its header. */
-  private readWholeValue(key: Uint8Array, index: number): Uint8Array {
-    const read = this.readEntry(index);
-    if (read.status !== 'OK') fail(read.status, `reading key ${describeKey(key)}: ${read.status}`);
-    const buffer = new Uint8Array(read.entry.valueSize);
-    const result = read.entry.readValue(buffer, 0);
-    if (ok(result.status) && this.verifyOnRead) {
-      const verified = read.entry.verifyChecksum(key, buffer);
-      if (!ok(verified)) fail(verified as ErrorCode, `key ${describeKey(key)}: checksum mismatch`);
-    }
-    this.throwRead(result, key);
-    return buffer;
+  /** {@link get} as a status and, when OK, the whole value. */
+  getStatus(key: string | Uint8Array): ValueResult {
+    this.io.invalidate();
+    const bytes = this.validKey(key);
+    const checked = this.checkReadOperation(bytes);
+    if (!ok(checked)) return { status: checked as ErrorCode };
+    const found = this.findExisting(bytes!);
+    if (!ok(found.status)) return { status: found.status as ErrorCode };
+    return this.readWholeValue(bytes!, found.index);
   }
 
   /** True if `key` holds a value. Throws as {@link valueSize} does. */
@@ -711,19 +601,19 @@ export class KeyValueStore {
   valueSize(key: string | Uint8Array): number | undefined {
     const result = this.valueSizeStatus(key);
     if (result.status === 'NOT_FOUND') return undefined;
-    if (!ok(result.status))
-      fail(
-        result.status as ErrorCode,
-        `value size of ${describeKey(toBytes(key))}: ${result.status}`,
-      );
+    if (!ok(result.status)) {
+      fail(result.status as ErrorCode, this.describeFailure('value size of', key, result.status));
+    }
     return result.size;
   }
 
-  /** {@link valueSize} as pw_kvs reports it: a status and a size. Throws only for bad input. */
+  /** {@link valueSize} as pw_kvs reports it: a status and a size. */
   valueSizeStatus(key: string | Uint8Array): FlashResult {
     this.io.invalidate();
-    const bytes = this.checkReadable(key);
-    const found = this.findExisting(bytes);
+    const bytes = this.validKey(key);
+    const checked = this.checkReadOperation(bytes);
+    if (!ok(checked)) return { status: checked, size: 0 };
+    const found = this.findExisting(bytes!);
     if (!ok(found.status)) return { status: found.status, size: 0 };
     const read = this.readEntry(found.index);
     if (read.status !== 'OK') return { status: read.status, size: 0 };
@@ -737,7 +627,8 @@ export class KeyValueStore {
   /**
    * Stores `value` under `key` (strings are UTF-8 encoded). Writing the value already stored
    * writes nothing. Throws:
-   * - INVALID_ARGUMENT: bad key, or key + value + 16-byte header do not fit in one sector.
+   * - INVALID_ARGUMENT: bad key, a value that is neither text nor bytes, or key + value +
+   *   16-byte header do not fit in one sector.
    * - FAILED_PRECONDITION: not initialized, or errors await maintenance.
    * - ALREADY_EXISTS: another key has the same 32-bit hash.
    * - RESOURCE_EXHAUSTED: no room (after garbage collection, as `gcOnWrite` allows), or the
@@ -747,30 +638,32 @@ export class KeyValueStore {
    */
   put(key: string | Uint8Array, value: string | Uint8Array): void {
     const status = this.putStatus(key, value);
-    if (!ok(status)) fail(status as ErrorCode, `put ${describeKey(toBytes(key))}: ${status}`);
+    if (ok(status)) return;
+    if (status === 'INVALID_ARGUMENT' && toBytes(value) === undefined) {
+      fail(status, `put ${keyForMessage(key)}: expected a string or a Uint8Array value`);
+    }
+    fail(status as ErrorCode, this.describeFailure('put', key, status));
   }
 
-  /** {@link put} as a status. Throws only for a value that is not bytes or text. */
+  /** {@link put} as a status. */
   putStatus(key: string | Uint8Array, value: string | Uint8Array): StatusCode {
     this.io.invalidate();
+    const keyBytes = this.validKey(key);
+    const checked = this.checkWriteOperation(keyBytes);
+    if (!ok(checked)) return checked;
     const valueBytes = toBytes(value);
-    let keyBytes: Uint8Array;
-    try {
-      keyBytes = this.checkWritable(key);
-    } catch (error) {
-      if (KvsError.is(error)) return error.code;
-      throw error;
-    }
     if (
-      entrySizeFor(keyBytes.length, valueBytes.length, this.partition.alignmentBytes) >
-      this.partition.sectorSizeBytes
+      valueBytes === undefined ||
+      entrySizeFor(keyBytes!.length, valueBytes.length, this.partition.alignmentBytes) >
+        this.partition.sectorSizeBytes
     ) {
       return 'INVALID_ARGUMENT';
     }
-    const found = this.findForWrite(keyBytes);
-    if (ok(found.status))
-      return this.writeEntryForExistingKey(found.index, 'valid', keyBytes, valueBytes);
-    if (found.status === 'NOT_FOUND') return this.writeEntryForNewKey(keyBytes, valueBytes);
+    const found = this.findForWrite(keyBytes!);
+    if (ok(found.status)) {
+      return this.writeEntryForExistingKey(found.index, 'valid', keyBytes!, valueBytes);
+    }
+    if (found.status === 'NOT_FOUND') return this.writeEntryForNewKey(keyBytes!, valueBytes);
     return found.status;
   }
 
@@ -781,23 +674,19 @@ export class KeyValueStore {
   delete(key: string | Uint8Array): boolean {
     const status = this.deleteStatus(key);
     if (status === 'NOT_FOUND') return false;
-    if (!ok(status)) fail(status as ErrorCode, `delete ${describeKey(toBytes(key))}: ${status}`);
+    if (!ok(status)) fail(status as ErrorCode, this.describeFailure('delete', key, status));
     return true;
   }
 
   /** {@link delete} as a status. */
   deleteStatus(key: string | Uint8Array): StatusCode {
     this.io.invalidate();
-    let keyBytes: Uint8Array;
-    try {
-      keyBytes = this.checkWritable(key);
-    } catch (error) {
-      if (KvsError.is(error)) return error.code;
-      throw error;
-    }
-    const found = this.findExisting(keyBytes, true);
+    const keyBytes = this.validKey(key);
+    const checked = this.checkWriteOperation(keyBytes);
+    if (!ok(checked)) return checked;
+    const found = this.findExisting(keyBytes!, true);
     if (!ok(found.status)) return found.status;
-    return this.writeEntryForExistingKey(found.index, 'deleted', keyBytes, new Uint8Array(0));
+    return this.writeEntryForExistingKey(found.index, 'deleted', keyBytes!, EMPTY);
   }
 
   private writeEntryForExistingKey(
@@ -868,25 +757,20 @@ export class KeyValueStore {
       state === 'deleted' ? null : value,
       this.lastTransactionId,
     );
-    const first = this.appendEntry(entry, key, value);
-    if (!ok(first)) return first;
+    const source: EntrySource = { key, value };
+    const first = this.writeEntryTo(entry, reserved[0]!, source);
+    if (!ok(first.status)) return first.status;
 
     let index: number;
     if (priorEntry === undefined) {
-      index = this.cache.addNew(entry.descriptorForKey(key), entry.address);
+      index = this.cache.addNew(entry.descriptor(this.cache.hashOf(key)), entry.address);
       this.cache.setSizes(index, entry.contentSize, entry.size);
     } else {
       index = priorIndex;
       this.updateKeyDescriptor(entry, entry.address, priorIndex, priorEntry.size);
     }
     this.cache.setFingerprints(index, key, state === 'deleted' ? EMPTY : value);
-    for (let i = 1; i < this.redundancy; i++) {
-      entry.address = reserved[i]!;
-      const status = this.appendEntry(entry, key, value);
-      if (!ok(status)) return status;
-      this.cache.addAddress(index, reserved[i]!);
-    }
-    return 'OK';
+    return this.addCopies(index, entry, reserved, source);
   }
 
   private updateKeyDescriptor(
@@ -900,6 +784,33 @@ export class KeyValueStore {
     }
     this.cache.resetKey(index, entry.descriptor(this.cache.hash(index)), newAddress);
     this.cache.setSizes(index, entry.contentSize, entry.size);
+  }
+
+  /**
+   * Writes copies of `entry` (from `source`, else copied from its current address) until the
+   * key at `index` has `redundancy` of them, recording each: copy n goes to `reserved[n]`, or
+   * to a sector found for it when `reserved` is undefined (a repair of missing copies).
+   */
+  private addCopies(
+    index: number,
+    entry: Entry,
+    reserved: readonly number[] | undefined,
+    source?: EntrySource,
+  ): StatusCode {
+    while (this.cache.addressCount(index) < this.redundancy) {
+      let address: number;
+      if (reserved !== undefined) {
+        address = reserved[this.cache.addressCount(index)]!;
+      } else {
+        const found = this.getSectorForWrite(entry.size, this.cache.addresses(index));
+        if (found.sector === undefined) return found.status;
+        address = this.sectors.nextWritableAddress(found.sector);
+      }
+      const written = this.writeEntryTo(entry, address, source);
+      if (!ok(written.status)) return written.status;
+      this.cache.addAddress(index, address);
+    }
+    return 'OK';
   }
 
   /** Reserves one address per copy, each in a different sector. */
@@ -940,13 +851,13 @@ export class KeyValueStore {
   private ensureReallyErased(sector: SectorDescriptor): StatusCode {
     const sectorSize = this.partition.sectorSizeBytes;
     if (!this.powerLossHardening || !sector.isEmpty(sectorSize)) return 'OK';
-    const contents = new Uint8Array(sectorSize);
-    const read = this.partition.read(this.sectors.baseAddress(sector), contents);
-    if (!ok(read.status)) return read.status;
-    if (this.partition.appearsErased(contents)) return 'OK';
+    const address = this.sectors.baseAddress(sector);
+    const check = this.partition.isRegionErased(address, sectorSize);
+    if (!ok(check.status)) return check.status;
+    if (check.erased) return 'OK';
     this.io.invalidate();
     this.stats.sectorEraseCount++;
-    return this.partition.erase(this.sectors.baseAddress(sector), 1);
+    return this.partition.erase(address, 1);
   }
 
   private markSectorCorruptIfNotOk(status: StatusCode, sector: SectorDescriptor): StatusCode {
@@ -957,46 +868,45 @@ export class KeyValueStore {
     return status;
   }
 
-  private appendEntry(entry: Entry, key: Uint8Array, value: Uint8Array): StatusCode {
-    const sector = this.sectors.fromAddress(entry.address);
-    const ready = this.ensureReallyErased(sector);
-    if (!ok(ready)) return this.markSectorCorruptIfNotOk(ready, sector);
-    const result = entry.write(key, value);
-    if (!ok(result.status)) return this.markSectorCorruptIfNotOk(result.status, sector);
-    if (this.verifyOnWrite) {
-      this.io.prefetch(entry.address, entry.size);
-      const verified = this.markSectorCorruptIfNotOk(entry.verifyChecksumInFlash(), sector);
-      if (!ok(verified)) return verified;
+  /**
+   * Writes `entry` at `address` and accounts it in its sector: from `source` (pw_kvs's
+   * AppendEntry; the entry is at `address` already) or copied from the entry's current address
+   * (CopyEntryToSector). With verify-on-write the bytes are read back and checked; any
+   * failure marks the sector corrupt. Returns the bytes written.
+   */
+  private writeEntryTo(entry: Entry, address: number, source?: EntrySource): FlashResult {
+    const sector = this.sectors.fromAddress(address);
+    const ready = this.markSectorCorruptIfNotOk(this.ensureReallyErased(sector), sector);
+    if (!ok(ready)) return { status: ready, size: 0 };
+    let result: FlashResult;
+    if (source !== undefined) {
+      entry.address = address;
+      result = entry.write(source.key, source.value);
+    } else {
+      result = entry.copy(address);
     }
-    sector.removeWritableBytes(result.size);
-    sector.addValidBytes(result.size);
-    return 'OK';
-  }
-
-  private copyEntryToSector(
-    entry: Entry,
-    newSector: SectorDescriptor,
-    newAddress: number,
-  ): FlashResult {
-    const ready = this.ensureReallyErased(newSector);
-    if (!ok(ready)) return { status: this.markSectorCorruptIfNotOk(ready, newSector), size: 0 };
-    const result = entry.copy(newAddress);
-    if (!ok(this.markSectorCorruptIfNotOk(result.status, newSector)))
+    if (!ok(this.markSectorCorruptIfNotOk(result.status, sector))) {
       return { status: result.status, size: 0 };
+    }
     if (this.verifyOnWrite) {
-      this.io.prefetch(newAddress, entry.size);
-      const read = Entry.read(this.io, newAddress, this.formats);
-      if (!ok(this.markSectorCorruptIfNotOk(read.status, newSector)))
-        return { status: read.status, size: 0 };
+      this.io.prefetch(address, entry.size);
       const verified = this.markSectorCorruptIfNotOk(
-        read.entry!.verifyChecksumInFlash(),
-        newSector,
+        this.verifyWritten(entry, address, source),
+        sector,
       );
       if (!ok(verified)) return { status: verified, size: 0 };
     }
-    newSector.removeWritableBytes(result.size);
-    newSector.addValidBytes(result.size);
+    sector.removeWritableBytes(result.size);
+    sector.addValidBytes(result.size);
     return result;
+  }
+
+  /** Checks an entry just written: appended, its own bytes; copied, the copy read anew. */
+  private verifyWritten(entry: Entry, address: number, source?: EntrySource): StatusCode {
+    if (source !== undefined) return entry.verifyChecksumInFlash();
+    const copy = Entry.read(this.io, address, this.formats);
+    if (copy.status !== 'OK') return copy.status;
+    return copy.entry.verifyChecksumInFlash();
   }
 
   // ---------------------------------------------------------------------------------------
@@ -1016,7 +926,7 @@ export class KeyValueStore {
     );
     if (newSector === undefined) return 'RESOURCE_EXHAUSTED';
     const newAddress = this.sectors.nextWritableAddress(newSector);
-    const copied = this.copyEntryToSector(entry, newSector, newAddress);
+    const copied = this.writeEntryTo(entry, newAddress);
     if (!ok(copied.status)) return copied.status;
     this.sectors.fromAddress(this.cache.address(index, slot)).removeValidBytes(copied.size);
     this.cache.setAddress(index, slot, newAddress);
@@ -1041,6 +951,7 @@ export class KeyValueStore {
         }
       }
     }
+    // pw_kvs's status when valid bytes remain (its accounting of a damaged sector can wrap).
     if (sector.validBytes !== 0) return 'INTERNAL';
 
     const sectorSize = this.partition.sectorSizeBytes;
@@ -1076,23 +987,12 @@ export class KeyValueStore {
       const reserved: number[] = [];
       const reservation = this.getAddressesForWrite(reserved, entry.size);
       if (!ok(reservation)) return { status: reservation, updated: 0 };
-      const first = this.copyEntryToSector(
-        entry,
-        this.sectors.fromAddress(reserved[0]!),
-        reserved[0]!,
-      );
+      const first = this.writeEntryTo(entry, reserved[0]!);
       if (!ok(first.status)) return { status: first.status, updated: 0 };
       // pw_kvs subtracts the new entry's size from the old copies' sectors; reproduced.
       this.updateKeyDescriptor(entry, reserved[0]!, index, entry.size);
-      for (let i = 1; i < this.redundancy; i++) {
-        const copy = this.copyEntryToSector(
-          entry,
-          this.sectors.fromAddress(reserved[i]!),
-          reserved[i]!,
-        );
-        if (!ok(copy.status)) return { status: copy.status, updated: 0 };
-        this.cache.addAddress(index, reserved[i]!);
-      }
+      const copies = this.addCopies(index, entry, reserved);
+      if (!ok(copies)) return { status: copies, updated: 0 };
     }
     return { status: 'OK', updated };
   }
@@ -1101,18 +1001,9 @@ export class KeyValueStore {
     this.prefetchKey(index, true);
     const read = this.readEntry(index);
     if (read.status !== 'OK') return read.status;
-    const entry = read.entry;
-    const verified = entry.verifyChecksumInFlash();
+    const verified = read.entry.verifyChecksumInFlash();
     if (!ok(verified)) return verified;
-    while (this.cache.addressCount(index) < this.redundancy) {
-      const found = this.getSectorForWrite(entry.size, this.cache.addresses(index));
-      if (found.sector === undefined) return found.status;
-      const newAddress = this.sectors.nextWritableAddress(found.sector);
-      const copied = this.copyEntryToSector(entry, found.sector, newAddress);
-      if (!ok(copied.status)) return copied.status;
-      this.cache.addAddress(index, newAddress);
-    }
-    return 'OK';
+    return this.addCopies(index, read.entry, undefined);
   }
 
   private repairCorruptSectors(): StatusCode {
@@ -1139,12 +1030,7 @@ export class KeyValueStore {
     if (this.sectors.descriptors.some((sector) => sector.isEmpty(sectorSize))) return 'OK';
     const status = this.garbageCollect([]);
     if (ok(status) || !this.powerLossHardening) return status;
-    // Power-loss hardening: a cut during garbage collection can leave no sector empty and the
-    // usual victim's entries with nowhere to go; another victim may still be movable.
-    const candidates = this.sectors.descriptors
-      .filter((sector) => !sector.isEmpty(sectorSize))
-      .sort((a, b) => b.recoverableBytes(sectorSize) - a.recoverableBytes(sectorSize));
-    for (const sector of candidates) {
+    for (const sector of this.sectors.hardeningVictims()) {
       if (ok(this.garbageCollectSector(sector, []))) return 'OK';
     }
     return status;
@@ -1206,25 +1092,19 @@ export class KeyValueStore {
 
     const update = this.updateEntriesToPrimaryFormat();
     let overall = update.status;
-    const sectorSize = this.partition.sectorSizeBytes;
     const thresholdBytes = Math.floor(
       (this.partition.sizeBytes * GC_USAGE_THRESHOLD_PERCENTAGE) / 100,
     );
-    const overThreshold = this.storageStats().inUseBytes > thresholdBytes;
-    const forceGc = type === 'heavy' || overThreshold || update.updated > 0;
+    const overThreshold = this.sectors.space().inUseBytes > thresholdBytes;
+    const force = type === 'heavy' || overThreshold || update.updated > 0;
 
     // One cursor for both passes: a pass that stops early leaves the next where it stopped.
-    let cursor = this.sectors.lastNew.index;
-    const count = this.sectors.size;
+    const cursor = { position: this.sectors.lastNew.index };
     const garbageCollectPass = (): void => {
       let gcStatus: StatusCode = 'OK';
-      for (let j = 0; j < count; j++) {
-        cursor = cursor + 1 === count ? 0 : cursor + 1;
-        const sector = this.sectors.descriptors[cursor]!;
-        if (sector.recoverableBytes(sectorSize) > 0 && (forceGc || sector.validBytes === 0)) {
-          gcStatus = this.garbageCollectSector(sector, []);
-          if (!ok(gcStatus)) break;
-        }
+      for (const sector of this.sectors.maintenanceVictims(cursor, force)) {
+        gcStatus = this.garbageCollectSector(sector, []);
+        if (!ok(gcStatus)) break;
       }
       if (ok(overall)) overall = gcStatus;
     };
@@ -1270,7 +1150,7 @@ export class KeyValueStore {
    * above 70 %). Throws FAILED_PRECONDITION (not initialized) or the first failure's status.
    */
   fullMaintenance(): void {
-    this.throwIfFailed(this.fullMaintenanceHelper('regular'), 'full maintenance');
+    this.throwIfFailed(this.fullMaintenanceStatus(), 'full maintenance');
   }
 
   /** {@link fullMaintenance} as a status. */
@@ -1284,7 +1164,7 @@ export class KeyValueStore {
    * {@link fullMaintenance}.
    */
   heavyMaintenance(): void {
-    this.throwIfFailed(this.fullMaintenanceHelper('heavy'), 'heavy maintenance');
+    this.throwIfFailed(this.heavyMaintenanceStatus(), 'heavy maintenance');
   }
 
   /** {@link heavyMaintenance} as a status. */
@@ -1316,29 +1196,26 @@ export class KeyValueStore {
     return this.errorFound;
   }
 
-  /** Space and repair counters. */
+  /** Space and repair counters. Before the first init every byte count is 0, as in pw_kvs. */
   storageStats(): StorageStats {
-    const sectorSize = this.partition.sectorSizeBytes;
-    const stats: StorageStats = {
-      writableBytes: 0,
-      inUseBytes: 0,
-      reclaimableBytes: 0,
+    const space = this.sectors.space();
+    return {
+      writableBytes: space.writableBytes,
+      inUseBytes: space.inUseBytes,
+      reclaimableBytes: Number(space.reclaimableBytes),
       sectorEraseCount: this.stats.sectorEraseCount,
       corruptSectorsRecovered: this.stats.corruptSectorsRecovered,
       missingRedundantEntriesRecovered: this.stats.missingRedundantEntriesRecovered,
     };
-    let foundEmpty = false;
-    for (const sector of this.sectors.descriptors) {
-      stats.inUseBytes += sector.validBytes;
-      stats.reclaimableBytes += sector.recoverableBytes(sectorSize);
-      if (!foundEmpty && sector.isEmpty(sectorSize)) {
-        // The first empty sector is reserved for garbage collection: not writable space.
-        foundEmpty = true;
-        continue;
-      }
-      stats.writableBytes += sector.writableBytes;
-    }
-    return stats;
+  }
+
+  /**
+   * Bytes garbage collection could reclaim, exactly as pw_kvs's `size_t` sum: on damaged flash
+   * (or flash opened with another sector size) a sector's counters can overlap, its
+   * recoverable bytes then wrap modulo 2^64, and so does the sum. 0n before the first init.
+   */
+  reclaimableBytesU64(): bigint {
+    return this.sectors.space().reclaimableBytes;
   }
 
   /** True once init succeeded and no error awaits maintenance (writes are accepted). */
@@ -1429,17 +1306,30 @@ export class KeyValueStore {
       this.io.invalidate();
       this.prefetchKey(index);
     };
-    const readInto = (buffer: Uint8Array, offsetBytes = 0): number => {
+    const readStatus = (buffer: Uint8Array, offsetBytes = 0): FlashResult => {
       begin();
-      return this.throwRead(this.readValueAt(key, index, buffer, offsetBytes), key);
+      return this.readValueAt(key, index, buffer, offsetBytes);
     };
     return {
       key,
       keyText: utf8Decode(key)!,
-      read: readInto,
+      readStatus,
+      read: (buffer: Uint8Array, offsetBytes = 0): number => {
+        const result = readStatus(buffer, offsetBytes);
+        if (ok(result.status)) return result.size;
+        return fail(
+          result.status as ErrorCode,
+          `reading key ${describeKey(key)}: ${result.status}`,
+          result.size,
+        );
+      },
       value: (): Uint8Array => {
         begin();
-        return this.readWholeValue(key, index);
+        const result = this.readWholeValue(key, index);
+        if (result.status !== 'OK') {
+          fail(result.status, `reading key ${describeKey(key)}: ${result.status}`);
+        }
+        return result.value;
       },
     };
   }

@@ -1,3 +1,5 @@
+import { assert } from './_assert.js';
+
 /** Writable-bytes value that marks a sector corrupt (no bytes may be written to it). */
 const CORRUPT_SECTOR = 0xffff;
 
@@ -59,22 +61,48 @@ export class SectorDescriptor {
     this.onWritableChange?.(this);
   }
 
-  hasSpace(bytes: number): boolean {
-    return this.writableBytes >= bytes;
-  }
-
   isEmpty(sectorSizeBytes: number): boolean {
     return this.writableBytes === sectorSizeBytes;
   }
 
   /**
-   * Bytes garbage collection would reclaim. Computed as pw_kvs does, in unsigned arithmetic: a
-   * sector whose counters overlap (possible only on damaged flash) reports a huge value.
+   * Bytes garbage collection would reclaim, exactly as pw_kvs computes them: a `size_t`
+   * difference of the sector size and the two counters, so a sector whose counters overlap
+   * (possible only on damaged flash) reports a value that wrapped modulo 2^64.
    */
-  recoverableBytes(sectorSizeBytes: number): number {
-    const recoverable = sectorSizeBytes - this.validBytesCount - this.writableBytes;
-    return recoverable < 0 ? recoverable + 2 ** 64 : recoverable;
+  recoverableBytes(sectorSizeBytes: number): bigint {
+    return BigInt.asUintN(64, BigInt(this.signedRecoverableBytes(sectorSizeBytes)));
   }
+
+  /** True if garbage collection would reclaim anything (the u64 value is not 0). */
+  hasRecoverableBytes(sectorSizeBytes: number): boolean {
+    return this.signedRecoverableBytes(sectorSizeBytes) !== 0;
+  }
+
+  /**
+   * A number that orders sectors exactly as their u64 {@link recoverableBytes} do, for
+   * comparisons on the hot paths. The signed difference lies in (-2^17, 2^16), so a wrapped
+   * (negative) one moved above 2^32 stays above every unwrapped one and exact.
+   */
+  recoverableBytesOrder(sectorSizeBytes: number): number {
+    const recoverable = this.signedRecoverableBytes(sectorSizeBytes);
+    return recoverable < 0 ? recoverable + 2 ** 32 : recoverable;
+  }
+
+  /** Sector size minus both counters, before pw_kvs's unsigned wrap. */
+  signedRecoverableBytes(sectorSizeBytes: number): number {
+    return sectorSizeBytes - this.validBytesCount - this.writableBytes;
+  }
+}
+
+/** Space accounting over every sector, as pw_kvs's GetStorageStats sums it. */
+export interface SectorSpace {
+  /** Writable bytes of every sector but the first empty one (kept for garbage collection). */
+  readonly writableBytes: number;
+  /** Valid bytes of every sector. */
+  readonly inUseBytes: number;
+  /** Recoverable bytes of every sector, summed as u64 values modulo 2^64. */
+  readonly reclaimableBytes: bigint;
 }
 
 const NOTHING_TO_SKIP: SectorDescriptor[] = [];
@@ -89,9 +117,13 @@ type FindMode = 'append' | 'garbageCollect';
  */
 export class Sectors {
   readonly sectorSizeBytes: number;
+  readonly sectorCount: number;
+  /**
+   * One descriptor per sector once {@link reset} ran (init does), none before: a store that
+   * was never initialized accounts no space, as pw_kvs's empty sector vector does.
+   */
   readonly descriptors: SectorDescriptor[] = [];
-  /** The sector most recently chosen as a fresh empty sector; searches start after it. */
-  lastNew: SectorDescriptor;
+  private lastNewSector: SectorDescriptor | undefined;
   /**
    * Sectors that are partly written and can take more (neither empty, full, corrupt nor
    * inconsistent): the only candidates of an append's first tier. Kept up to date by the
@@ -106,19 +138,22 @@ export class Sectors {
 
   constructor(sectorCount: number, sectorSizeBytes: number) {
     this.sectorSizeBytes = sectorSizeBytes;
-    for (let i = 0; i < sectorCount; i++) {
-      this.descriptors.push(new SectorDescriptor(i, sectorSizeBytes, this.trackWritable));
-    }
-    this.lastNew = this.descriptors[0]!;
+    this.sectorCount = sectorCount;
   }
 
   /** Every sector erased and unused; the rotation starts at sector 0. */
   reset(): void {
     this.partlyWritten.clear();
-    for (let i = 0; i < this.descriptors.length; i++) {
+    for (let i = 0; i < this.sectorCount; i++) {
       this.descriptors[i] = new SectorDescriptor(i, this.sectorSizeBytes, this.trackWritable);
     }
-    this.lastNew = this.descriptors[0]!;
+    this.lastNewSector = this.descriptors[0];
+  }
+
+  /** The sector most recently chosen as a fresh empty sector; searches start after it. */
+  get lastNew(): SectorDescriptor {
+    assert(this.lastNewSector !== undefined, 'sectors searched before they were reset');
+    return this.lastNewSector;
   }
 
   get size(): number {
@@ -143,7 +178,7 @@ export class Sectors {
   }
 
   setLastNewSector(address: number): void {
-    this.lastNew = this.fromAddress(address);
+    this.lastNewSector = this.fromAddress(address);
   }
 
   /**
@@ -212,12 +247,12 @@ export class Sectors {
       // A sector whose writable count exceeds its size was accounted from a damaged entry
       // that runs past the sector's end; pw_kvs would write before the partition start.
       if (!isEmpty && writable >= sizeBytes && writable <= sectorSize) {
-        if (mode === 'append' || sector.recoverableBytes(sectorSize) === 0) return sector;
+        if (mode === 'append' || !sector.hasRecoverableBytes(sectorSize)) return sector;
         // pw_kvs keeps the candidate with the MOST reclaimable bytes here (its comparison is
         // inverted relative to its comment); reproduced so relocations land where pw_kvs's do.
         if (
           fallback === undefined ||
-          fallback.recoverableBytes(sectorSize) < sector.recoverableBytes(sectorSize)
+          fallback.recoverableBytesOrder(sectorSize) < sector.recoverableBytesOrder(sectorSize)
         ) {
           fallback = sector;
         }
@@ -230,7 +265,7 @@ export class Sectors {
 
     // Tier 2: an empty sector, as long as another stays empty (not required during GC).
     if (firstEmpty !== undefined && atLeastTwoEmpty) {
-      this.lastNew = firstEmpty;
+      this.lastNewSector = firstEmpty;
       return firstEmpty;
     }
     // Tier 3 (GC only): a partly written sector that still has reclaimable bytes.
@@ -252,7 +287,7 @@ export class Sectors {
 
     for (let i = 0; i < count; i++) {
       const sector = wearLeveled(i);
-      if (sector.validBytes === 0 && sector.recoverableBytes(sectorSize) > 0 && !skip.has(sector)) {
+      if (sector.validBytes === 0 && sector.hasRecoverableBytes(sectorSize) && !skip.has(sector)) {
         return sector;
       }
     }
@@ -261,7 +296,7 @@ export class Sectors {
     let candidateBytes = 0;
     for (let i = 0; i < count; i++) {
       const sector = wearLeveled(i);
-      const recoverable = sector.recoverableBytes(sectorSize);
+      const recoverable = sector.recoverableBytesOrder(sectorSize);
       if (recoverable > candidateBytes && !skip.has(sector)) {
         candidate = sector;
         candidateBytes = recoverable;
@@ -277,5 +312,57 @@ export class Sectors {
       }
     }
     return candidate;
+  }
+
+  /**
+   * Power-loss hardening's victims, for when repair needs an empty sector and the sector
+   * {@link findSectorToGarbageCollect} chose cannot be moved (a cut during garbage collection
+   * can leave no sector empty and that sector's entries with nowhere to go): every sector
+   * that is not empty, most reclaimable bytes first (ties in sector order).
+   */
+  hardeningVictims(): SectorDescriptor[] {
+    const sectorSize = this.sectorSizeBytes;
+    return this.descriptors
+      .filter((sector) => !sector.isEmpty(sectorSize))
+      .sort((a, b) => b.recoverableBytesOrder(sectorSize) - a.recoverableBytesOrder(sectorSize));
+  }
+
+  /**
+   * The sectors full maintenance collects, in rotation order from the one after
+   * `cursor.position`: those with reclaimable bytes and, unless `force`, no valid bytes.
+   * Each sector is judged when it is reached (collecting one changes the others), and
+   * `cursor` follows, so a pass that stops early leaves the next one where it stopped.
+   */
+  *maintenanceVictims(cursor: { position: number }, force: boolean): Generator<SectorDescriptor> {
+    const sectorSize = this.sectorSizeBytes;
+    const count = this.descriptors.length;
+    for (let i = 0; i < count; i++) {
+      cursor.position = cursor.position + 1 === count ? 0 : cursor.position + 1;
+      const sector = this.descriptors[cursor.position]!;
+      if (sector.hasRecoverableBytes(sectorSize) && (force || sector.validBytes === 0)) {
+        yield sector;
+      }
+    }
+  }
+
+  /** Space accounting over every sector (zero before the first {@link reset}). */
+  space(): SectorSpace {
+    const sectorSize = this.sectorSizeBytes;
+    let writableBytes = 0;
+    let inUseBytes = 0;
+    // Each signed difference is exact; their sum wraps to pw_kvs's u64 sum once, at the end.
+    let reclaimable = 0;
+    let foundEmpty = false;
+    for (const sector of this.descriptors) {
+      inUseBytes += sector.validBytes;
+      reclaimable += sector.signedRecoverableBytes(sectorSize);
+      if (!foundEmpty && sector.isEmpty(sectorSize)) {
+        // The first empty sector is reserved for garbage collection: not writable space.
+        foundEmpty = true;
+        continue;
+      }
+      writableBytes += sector.writableBytes;
+    }
+    return { writableBytes, inUseBytes, reclaimableBytes: BigInt.asUintN(64, BigInt(reclaimable)) };
   }
 }

@@ -38,9 +38,6 @@ const PERMISSION_DENIED_RESULT: FlashResult = Object.freeze({
 const OUT_OF_RANGE_RESULT: FlashResult = Object.freeze({ status: 'OUT_OF_RANGE', size: 0 });
 const INVALID_ARGUMENT_RESULT: FlashResult = Object.freeze({ status: 'INVALID_ARGUMENT', size: 0 });
 
-/** Bytes read per device call when checking a region for erased bytes. */
-const ERASED_CHECK_CHUNK_BYTES = 256;
-
 /**
  * A run of whole sectors of one flash, addressed from 0, as pw_kvs's FlashPartition: every
  * call is checked against the partition (permission, bounds, alignment) before it reaches the
@@ -171,16 +168,18 @@ export class FlashPartition {
   }
 
   /**
-   * Reads `length` bytes at `address` in chunks and reports whether all of them are 0xFF. It
-   * stops at the first chunk that is not. On a failed read (bounds as {@link read}, or the
-   * device's status) `erased` is false and `size` is the bytes checked before it.
+   * Reads `length` bytes at `address` in chunks of one sector and reports whether all of them
+   * are 0xFF. It stops at the first chunk that is not. On a failed read (bounds as
+   * {@link read}, or the device's status) `erased` is false and `size` is the bytes checked
+   * before it.
    */
   isRegionErased(address: number, length: number): RegionErasedResult {
     if (!this.isInBounds(address, length))
       return { status: 'OUT_OF_RANGE', size: 0, erased: false };
-    this.scratch ??= new Uint8Array(ERASED_CHECK_CHUNK_BYTES);
-    for (let offset = 0; offset < length; offset += ERASED_CHECK_CHUNK_BYTES) {
-      const chunk = this.scratch.subarray(0, Math.min(ERASED_CHECK_CHUNK_BYTES, length - offset));
+    const chunkBytes = this.sectorSizeBytes;
+    this.scratch ??= new Uint8Array(chunkBytes);
+    for (let offset = 0; offset < length; offset += chunkBytes) {
+      const chunk = this.scratch.subarray(0, Math.min(chunkBytes, length - offset));
       const { status } = this.read(address + offset, chunk);
       if (status !== 'OK') return { status, size: offset, erased: false };
       if (!this.appearsErased(chunk)) return { status: 'OK', size: length, erased: false };

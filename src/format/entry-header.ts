@@ -6,8 +6,6 @@ export const MIN_ALIGNMENT_BYTES = 16;
 export const MAX_KEY_LENGTH = 0b111111;
 /** Value-size field of a tombstone (a deleted key, no value). */
 export const TOMBSTONE_VALUE_SIZE = 0xffff;
-/** Largest value size a header can describe. */
-export const MAX_VALUE_SIZE = 0xfffe;
 /** Offset of the 4-byte checksum field inside the header. */
 export const CHECKSUM_OFFSET = 4;
 

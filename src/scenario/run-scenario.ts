@@ -2,7 +2,8 @@ import { FlashPartition } from '../flash/flash-partition.js';
 import { MemoryFlash } from '../flash/memory-flash.js';
 import { KeyValueStore, type KeyValueStoreOptions } from '../engine/key-value-store.js';
 import { entryFormat } from '../format/entry-format.js';
-import { KvsError, type StatusCode } from '../status.js';
+import type { FlashResult } from '../flash/flash-memory.js';
+import type { StatusCode } from '../status.js';
 import type { Scenario, ScenarioOp } from './scenario.js';
 import { utf8Decode } from '../utf8.js';
 
@@ -43,25 +44,13 @@ function keyFields(key: Uint8Array): Record<string, string> {
   return fields;
 }
 
-/** Runs `call`, turning a thrown KvsError into its status and size. */
-function attempt(call: () => number): { status: StatusCode; size: number } {
-  try {
-    return { status: 'OK', size: call() };
-  } catch (error) {
-    if (KvsError.is(error)) return { status: error.code, size: error.size };
-    throw error;
+/** A read's result fields: status, size, and value_hex when anything was read. */
+function readFields(buffer: Uint8Array, result: FlashResult): Record<string, unknown> {
+  const fields: Record<string, unknown> = { status: result.status, size: result.size };
+  if (result.status === 'OK' || result.size > 0) {
+    fields.value_hex = toHex(buffer.subarray(0, result.size));
   }
-}
-
-/** Reads into a fresh buffer; the result carries value_hex when anything was read. */
-function readResult(
-  buffer: Uint8Array,
-  call: (buffer: Uint8Array) => number,
-): Record<string, unknown> {
-  const { status, size } = attempt(() => call(buffer));
-  const result: Record<string, unknown> = { status, size };
-  if (status === 'OK' || size > 0) result.value_hex = toHex(buffer.subarray(0, size));
-  return result;
+  return fields;
 }
 
 /** The store options a scenario describes. */
@@ -151,16 +140,11 @@ function runOp(
       return { op: op.op, ...keyFields(op.key), status: kvs.deleteStatus(op.key) };
     case 'get': {
       const buffer = new Uint8Array(op.bufferSize ?? scenario.sectorSize);
-      const read = readResult(buffer, (into) => kvs.read(op.key, into, op.offset));
+      const read = readFields(buffer, kvs.readStatus(op.key, buffer, op.offset));
       return { op: op.op, ...keyFields(op.key), ...read } as OpResult;
     }
     case 'value_size': {
-      const { status, size } = attempt(() => {
-        const result = kvs.valueSizeStatus(op.key);
-        if (result.status !== 'OK')
-          throw new KvsError(result.status, 'value size', { size: result.size });
-        return result.size;
-      });
+      const { status, size } = kvs.valueSizeStatus(op.key);
       return { op: op.op, ...keyFields(op.key), status, size };
     }
     case 'partial_maintenance':
@@ -172,7 +156,8 @@ function runOp(
     case 'list': {
       const items = [];
       for (const item of kvs.items()) {
-        const read = readResult(new Uint8Array(scenario.sectorSize), (into) => item.read(into));
+        const buffer = new Uint8Array(scenario.sectorSize);
+        const read = readFields(buffer, item.readStatus(buffer));
         items.push({
           ...keyFields(item.key),
           key_hex: toHex(item.key),
