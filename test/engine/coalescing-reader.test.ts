@@ -57,7 +57,7 @@ describe('CoalescingReader.load', () => {
             } else if (action.kind === 'prefetch') {
               reader.prefetch(previous, 64);
               loader.prefetch(previous, 64);
-            } else {
+            } else if (action.kind === 'read') {
               const output = new Uint8Array(action.length);
               const read = reader.read(action.address, output);
               const status = loader.load(action.address, action.length);
