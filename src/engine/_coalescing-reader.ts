@@ -123,8 +123,9 @@ export class CoalescingReader implements PartitionIO {
         }
       }
     }
-    // Straight to the partition, as `read` goes.
+    // Straight to the partition, as `read` goes, into zeros as a new buffer would be.
     if (this.scratch.length < length) this.scratch = new Uint8Array(length);
+    else this.scratch.fill(0, 0, length);
     this.loadedBytes = this.scratch;
     this.loadedOffset = 0;
     return this.partition.read(address, this.scratch.subarray(0, length)).status;

@@ -1,5 +1,6 @@
 import type { EntryFormats } from '../format/entry-format.js';
-import { type KeyHashChar, hashKey } from '../format/hash.js';
+import { ENTRY_HEADER_SIZE, MAX_KEY_LENGTH } from '../format/entry-header.js';
+import { type KeyHashChar, hashKey, hashKeyRange } from '../format/hash.js';
 import type { StatusCode } from '../status.js';
 import { assert } from './_assert.js';
 import type { CoalescingReader } from './_coalescing-reader.js';
@@ -12,13 +13,6 @@ export const NO_ADDRESS = 0xffffffff;
 /** Whether a key holds a value or has been deleted (its newest entry is a tombstone). */
 export type EntryState = 'valid' | 'deleted';
 
-/** What the RAM index knows about one key without reading flash. */
-export interface KeyDescriptor {
-  readonly hash: number;
-  readonly transactionId: number;
-  readonly state: EntryState;
-}
-
 /** Outcome of offering an entry found on flash to the index during a scan. */
 export type AddResult = 'OK' | 'RESOURCE_EXHAUSTED' | 'DATA_LOSS';
 
@@ -29,7 +23,10 @@ export interface LookupContext {
   readonly formats: EntryFormats;
 }
 
-/** The outcome of a key lookup (pw_kvs's EntryCache::Find). */
+/**
+ * The outcome of a key lookup (pw_kvs's EntryCache::Find). The index hands out one object,
+ * refilled by each lookup: read it before the next.
+ */
 export interface FindResult {
   /**
    * OK; NOT_FOUND (no key with this hash); ALREADY_EXISTS (another key has the same hash);
@@ -84,6 +81,12 @@ export class EntryCache {
   private readonly keyLengths: Uint8Array;
   private readonly table: Int32Array;
   private readonly tableMask: number;
+  /** Returned by every lookup, so a lookup allocates nothing; read it before the next one. */
+  private readonly lastFound: { -readonly [K in keyof FindResult]: FindResult[K] } = {
+    status: 'OK',
+    index: -1,
+    errorDetected: false,
+  };
 
   constructor(maxEntries: number, redundancy: number, options: EntryCacheOptions = {}) {
     const fingerprints = options.fingerprints ?? false;
@@ -156,30 +159,45 @@ export class EntryCache {
   find(context: LookupContext, key: Uint8Array): FindResult {
     const hash = this.hashOf(key);
     const index = this.findIndex(hash);
-    if (index === -1) return { status: 'NOT_FOUND', index, errorDetected: false };
-    this.prefetch(context.io, index);
+    if (index === -1) return this.result('NOT_FOUND', index, false);
+    const io = context.io;
+    this.prefetch(io, index);
 
-    let keyFound = false;
-    let readKey: Uint8Array = new Uint8Array(0);
+    const keyLength = key.length;
     let errorDetected = false;
-    for (const address of this.addresses(index)) {
-      const read = Entry.readKeyAt(context.io, address, key.length);
-      readKey = read.key;
-      if (read.status === 'OK' && this.hashOf(read.key) === hash) {
-        keyFound = true;
-        break;
+    const base = index * this.redundancy;
+    for (let slot = 0; slot < this.addressCounts[index]!; slot++) {
+      const address = this.addressSlots[base + slot]!;
+      // The key as Entry.readKeyAt reads it, compared where it was loaded.
+      let keyRead = false;
+      let sameKey = false;
+      if (keyLength > 0 && keyLength <= MAX_KEY_LENGTH) {
+        const status = io.load(address + ENTRY_HEADER_SIZE, keyLength);
+        const bytes = io.loadedBytes;
+        const at = io.loadedOffset;
+        keyRead =
+          status === 'OK' && hashKeyRange(bytes, at, at + keyLength, this.keyHashChar) === hash;
+        sameKey = equalAt(key, bytes, at);
       }
-      const entry = Entry.read(context.io, address, context.formats);
+      if (keyRead) return this.result(sameKey ? 'OK' : 'ALREADY_EXISTS', index, errorDetected);
+      // A mismatch is either corruption or a colliding key of another length: validate.
+      const entry = Entry.read(io, address, context.formats);
       if (entry.status === 'OK' && entry.entry.verifyChecksumInFlash() === 'OK') {
-        keyFound = true;
-        break;
+        return this.result(sameKey ? 'OK' : 'ALREADY_EXISTS', index, errorDetected);
       }
       errorDetected = true;
       context.sectors.fromAddress(address).markCorrupt();
     }
-    if (!keyFound) return { status: 'DATA_LOSS', index, errorDetected };
-    const status = bytesEqual(key, readKey) ? 'OK' : 'ALREADY_EXISTS';
-    return { status, index, errorDetected };
+    return this.result('DATA_LOSS', index, errorDetected);
+  }
+
+  /** The one lookup result this index hands out, refilled by every lookup. */
+  private result(status: StatusCode, index: number, errorDetected: boolean): FindResult {
+    const found = this.lastFound;
+    found.status = status;
+    found.index = index;
+    found.errorDetected = errorDetected;
+    return found;
   }
 
   /**
@@ -194,7 +212,7 @@ export class EntryCache {
         this.addressCounts[index]! > 0 &&
         this.keyFingerprintMatches(index, key)
       ) {
-        return { status: 'OK', index, errorDetected: false };
+        return this.result('OK', index, false);
       }
     }
     return this.find(context, key);
@@ -210,7 +228,7 @@ export class EntryCache {
       found.status === 'ALREADY_EXISTS' ||
       (found.status === 'OK' && this.deleted[found.index] !== 0)
     ) {
-      return { status: 'NOT_FOUND', index: found.index, errorDetected: found.errorDetected };
+      return this.result('NOT_FOUND', found.index, found.errorDetected);
     }
     return found;
   }
@@ -279,9 +297,23 @@ export class EntryCache {
   /** Records fingerprints of the key's current entry (no-op unless enabled). */
   setFingerprints(index: number, key: Uint8Array, value: Uint8Array): void {
     if (!this.hasFingerprints) return;
-    this.keyFingerprints[index] = fnv1a(key);
-    this.valueFingerprints[index] = fnv1a(value);
-    this.keyLengths[index] = key.length;
+    this.setFingerprintValues(index, fnv1a(key), key.length, fnv1a(value));
+  }
+
+  /**
+   * Records fingerprints computed by the caller: {@link fnv1a} of the key and of the value
+   * (no-op unless enabled).
+   */
+  setFingerprintValues(
+    index: number,
+    keyFingerprint: number,
+    keyLength: number,
+    valueFingerprint: number,
+  ): void {
+    if (!this.hasFingerprints) return;
+    this.keyFingerprints[index] = keyFingerprint;
+    this.valueFingerprints[index] = valueFingerprint;
+    this.keyLengths[index] = keyLength;
   }
 
   /** True if `key` has the fingerprint recorded for the key at `index`. */
@@ -293,9 +325,12 @@ export class EntryCache {
     );
   }
 
-  /** False if `value` certainly differs from the key's current value; true if it may match. */
-  valueMayMatch(index: number, value: Uint8Array): boolean {
-    return !this.hasFingerprints || this.valueFingerprints[index] === fnv1a(value);
+  /**
+   * False if a value whose {@link fnv1a} is `valueFingerprint` certainly differs from the key's
+   * current value; true if it may match.
+   */
+  valueMayMatch(index: number, valueFingerprint: number): boolean {
+    return !this.hasFingerprints || this.valueFingerprints[index] === valueFingerprint;
   }
 
   /** Moves copy `slot` of the key at `index` to a new address. */
@@ -325,11 +360,20 @@ export class EntryCache {
     }
   }
 
-  /** Replaces the key's descriptor and its copies with a single address. */
-  resetKey(index: number, descriptor: KeyDescriptor, address: number): void {
-    assert(this.hashes[index] === descriptor.hash, 'a key descriptor cannot change its hash');
-    this.transactionIds[index] = descriptor.transactionId;
-    this.deleted[index] = descriptor.state === 'deleted' ? 1 : 0;
+  /**
+   * Replaces the key's transaction id and state (`deleted`: its newest entry is a tombstone)
+   * and its copies with a single address; `hash` must be the key's.
+   */
+  resetKey(
+    index: number,
+    hash: number,
+    transactionId: number,
+    deleted: boolean,
+    address: number,
+  ): void {
+    assert(this.hashes[index] === hash, 'a key descriptor cannot change its hash');
+    this.transactionIds[index] = transactionId;
+    this.deleted[index] = deleted ? 1 : 0;
     const base = index * this.redundancy;
     this.addressSlots[base] = address;
     for (let i = 1; i < this.redundancy; i++) this.addressSlots[base + i] = NO_ADDRESS;
@@ -337,17 +381,17 @@ export class EntryCache {
   }
 
   /** Appends a new key; the caller guarantees it is not full and the hash is new. */
-  addNew(descriptor: KeyDescriptor, address: number): number {
+  addNew(hash: number, transactionId: number, deleted: boolean, address: number): number {
     assert(!this.isFull, 'a key added to a full entry cache');
     const index = this.count++;
-    this.hashes[index] = descriptor.hash;
-    this.transactionIds[index] = descriptor.transactionId;
-    this.deleted[index] = descriptor.state === 'deleted' ? 1 : 0;
+    this.hashes[index] = hash;
+    this.transactionIds[index] = transactionId;
+    this.deleted[index] = deleted ? 1 : 0;
     const base = index * this.redundancy;
     this.addressSlots[base] = address;
     for (let i = 1; i < this.redundancy; i++) this.addressSlots[base + i] = NO_ADDRESS;
     this.addressCounts[index] = 1;
-    this.insertIntoTable(descriptor.hash, index);
+    this.insertIntoTable(hash, index);
     return index;
   }
 
@@ -358,25 +402,28 @@ export class EntryCache {
    * when a new key does not fit.
    */
   addNewOrUpdateExisting(
-    descriptor: KeyDescriptor,
+    hash: number,
+    transactionId: number,
+    deleted: boolean,
     address: number,
     sectorSizeBytes: number,
-    sizes: { contentSize: number; entrySize: number },
+    contentSize: number,
+    entrySize: number,
   ): AddResult {
-    const index = this.findIndex(descriptor.hash);
+    const index = this.findIndex(hash);
     if (index === -1) {
       if (this.isFull) return 'RESOURCE_EXHAUSTED';
-      const added = this.addNew(descriptor, address);
-      this.setSizes(added, sizes.contentSize, sizes.entrySize);
+      const added = this.addNew(hash, transactionId, deleted, address);
+      this.setSizes(added, contentSize, entrySize);
       return 'OK';
     }
     const existingId = this.transactionIds[index]!;
-    if (descriptor.transactionId > existingId) {
-      this.resetKey(index, descriptor, address);
-      this.setSizes(index, sizes.contentSize, sizes.entrySize);
+    if (transactionId > existingId) {
+      this.resetKey(index, hash, transactionId, deleted, address);
+      this.setSizes(index, contentSize, entrySize);
       return 'OK';
     }
-    if (descriptor.transactionId === existingId) {
+    if (transactionId === existingId) {
       const sector = Math.floor(address / sectorSizeBytes);
       const base = index * this.redundancy;
       for (let i = 0; i < this.addressCounts[index]!; i++) {
@@ -386,7 +433,7 @@ export class EntryCache {
       if (this.addressCounts[index]! < this.redundancy) this.addAddress(index, address);
       // Copies are byte-identical entries; one of another size can only come from damage
       // that a weak checksum let through, and then the recorded size is not every copy's.
-      if (sizes.entrySize !== this.entrySizes[index]) this.hasCopiesOfOtherSizes = true;
+      if (entrySize !== this.entrySizes[index]) this.hasCopiesOfOtherSizes = true;
     }
     return 'OK';
   }
@@ -479,15 +526,21 @@ export class EntryCache {
   }
 }
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** True if `bytes` holds `key` from `offset`. */
+function equalAt(key: Uint8Array, bytes: Uint8Array, offset: number): boolean {
+  if (offset + key.length > bytes.length) return false;
+  for (let i = 0; i < key.length; i++) if (key[i] !== bytes[offset + i]) return false;
   return true;
 }
 
 /** 32-bit FNV-1a: a second, independent hash of a key or value. */
 export function fnv1a(bytes: Uint8Array): number {
+  return fnv1aRange(bytes, 0, bytes.length);
+}
+
+/** {@link fnv1a} of `bytes[start..end)`. */
+export function fnv1aRange(bytes: Uint8Array, start: number, end: number): number {
   let hash = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
   return hash >>> 0;
 }

@@ -18,6 +18,7 @@ import {
   alignmentBytesToUnits,
   alignmentUnitsToBytes,
   decodeEntryHeader,
+  decodeEntryHeaderInto,
   encodeEntryHeader,
   entryContentSize,
   entrySize,
@@ -27,7 +28,6 @@ import {
 } from '../format/entry-header.js';
 import type { StatusCode } from '../status.js';
 import { AlignedWriter, WRITE_BUFFER_SIZE } from './_aligned-writer.js';
-import type { KeyDescriptor } from './entry-cache.js';
 
 /** Chunk size pw_kvs uses when it streams an entry off flash (2 × 16 bytes). */
 const READ_CHUNK_BYTES = 2 * MIN_ALIGNMENT_BYTES;
@@ -75,6 +75,46 @@ export class Entry {
     const format = formats.find(header.magic);
     if (format === undefined) return { status: 'DATA_LOSS' };
     return { status: 'OK', entry: new Entry(partition, address, format, header) };
+  }
+
+  /**
+   * A reusable entry for {@link readInto}: for reads whose entry does not outlive the
+   * operation, so that they allocate nothing.
+   */
+  static reusable(partition: PartitionIO, format: EntryFormat): Entry {
+    return new Entry(partition, 0, format, decodeEntryHeader(new Uint8Array(ENTRY_HEADER_SIZE)));
+  }
+
+  /**
+   * {@link read} into `target` (made by {@link reusable}): the same reads and statuses; on OK,
+   * `target` is the entry at `address`. Through a CoalescingReader the header is decoded where
+   * it was loaded.
+   */
+  static readInto(
+    partition: PartitionIO,
+    address: number,
+    formats: EntryFormats,
+    target: Entry,
+  ): StatusCode {
+    let bytes: Uint8Array = HEADER_SCRATCH;
+    let offset = 0;
+    if (partition instanceof CoalescingReader) {
+      const status = partition.load(address, ENTRY_HEADER_SIZE);
+      if (status !== 'OK') return status;
+      bytes = partition.loadedBytes;
+      offset = partition.loadedOffset;
+    } else {
+      const status = partition.read(address, bytes).status;
+      if (status !== 'OK') return status;
+    }
+    if (readU32(bytes, offset) === 0xffffffff) return 'NOT_FOUND';
+    const header = decodeEntryHeaderInto(bytes, offset, target.header);
+    if (header.keyLength > MAX_KEY_LENGTH) return 'DATA_LOSS';
+    const format = formats.find(header.magic);
+    if (format === undefined) return 'DATA_LOSS';
+    target.address = address;
+    target.format = format;
+    return 'OK';
   }
 
   /** Reads `keyLength` key bytes of the entry at `address` (1..63, else DATA_LOSS). */
@@ -149,15 +189,6 @@ export class Entry {
 
   get alignmentBytes(): number {
     return alignmentUnitsToBytes(this.header.alignmentUnits);
-  }
-
-  /** The index's record of this entry, for a key whose hash is `keyHash`. */
-  descriptor(keyHash: number): KeyDescriptor {
-    return {
-      hash: keyHash,
-      transactionId: this.header.transactionId,
-      state: this.isDeleted ? 'deleted' : 'valid',
-    };
   }
 
   /** Reads this entry's key. */
