@@ -175,9 +175,11 @@ export class EntryCache {
         const status = io.load(address + ENTRY_HEADER_SIZE, keyLength);
         const bytes = io.loadedBytes;
         const at = io.loadedOffset;
-        keyRead =
-          status === 'OK' && hashKeyRange(bytes, at, at + keyLength, this.keyHashChar) === hash;
         sameKey = equalAt(key, bytes, at);
+        // Equal bytes hash equally; only other bytes need hashing.
+        keyRead =
+          status === 'OK' &&
+          (sameKey || hashKeyRange(bytes, at, at + keyLength, this.keyHashChar) === hash);
       }
       if (keyRead) return this.result(sameKey ? 'OK' : 'ALREADY_EXISTS', index, errorDetected);
       // A mismatch is either corruption or a colliding key of another length: validate.

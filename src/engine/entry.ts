@@ -1,6 +1,8 @@
 import type { FlashResult } from '../flash/flash-memory.js';
+import { okFlashResult } from '../flash/memory-flash.js';
 import { CoalescingReader, type PartitionIO } from './_coalescing-reader.js';
 import {
+  type ChecksumAlgorithm,
   checksumField,
   checksumMatches,
   updateChecksumRange,
@@ -36,6 +38,25 @@ const READ_CHUNK_BYTES = 2 * MIN_ALIGNMENT_BYTES;
 const HEADER_SCRATCH = new Uint8Array(ENTRY_HEADER_SIZE);
 const CHUNK_SCRATCH = new Uint8Array(READ_CHUNK_BYTES);
 const ENTRY_SCRATCH = new Uint8Array(WRITE_BUFFER_SIZE);
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Bumped whenever ENTRY_SCRATCH changes; an entry that wrote from it records the value, so it
+ * knows the buffer still holds what it wrote (at `writtenAddress`).
+ */
+let scratchGeneration = 0;
+let writtenAddress = -1;
+
+/**
+ * True if an entry of `contentBytes` (header, key and value) with this alignment fits the
+ * write buffer: pw_kvs's writer then issues one aligned, zero-padded write for it.
+ */
+function fitsOneWrite(contentBytes: number, alignmentBytes: number): boolean {
+  return (
+    alignmentBytes <= WRITE_BUFFER_SIZE &&
+    contentBytes <= WRITE_BUFFER_SIZE - (WRITE_BUFFER_SIZE % alignmentBytes)
+  );
+}
 
 /** Reading an entry: the entry, or why there is none (erased, corrupt, or a flash error). */
 export type EntryReadResult =
@@ -54,6 +75,9 @@ export interface KeyReadResult {
  * written from this header plus the key and value bytes still on flash.
  */
 export class Entry {
+  /** The scratch generation this entry's last write left (see scratchGeneration). */
+  private writtenGeneration = -1;
+
   private constructor(
     readonly partition: PartitionIO,
     public address: number,
@@ -145,8 +169,20 @@ export class Entry {
       transactionId,
     };
     const entry = new Entry(partition, address, format, header);
-    if (format.checksum !== null) {
-      header.checksum = entry.computeChecksum(key, value ?? new Uint8Array(0));
+    const algorithm = format.checksum;
+    if (algorithm === null) return entry;
+    const valueBytes = value ?? EMPTY;
+    const alignment = entry.alignmentBytes;
+    const content = ENTRY_HEADER_SIZE + key.length + valueBytes.length;
+    if (fitsOneWrite(content, alignment)) {
+      // Checksummed as it will be written: one run of header (field zeroed), key, value and
+      // padding.
+      const size = entry.assemble(key, valueBytes);
+      algorithm.reset();
+      updateChecksumRange(algorithm, ENTRY_SCRATCH, 0, size);
+      header.checksum = checksumField(algorithm.finish());
+    } else {
+      header.checksum = entry.computeChecksum(key, valueBytes);
     }
     return entry;
   }
@@ -207,11 +243,11 @@ export class Entry {
     const readSize = Math.min(buffer.length, remaining);
     const result = this.partition.read(
       this.address + ENTRY_HEADER_SIZE + this.header.keyLength + offsetBytes,
-      buffer.subarray(0, readSize),
+      readSize === buffer.length ? buffer : buffer.subarray(0, readSize),
     );
     if (result.status !== 'OK') return result;
     if (readSize !== remaining) return { status: 'RESOURCE_EXHAUSTED', size: readSize };
-    return { status: 'OK', size: readSize };
+    return okFlashResult(readSize);
   }
 
   /** OK if the stored value equals `value`, NOT_FOUND if it differs, else a flash error. */
@@ -285,40 +321,45 @@ export class Entry {
     const algorithm = this.format.checksum;
     if (algorithm === null) return this.header.checksum === 0 ? 'OK' : 'DATA_LOSS';
 
-    algorithm.reset();
-    // The checksum field counts as zeros.
-    updateChecksumRange(algorithm, bytes, offset, offset + CHECKSUM_OFFSET);
-    updateChecksumZeros(algorithm, 4);
-    updateChecksumRange(algorithm, bytes, offset + CHECKSUM_OFFSET + 4, offset + readSize);
-    for (let done = readSize; done < size; done += readSize) {
+    // Reading back what this entry just wrote: bytes equal to the written ones have the
+    // written checksum, so they are compared; the checksum is computed from the first byte
+    // that differs on (the equal bytes before it taken from what was written).
+    let comparing =
+      this.writtenGeneration === scratchGeneration &&
+      writtenAddress === this.address &&
+      size <= ENTRY_SCRATCH.length;
+    if (!comparing) algorithm.reset();
+    let done = 0;
+    for (;;) {
+      if (comparing && !equalRun(bytes, offset, ENTRY_SCRATCH, done, readSize)) {
+        comparing = false;
+        algorithm.reset();
+        if (done > 0) updateEntryChecksum(algorithm, ENTRY_SCRATCH, 0, done, 0);
+      }
+      if (!comparing) updateEntryChecksum(algorithm, bytes, offset, readSize, done);
+      done += readSize;
+      if (done >= size) break;
       readSize = Math.min(READ_CHUNK_BYTES, size - done);
       status = io.load(this.address + done, readSize);
       if (status !== 'OK') return status;
       bytes = io.loadedBytes;
       offset = io.loadedOffset;
-      updateChecksumRange(algorithm, bytes, offset, offset + readSize);
     }
+    if (comparing) return 'OK';
     return checksumMatches(algorithm, this.header.checksum) ? 'OK' : 'DATA_LOSS';
   }
 
   /** Writes header, key and value at this entry's address, in pw_kvs's aligned runs. */
   write(key: Uint8Array, value: Uint8Array): FlashResult {
-    const alignment = this.alignmentBytes;
-    const content = ENTRY_HEADER_SIZE + key.length + value.length;
-    if (
-      alignment <= WRITE_BUFFER_SIZE &&
-      content <= WRITE_BUFFER_SIZE - (WRITE_BUFFER_SIZE % alignment)
-    ) {
+    if (fitsOneWrite(ENTRY_HEADER_SIZE + key.length + value.length, this.alignmentBytes)) {
       // The writer would buffer it all and flush once: one aligned, zero-padded call.
-      const size = alignUp(content, alignment);
-      const bytes = ENTRY_SCRATCH.subarray(0, size);
-      encodeEntryHeader(this.header, bytes);
-      bytes.set(key, ENTRY_HEADER_SIZE);
-      bytes.set(value, ENTRY_HEADER_SIZE + key.length);
-      bytes.fill(0, content, size);
-      const result = this.partition.write(this.address, bytes);
+      const size = this.assemble(key, value);
+      const result = this.partition.write(this.address, ENTRY_SCRATCH.subarray(0, size));
+      this.writtenGeneration = ++scratchGeneration;
+      writtenAddress = this.address;
       return result.status === 'OK' ? result : { status: result.status, size };
     }
+    scratchGeneration++;
     const writer = new AlignedWriter(this.partition, this.address, this.alignmentBytes);
     if (!writer.isUsable) return { status: 'INTERNAL', size: 0 };
     for (const chunk of [encodeEntryHeader(this.header, HEADER_SCRATCH), key, value]) {
@@ -326,6 +367,22 @@ export class Entry {
       if (result.status !== 'OK') return result;
     }
     return writer.flush();
+  }
+
+  /**
+   * Lays out this entry (header, key, value, zero padding) in ENTRY_SCRATCH; returns its size.
+   * The caller has checked that it fits.
+   */
+  private assemble(key: Uint8Array, value: Uint8Array): number {
+    scratchGeneration++;
+    const content = ENTRY_HEADER_SIZE + key.length + value.length;
+    const size = alignUp(content, this.alignmentBytes);
+    const bytes = ENTRY_SCRATCH;
+    encodeEntryHeader(this.header, bytes);
+    bytes.set(key, ENTRY_HEADER_SIZE);
+    bytes.set(value, ENTRY_HEADER_SIZE + key.length);
+    bytes.fill(0, content, size);
+    return size;
   }
 
   /**
@@ -364,6 +421,7 @@ export class Entry {
    * writer does when it goes out of scope.
    */
   copy(newAddress: number): FlashResult {
+    scratchGeneration++;
     const writer = new AlignedWriter(this.partition, newAddress, this.alignmentBytes);
     if (!writer.isUsable) return { status: 'INTERNAL', size: 0 };
     const headerResult = writer.write(encodeEntryHeader(this.header, HEADER_SCRATCH));
@@ -384,9 +442,8 @@ export class Entry {
     algorithm.reset();
     const header = encodeEntryHeader(this.header, HEADER_SCRATCH);
     // The checksum field counts as zeros.
-    updateChecksumRange(algorithm, header, 0, CHECKSUM_OFFSET);
-    updateChecksumZeros(algorithm, 4);
-    updateChecksumRange(algorithm, header, CHECKSUM_OFFSET + 4, ENTRY_HEADER_SIZE);
+    header.fill(0, CHECKSUM_OFFSET, CHECKSUM_OFFSET + 4);
+    updateChecksumRange(algorithm, header, 0, ENTRY_HEADER_SIZE);
     updateChecksumRange(algorithm, key, 0, key.length);
     updateChecksumRange(algorithm, value, 0, value.length);
     this.addPaddingToChecksum();
@@ -398,4 +455,34 @@ export class Entry {
     const content = entryContentSize(this.header);
     updateChecksumZeros(algorithm, alignUp(content, this.alignmentBytes) - content);
   }
+}
+
+/** True if `a[aStart..aStart + length)` equals `b[bStart..bStart + length)`. */
+function equalRun(
+  a: Uint8Array,
+  aStart: number,
+  b: Uint8Array,
+  bStart: number,
+  length: number,
+): boolean {
+  for (let i = 0; i < length; i++) if (a[aStart + i] !== b[bStart + i]) return false;
+  return true;
+}
+
+/**
+ * Adds the entry bytes `bytes[start..start + length)`, which sit at `entryOffset` of their
+ * entry, to `algorithm`, with the header's checksum field counted as zeros.
+ */
+function updateEntryChecksum(
+  algorithm: ChecksumAlgorithm,
+  bytes: Uint8Array,
+  start: number,
+  length: number,
+  entryOffset: number,
+): void {
+  const fieldStart = Math.min(Math.max(CHECKSUM_OFFSET - entryOffset, 0), length);
+  const fieldEnd = Math.min(Math.max(CHECKSUM_OFFSET + 4 - entryOffset, 0), length);
+  updateChecksumRange(algorithm, bytes, start, start + fieldStart);
+  updateChecksumZeros(algorithm, fieldEnd - fieldStart);
+  updateChecksumRange(algorithm, bytes, start + fieldEnd, start + length);
 }
