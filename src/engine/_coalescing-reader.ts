@@ -43,6 +43,8 @@ export class CoalescingReader implements PartitionIO {
   loadedBytes: Uint8Array = new Uint8Array(0);
   /** Offset of those bytes in {@link loadedBytes}. */
   loadedOffset = 0;
+  /** Views of the window's start, by length (see windowStartView). */
+  private readonly startViews: (Uint8Array | undefined)[];
   /** Receives the bytes of reads that `load` sends straight to the partition. */
   private scratch = new Uint8Array(0);
 
@@ -55,6 +57,7 @@ export class CoalescingReader implements PartitionIO {
     this.alignmentBytes = partition.alignmentBytes;
     this.sizeBytes = partition.sizeBytes;
     this.window = new Uint8Array(enabled ? partition.sectorSizeBytes : 0);
+    this.startViews = new Array<Uint8Array | undefined>(this.window.length + 1).fill(undefined);
   }
 
   /** Forgets the window. */
@@ -70,7 +73,7 @@ export class CoalescingReader implements PartitionIO {
     if (!this.enabled || length <= 0 || this.contains(address, length)) return;
     const sectorEnd = this.sectorEnd(address);
     if (address + length > sectorEnd || address < 0) return;
-    const result = this.partition.read(address, this.window.subarray(0, length));
+    const result = this.partition.read(address, this.windowStartView(length));
     this.windowStart = address;
     this.windowLength = result.status === 'OK' ? length : 0;
     this.readAheadBytes = MIN_READ_AHEAD_BYTES;
@@ -97,6 +100,24 @@ export class CoalescingReader implements PartitionIO {
     if (length <= 64) for (let i = 0; i < length; i++) output[i] = window[offset + i]!;
     else output.set(window.subarray(offset, offset + length));
     return okFlashResult(length);
+  }
+
+  /**
+   * True if [address, address + length) is in the window: {@link windowBytes} holds it from
+   * {@link windowOffset}, as the flash held it during this operation.
+   */
+  holds(address: number, length: number): boolean {
+    return this.contains(address, length);
+  }
+
+  /** The window's bytes. */
+  get windowBytes(): Uint8Array {
+    return this.window;
+  }
+
+  /** Where `address` sits in {@link windowBytes} (for a range the window holds). */
+  windowOffset(address: number): number {
+    return address - this.windowStart;
   }
 
   /**
@@ -166,7 +187,7 @@ export class CoalescingReader implements PartitionIO {
       return undefined;
     }
     const fetchEnd = Math.min(sectorEnd, address + Math.max(length, MIN_READ_AHEAD_BYTES));
-    const result = this.partition.read(address, this.window.subarray(0, fetchEnd - address));
+    const result = this.partition.read(address, this.windowStartView(fetchEnd - address));
     this.windowStart = address;
     this.readAheadBytes = MIN_READ_AHEAD_BYTES * 2;
     if (result.status !== 'OK') {
@@ -189,6 +210,20 @@ export class CoalescingReader implements PartitionIO {
 
   appearsErased(bytes: Uint8Array): boolean {
     return this.partition.appearsErased(bytes);
+  }
+
+  /**
+   * The window's first `length` bytes as a view, kept per length: reads into the window
+   * start there with a handful of lengths (entry sizes, read-ahead steps), and making a view
+   * costs more than the read it serves.
+   */
+  private windowStartView(length: number): Uint8Array {
+    let view = this.startViews[length];
+    if (view === undefined) {
+      view = this.window.subarray(0, length);
+      this.startViews[length] = view;
+    }
+    return view;
   }
 
   private contains(address: number, length: number): boolean {

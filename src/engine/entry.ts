@@ -47,6 +47,13 @@ const EMPTY = new Uint8Array(0);
 let scratchGeneration = 0;
 let writtenAddress = -1;
 
+/** Views of ENTRY_SCRATCH's start by length, made on first use (making a view is slow). */
+const SCRATCH_VIEWS = new Array<Uint8Array | undefined>(WRITE_BUFFER_SIZE + 1).fill(undefined);
+
+function scratchView(length: number): Uint8Array {
+  return (SCRATCH_VIEWS[length] ??= ENTRY_SCRATCH.subarray(0, length));
+}
+
 /**
  * True if an entry of `contentBytes` (header, key and value) with this alignment fits the
  * write buffer: pw_kvs's writer then issues one aligned, zero-padded write for it.
@@ -270,6 +277,25 @@ export class Entry {
   verifyChecksum(key: Uint8Array, value: Uint8Array): StatusCode {
     const algorithm = this.format.checksum;
     if (algorithm === null) return this.header.checksum === 0 ? 'OK' : 'DATA_LOSS';
+    const io = this.partition;
+    const content = this.contentSize;
+    if (
+      io instanceof CoalescingReader &&
+      key.length === this.header.keyLength &&
+      value.length === this.valueSize &&
+      io.holds(this.address, content)
+    ) {
+      // The value was just read from the window, which holds the flash as it is: when the
+      // key there is `key` too, the entry's bytes in the window are the ones to check.
+      const window = io.windowBytes;
+      const start = io.windowOffset(this.address);
+      if (equalRun(window, start + ENTRY_HEADER_SIZE, key, 0, key.length)) {
+        algorithm.reset();
+        updateEntryChecksum(algorithm, window, start, content, 0);
+        updateChecksumZeros(algorithm, alignUp(content, this.alignmentBytes) - content);
+        return checksumMatches(algorithm, this.header.checksum) ? 'OK' : 'DATA_LOSS';
+      }
+    }
     this.computeChecksum(key, value);
     return checksumMatches(algorithm, this.header.checksum) ? 'OK' : 'DATA_LOSS';
   }
@@ -354,7 +380,7 @@ export class Entry {
     if (fitsOneWrite(ENTRY_HEADER_SIZE + key.length + value.length, this.alignmentBytes)) {
       // The writer would buffer it all and flush once: one aligned, zero-padded call.
       const size = this.assemble(key, value);
-      const result = this.partition.write(this.address, ENTRY_SCRATCH.subarray(0, size));
+      const result = this.partition.write(this.address, scratchView(size));
       this.writtenGeneration = ++scratchGeneration;
       writtenAddress = this.address;
       return result.status === 'OK' ? result : { status: result.status, size };
