@@ -51,6 +51,8 @@ export interface EntryCacheOptions {
 }
 
 const EMPTY_SLOT = -1;
+/** A size slot holding this looks its sizes up in the oversized map. */
+const OVERSIZED = 0xffff;
 
 /**
  * The RAM index of keys (pw_kvs's entry cache): per key its hash, transaction id, state and the
@@ -72,9 +74,11 @@ export class EntryCache {
   private readonly addressCounts: Uint8Array;
   private readonly addressSlots: Uint32Array;
   /** Header + key + value bytes of the key's current entry (what a read of it needs). */
-  private readonly contentSizes: Uint32Array;
+  private readonly contentSizes: Uint16Array;
   /** Bytes the key's current entry occupies, padding included. */
-  private readonly entrySizes: Uint32Array;
+  private readonly entrySizes: Uint16Array;
+  /** Sizes of 2^16 - 1 bytes or more ([content, entry]), by slot; see {@link OVERSIZED}. */
+  private readonly oversized = new Map<number, [number, number]>();
   /** FNV-1a of the key and of the value, kept only when fingerprints are enabled. */
   private readonly keyFingerprints: Uint32Array;
   private readonly valueFingerprints: Uint32Array;
@@ -98,8 +102,9 @@ export class EntryCache {
     this.deleted = new Uint8Array(maxEntries);
     this.addressCounts = new Uint8Array(maxEntries);
     this.addressSlots = new Uint32Array(maxEntries * redundancy).fill(NO_ADDRESS);
-    this.contentSizes = new Uint32Array(maxEntries);
-    this.entrySizes = new Uint32Array(maxEntries);
+    // An entry lies within one sector, and sectors are at most 65 534 bytes: 16 bits hold it.
+    this.contentSizes = new Uint16Array(maxEntries);
+    this.entrySizes = new Uint16Array(maxEntries);
     const fingerprintSlots = fingerprints ? maxEntries : 0;
     this.keyFingerprints = new Uint32Array(fingerprintSlots);
     this.valueFingerprints = new Uint32Array(fingerprintSlots);
@@ -113,6 +118,7 @@ export class EntryCache {
   /** Forgets every key. */
   reset(): void {
     this.count = 0;
+    this.oversized.clear();
     this.hasCopiesOfOtherSizes = false;
     this.table.fill(EMPTY_SLOT);
   }
@@ -241,7 +247,7 @@ export class EntryCache {
    */
   prefetch(io: CoalescingReader, index: number, padded = false): void {
     if (this.addressCounts[index] === 0) return;
-    const length = padded ? this.entrySizes[index]! : this.contentSizes[index]!;
+    const length = padded ? this.entrySize(index) : this.contentSize(index);
     io.prefetch(this.addressSlots[index * this.redundancy]!, length);
   }
 
@@ -277,18 +283,28 @@ export class EntryCache {
 
   /** Header + key + value bytes of the key's current entry. */
   contentSize(index: number): number {
-    return this.contentSizes[index]!;
+    const size = this.contentSizes[index]!;
+    return size === OVERSIZED ? this.oversized.get(index)![0] : size;
   }
 
   /** Bytes on flash of the key's current entry. */
   entrySize(index: number): number {
-    return this.entrySizes[index]!;
+    const size = this.entrySizes[index]!;
+    return size === OVERSIZED ? this.oversized.get(index)![1] : size;
   }
 
   /** Records the sizes of the key's current entry. */
   setSizes(index: number, contentSize: number, entrySize: number): void {
-    this.contentSizes[index] = contentSize;
-    this.entrySizes[index] = entrySize;
+    if (contentSize < OVERSIZED && entrySize < OVERSIZED) {
+      this.contentSizes[index] = contentSize;
+      this.entrySizes[index] = entrySize;
+      if (this.oversized.size > 0) this.oversized.delete(index);
+      return;
+    }
+    // Only a damaged header that a weak checksum let through describes more than 16 bits.
+    this.contentSizes[index] = OVERSIZED;
+    this.entrySizes[index] = OVERSIZED;
+    this.oversized.set(index, [contentSize, entrySize]);
   }
 
   /** True if this cache keeps key and value fingerprints. */
@@ -435,7 +451,7 @@ export class EntryCache {
       if (this.addressCounts[index]! < this.redundancy) this.addAddress(index, address);
       // Copies are byte-identical entries; one of another size can only come from damage
       // that a weak checksum let through, and then the recorded size is not every copy's.
-      if (entrySize !== this.entrySizes[index]) this.hasCopiesOfOtherSizes = true;
+      if (entrySize !== this.entrySize(index)) this.hasCopiesOfOtherSizes = true;
     }
     return 'OK';
   }
@@ -454,8 +470,7 @@ export class EntryCache {
       this.transactionIds[index] = this.transactionIds[last]!;
       this.deleted[index] = this.deleted[last]!;
       this.addressCounts[index] = this.addressCounts[last]!;
-      this.contentSizes[index] = this.contentSizes[last]!;
-      this.entrySizes[index] = this.entrySizes[last]!;
+      this.setSizes(index, this.contentSize(last), this.entrySize(last));
       if (this.hasFingerprints) {
         this.keyFingerprints[index] = this.keyFingerprints[last]!;
         this.valueFingerprints[index] = this.valueFingerprints[last]!;
@@ -468,6 +483,7 @@ export class EntryCache {
       );
       this.insertIntoTable(lastHash, index);
     }
+    this.oversized.delete(last);
     this.addressSlots.fill(NO_ADDRESS, last * this.redundancy, (last + 1) * this.redundancy);
     this.addressCounts[last] = 0;
     this.count = last;
