@@ -66,6 +66,11 @@ export class EntryCache {
   readonly redundancy: number;
   readonly keyHashChar: KeyHashChar;
   private count = 0;
+  /**
+   * The slot of the key the last {@link addNewOrUpdateExisting} was offered (-1 when it did
+   * not fit).
+   */
+  offeredIndex = -1;
   /** Set when a scan met redundant copies of a key whose sizes differ. */
   hasCopiesOfOtherSizes = false;
   private readonly hashes: Uint32Array;
@@ -429,10 +434,12 @@ export class EntryCache {
     entrySize: number,
   ): AddResult {
     const index = this.findIndex(hash);
+    this.offeredIndex = index;
     if (index === -1) {
       if (this.isFull) return 'RESOURCE_EXHAUSTED';
       const added = this.addNew(hash, transactionId, deleted, address);
       this.setSizes(added, contentSize, entrySize);
+      this.offeredIndex = added;
       return 'OK';
     }
     const existingId = this.transactionIds[index]!;

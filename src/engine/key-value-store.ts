@@ -391,14 +391,14 @@ export class KeyValueStore {
     );
     if (added === 'RESOURCE_EXHAUSTED') this.surplusKeysFound++;
     if (added !== 'OK') return added;
-    if (fingerprints) this.fingerprintScannedEntry(entry, hash, keyFingerprint);
+    if (fingerprints) this.fingerprintScannedEntry(entry, keyFingerprint);
     this.scannedNextAddress = entry.nextAddress;
     return 'OK';
   }
 
   /** Records fingerprints for an entry the scan just made a key's current one. */
-  private fingerprintScannedEntry(entry: Entry, hash: number, keyFingerprint: number): void {
-    const index = this.cache.findIndex(hash);
+  private fingerprintScannedEntry(entry: Entry, keyFingerprint: number): void {
+    const index = this.cache.offeredIndex;
     if (index === -1 || this.cache.transactionId(index) !== entry.transactionId) return;
     // Served from the scan's read window: the checksum check just read these bytes.
     const valueSize = entry.valueSize;
