@@ -1,6 +1,6 @@
 import type { FlashResult } from '../flash/flash-memory.js';
 import { okFlashResult } from '../flash/memory-flash.js';
-import { CoalescingReader, type PartitionIO } from './_coalescing-reader.js';
+import type { CoalescingReader } from './_coalescing-reader.js';
 import {
   type ChecksumAlgorithm,
   checksumField,
@@ -86,7 +86,7 @@ export class Entry {
   private writtenGeneration = -1;
 
   private constructor(
-    readonly partition: PartitionIO,
+    readonly partition: CoalescingReader,
     public address: number,
     private format: EntryFormat,
     readonly header: EntryHeader,
@@ -96,23 +96,21 @@ export class Entry {
    * Reads the header at `address`. NOT_FOUND: the magic reads as erased; DATA_LOSS: the key
    * length is impossible or the magic belongs to no readable format; else the flash's status.
    */
-  static read(partition: PartitionIO, address: number, formats: EntryFormats): EntryReadResult {
-    const bytes = HEADER_SCRATCH;
-    const result = partition.read(address, bytes);
-    if (result.status !== 'OK') return { status: result.status };
-    if (partition.appearsErased(bytes.subarray(0, 4))) return { status: 'NOT_FOUND' };
-    const header = decodeEntryHeader(bytes);
-    if (header.keyLength > MAX_KEY_LENGTH) return { status: 'DATA_LOSS' };
-    const format = formats.find(header.magic);
-    if (format === undefined) return { status: 'DATA_LOSS' };
-    return { status: 'OK', entry: new Entry(partition, address, format, header) };
+  static read(
+    partition: CoalescingReader,
+    address: number,
+    formats: EntryFormats,
+  ): EntryReadResult {
+    const entry = Entry.reusable(partition, formats.primary);
+    const status = Entry.readInto(partition, address, formats, entry);
+    return status === 'OK' ? { status, entry } : { status };
   }
 
   /**
    * A reusable entry for {@link readInto}: for reads whose entry does not outlive the
    * operation, so that they allocate nothing.
    */
-  static reusable(partition: PartitionIO, format: EntryFormat): Entry {
+  static reusable(partition: CoalescingReader, format: EntryFormat): Entry {
     return new Entry(partition, 0, format, decodeEntryHeader(new Uint8Array(ENTRY_HEADER_SIZE)));
   }
 
@@ -122,22 +120,15 @@ export class Entry {
    * it was loaded.
    */
   static readInto(
-    partition: PartitionIO,
+    partition: CoalescingReader,
     address: number,
     formats: EntryFormats,
     target: Entry,
   ): StatusCode {
-    let bytes: Uint8Array = HEADER_SCRATCH;
-    let offset = 0;
-    if (partition instanceof CoalescingReader) {
-      const status = partition.load(address, ENTRY_HEADER_SIZE);
-      if (status !== 'OK') return status;
-      bytes = partition.loadedBytes;
-      offset = partition.loadedOffset;
-    } else {
-      const status = partition.read(address, bytes).status;
-      if (status !== 'OK') return status;
-    }
+    const status = partition.load(address, ENTRY_HEADER_SIZE);
+    if (status !== 'OK') return status;
+    const bytes = partition.loadedBytes;
+    const offset = partition.loadedOffset;
     if (readU32(bytes, offset) === 0xffffffff) return 'NOT_FOUND';
     const header = decodeEntryHeaderInto(bytes, offset, target.header);
     if (header.keyLength > MAX_KEY_LENGTH) return 'DATA_LOSS';
@@ -149,7 +140,7 @@ export class Entry {
   }
 
   /** Reads `keyLength` key bytes of the entry at `address` (1..63, else DATA_LOSS). */
-  static readKeyAt(partition: PartitionIO, address: number, keyLength: number): KeyReadResult {
+  static readKeyAt(partition: CoalescingReader, address: number, keyLength: number): KeyReadResult {
     const key = new Uint8Array(keyLength);
     if (keyLength === 0 || keyLength > MAX_KEY_LENGTH) return { status: 'DATA_LOSS', key };
     return { status: partition.read(address + ENTRY_HEADER_SIZE, key).status, key };
@@ -160,7 +151,7 @@ export class Entry {
    * with its checksum computed. Nothing is written yet.
    */
   static create(
-    partition: PartitionIO,
+    partition: CoalescingReader,
     address: number,
     format: EntryFormat,
     key: Uint8Array,
@@ -280,7 +271,6 @@ export class Entry {
     const io = this.partition;
     const content = this.contentSize;
     if (
-      io instanceof CoalescingReader &&
       key.length === this.header.keyLength &&
       value.length === this.valueSize &&
       io.holds(this.address, content)
@@ -305,31 +295,7 @@ export class Entry {
    * checksum (the field on flash must also still equal the header's).
    */
   verifyChecksumInFlash(): StatusCode {
-    const io = this.partition;
-    if (io instanceof CoalescingReader) return this.verifyChecksumInPlace(io);
-    const chunk = CHUNK_SCRATCH;
-    let remaining = this.size;
-    let readAddress = this.address;
-    let readSize = Math.min(READ_CHUNK_BYTES, remaining);
-    let result = this.partition.read(readAddress, chunk.subarray(0, readSize));
-    if (result.status !== 'OK') return result.status;
-
-    if (readU32(chunk, CHECKSUM_OFFSET) !== this.header.checksum) return 'DATA_LOSS';
-    const algorithm = this.format.checksum;
-    if (algorithm === null) return this.header.checksum === 0 ? 'OK' : 'DATA_LOSS';
-
-    chunk.fill(0, CHECKSUM_OFFSET, CHECKSUM_OFFSET + 4);
-    algorithm.reset();
-    for (;;) {
-      algorithm.update(chunk.subarray(0, readSize));
-      remaining -= readSize;
-      if (remaining === 0) break;
-      readAddress += readSize;
-      readSize = Math.min(READ_CHUNK_BYTES, remaining);
-      result = this.partition.read(readAddress, chunk.subarray(0, readSize));
-      if (result.status !== 'OK') return result.status;
-    }
-    return checksumMatches(algorithm, this.header.checksum) ? 'OK' : 'DATA_LOSS';
+    return this.verifyChecksumInPlace(this.partition);
   }
 
   /**

@@ -110,7 +110,7 @@ export interface CliTiming {
 }
 
 /** A CLI command still running after this long is stopped and reported as timed out. */
-export const CLI_TIMEOUT_MS = 120_000;
+export const CLI_TIMEOUT_MS = 30_000;
 
 /** The built CLI beside this module (dist/cli/main.js). */
 const CLI_PATH = fileURLToPath(new URL('../cli/main.js', import.meta.url));
