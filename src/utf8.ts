@@ -3,8 +3,20 @@
 
 /** Encodes text as UTF-8 (lone surrogates become U+FFFD). */
 export function utf8Encode(text: string): Uint8Array {
-  const bytes: number[] = [];
+  // Keys are mostly ASCII: one pass into an array of the final size.
+  const ascii = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return utf8EncodeFrom(text, ascii.subarray(0, i));
+    ascii[i] = code;
+  }
+  return ascii;
+}
+
+/** UTF-8 of `text` whose first `prefix.length` characters are the ASCII bytes `prefix`. */
+function utf8EncodeFrom(text: string, prefix: Uint8Array): Uint8Array {
+  const bytes: number[] = Array.from(prefix);
+  for (let i = prefix.length; i < text.length; i++) {
     let code = text.charCodeAt(i);
     if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
       const low = text.charCodeAt(i + 1);
@@ -33,13 +45,22 @@ export function utf8Encode(text: string): Uint8Array {
   return Uint8Array.from(bytes);
 }
 
+/** Characters converted per String.fromCharCode call (well under engines' argument limits). */
+const ASCII_CHUNK = 4096;
+
 /**
  * Decodes UTF-8 as the WHATWG decoder does: each maximal invalid subpart becomes one U+FFFD, or,
  * with `fatal`, makes it return undefined.
  */
 export function utf8Decode(bytes: Uint8Array, fatal = false): string | undefined {
-  let text = '';
   let i = 0;
+  while (i < bytes.length && bytes[i]! < 0x80) i++;
+  // An ASCII prefix (a whole key, usually) converts in chunks, not one character at a time.
+  let text = '';
+  for (let start = 0; start < i; start += ASCII_CHUNK) {
+    const chunk = bytes.subarray(start, Math.min(i, start + ASCII_CHUNK));
+    text += String.fromCharCode.apply(null, chunk as unknown as number[]);
+  }
   while (i < bytes.length) {
     const first = bytes[i++]!;
     if (first < 0x80) {

@@ -23,6 +23,8 @@ export interface BenchConfig {
   valueSize: number;
   seed: bigint;
   repeat: number;
+  /** Runs before the measured ones, not counted (they let the JIT compile the hot paths). */
+  warmup: number;
   /** The engine's read strategy. Defaults to the library's default, `trusted`. */
   readStrategy: ReadStrategy;
 }
@@ -41,6 +43,10 @@ export interface BenchReport {
   ops: number;
   wall_s_median: number;
   us_per_op: number;
+  /** Median CPU seconds of the measured phase (process CPU time); with a CPU clock only. */
+  cpu_s_median?: number;
+  /** CPU microseconds per op, from `cpu_s_median`; with a CPU clock only. */
+  cpu_us_per_op?: number;
   status_counts: Partial<Record<StatusCode, number>>;
   mismatches: number | null;
   flash_measured: FlashMeasured;
@@ -49,7 +55,17 @@ export interface BenchReport {
 }
 
 const WORKLOADS: readonly Workload[] = ['fill', 'overwrite', 'get', 'init'];
-const BENCH_FIELDS = ['workload', 'n', 'k', 'm', 'value_size', 'seed', 'repeat', 'read_strategy'];
+const BENCH_FIELDS = [
+  'workload',
+  'n',
+  'k',
+  'm',
+  'value_size',
+  'seed',
+  'repeat',
+  'warmup',
+  'read_strategy',
+];
 
 function positiveInteger(json: Record<string, unknown>, field: string, fallback: number): number {
   const value = json[field] ?? fallback;
@@ -87,6 +103,7 @@ export function parseBenchConfig(json: unknown): BenchConfig {
     valueSize: positiveInteger(config, 'value_size', 32),
     seed: BigInt(positiveInteger(config, 'seed', 1)),
     repeat: Math.max(1, positiveInteger(config, 'repeat', 1)),
+    warmup: positiveInteger(config, 'warmup', 0),
     readStrategy: readStrategy(config.read_strategy),
   };
 }
@@ -142,6 +159,7 @@ function countersOf(flash: MemoryFlash): FlashMeasured {
 
 interface RunResult {
   seconds: number;
+  cpuSeconds: number;
   ops: number;
   statusCounts: Partial<Record<StatusCode, number>>;
   mismatches: number | null;
@@ -149,7 +167,33 @@ interface RunResult {
   indexBytes: number;
 }
 
-function runOnce(config: BenchConfig, now: () => number): RunResult {
+/** Millisecond clocks: wall time, and optionally the process's CPU time. */
+export interface BenchClocks {
+  wall: () => number;
+  cpu?: () => number;
+}
+
+/** Accumulates wall and CPU time over the measured stretches of a run. */
+class Stopwatch {
+  wallMs = 0;
+  cpuMs = 0;
+  private wallStart = 0;
+  private cpuStart = 0;
+
+  constructor(private readonly clocks: BenchClocks) {}
+
+  start(): void {
+    this.cpuStart = this.clocks.cpu?.() ?? 0;
+    this.wallStart = this.clocks.wall();
+  }
+
+  stop(): void {
+    this.wallMs += this.clocks.wall() - this.wallStart;
+    this.cpuMs += (this.clocks.cpu?.() ?? 0) - this.cpuStart;
+  }
+}
+
+function runOnce(config: BenchConfig, clocks: BenchClocks): RunResult {
   const scenario = parseScenario({ ...config.store, ops: [] });
   const flash = new MemoryFlash({
     sectorSizeBytes: scenario.sectorSize,
@@ -167,8 +211,11 @@ function runOnce(config: BenchConfig, now: () => number): RunResult {
   const random = splitmix64(config.seed);
   const pick = (): number => Number(random() % BigInt(config.k));
   const statusCounts: Partial<Record<StatusCode, number>> = {};
+  // OK is tallied in a local; only other statuses touch the record.
+  let okCount = 0;
   const count = (status: StatusCode): void => {
-    statusCounts[status] = (statusCounts[status] ?? 0) + 1;
+    if (status === 'OK') okCount++;
+    else statusCounts[status] = (statusCounts[status] ?? 0) + 1;
   };
   const { valueSize } = config;
 
@@ -181,58 +228,51 @@ function runOnce(config: BenchConfig, now: () => number): RunResult {
       }
     }
   }
-  // Keys and values are built before the clock starts: only the store is measured.
+  // Keys, values and read buffers are built before the clock starts: only the store is
+  // measured.
   const before = countersOf(flash);
+  const watch = new Stopwatch(clocks);
   let ops = 0;
   let mismatches: number | null = null;
-  let elapsed = 0;
   switch (config.workload) {
-    case 'fill': {
-      const work = Array.from(
-        { length: config.n },
-        (_, i) => [benchKey(i), benchValue(i, 0, valueSize)] as const,
-      );
-      const start = now();
-      for (const [key, value] of work) count(kvs.putStatus(key, value));
-      elapsed = now() - start;
-      ops = config.n;
-      break;
-    }
+    case 'fill':
     case 'overwrite': {
-      const work = Array.from({ length: config.n }, (_, t) => {
-        const i = pick();
-        return [benchKey(i), benchValue(i, t + 1, valueSize)] as const;
-      });
-      const start = now();
-      for (const [key, value] of work) count(kvs.putStatus(key, value));
-      elapsed = now() - start;
+      const keys: Uint8Array[] = [];
+      const values: Uint8Array[] = [];
+      for (let t = 0; t < config.n; t++) {
+        const i = config.workload === 'fill' ? t : pick();
+        keys.push(benchKey(i));
+        values.push(benchValue(i, config.workload === 'fill' ? 0 : t + 1, valueSize));
+      }
+      watch.start();
+      for (let t = 0; t < config.n; t++) count(kvs.putStatus(keys[t]!, values[t]!));
+      watch.stop();
       ops = config.n;
       break;
     }
     case 'get': {
+      // As pw_kvs's Get: the value is read into the caller's buffer.
       const indexes = Array.from({ length: config.n }, pick);
       const keys = indexes.map(benchKey);
-      const results: (Uint8Array | undefined)[] = new Array(config.n);
-      const start = now();
+      const arena = new Uint8Array(config.n * valueSize);
+      const buffers = indexes.map((_, t) => arena.subarray(t * valueSize, (t + 1) * valueSize));
+      const sizes = new Int32Array(config.n).fill(-1);
+      watch.start();
       for (let t = 0; t < config.n; t++) {
         try {
-          results[t] = kvs.get(keys[t]!);
-          count(results[t] === undefined ? 'NOT_FOUND' : 'OK');
+          sizes[t] = kvs.read(keys[t]!, buffers[t]!);
+          okCount++;
         } catch (error) {
           if (!KvsError.is(error)) throw error;
           count(error.code);
         }
       }
-      elapsed = now() - start;
+      watch.stop();
       mismatches = 0;
       for (let t = 0; t < config.n; t++) {
         const expected = benchValue(indexes[t]!, 0, valueSize);
-        const actual = results[t];
-        if (
-          actual === undefined ||
-          actual.length !== expected.length ||
-          actual.some((b, j) => b !== expected[j])
-        ) {
+        const actual = buffers[t]!;
+        if (sizes[t] !== expected.length || actual.some((b, j) => b !== expected[j])) {
           mismatches++;
         }
       }
@@ -243,9 +283,9 @@ function runOnce(config: BenchConfig, now: () => number): RunResult {
       mismatches = 0;
       for (let round = 0; round < config.m; round++) {
         kvs = new KeyValueStore(partition, options);
-        const start = now();
+        watch.start();
         const status = kvs.initStatus();
-        elapsed += now() - start;
+        watch.stop();
         count(status);
         if (kvs.size !== config.k) mismatches++;
       }
@@ -258,8 +298,10 @@ function runOnce(config: BenchConfig, now: () => number): RunResult {
   for (const field of Object.keys(after) as (keyof FlashMeasured)[]) {
     measured[field] = after[field] - before[field];
   }
+  if (okCount > 0) statusCounts.OK = okCount;
   return {
-    seconds: elapsed / 1000,
+    seconds: watch.wallMs / 1000,
+    cpuSeconds: watch.cpuMs / 1000,
     ops,
     statusCounts,
     mismatches,
@@ -268,26 +310,39 @@ function runOnce(config: BenchConfig, now: () => number): RunResult {
   };
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
 /**
- * Runs a benchmark `config.repeat` times on a fresh flash each time. `now` is a millisecond
- * clock (performance.now in Node and browsers). Flash counters are those of the last run
- * (they are deterministic); the time is the median.
+ * Runs a benchmark `config.warmup` times unmeasured, then `config.repeat` times, on a fresh
+ * flash each time. `clock` is a millisecond wall clock (performance.now in Node and
+ * browsers), or wall and CPU clocks; with a CPU clock the report adds CPU time. Flash counters
+ * are those of the last run (they are deterministic); the times are medians.
  */
-export function runBench(config: BenchConfig, now: () => number): BenchReport {
+export function runBench(config: BenchConfig, clock: (() => number) | BenchClocks): BenchReport {
+  const clocks = typeof clock === 'function' ? { wall: clock } : clock;
+  for (let i = 0; i < config.warmup; i++) runOnce(config, clocks);
   const runs: RunResult[] = [];
-  for (let i = 0; i < config.repeat; i++) runs.push(runOnce(config, now));
-  const seconds = runs.map((run) => run.seconds).sort((a, b) => a - b);
-  const middle = Math.floor(seconds.length / 2);
-  const median =
-    seconds.length % 2 === 1 ? seconds[middle]! : (seconds[middle - 1]! + seconds[middle]!) / 2;
+  for (let i = 0; i < config.repeat; i++) runs.push(runOnce(config, clocks));
+  const wall = median(runs.map((run) => run.seconds));
   const last = runs[runs.length - 1]!;
-  return {
+  const perOp = (seconds: number): number => (last.ops === 0 ? 0 : (seconds / last.ops) * 1e6);
+  const report: BenchReport = {
     ops: last.ops,
-    wall_s_median: median,
-    us_per_op: last.ops === 0 ? 0 : (median / last.ops) * 1e6,
+    wall_s_median: wall,
+    us_per_op: perOp(wall),
     status_counts: last.statusCounts,
     mismatches: last.mismatches,
     flash_measured: last.flash,
     index_bytes: last.indexBytes,
   };
+  if (clocks.cpu !== undefined) {
+    const cpu = median(runs.map((run) => run.cpuSeconds));
+    report.cpu_s_median = cpu;
+    report.cpu_us_per_op = perOp(cpu);
+  }
+  return report;
 }

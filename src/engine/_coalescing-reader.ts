@@ -1,5 +1,6 @@
 import type { FlashResult } from '../flash/flash-memory.js';
 import type { FlashPartition } from '../flash/flash-partition.js';
+import { okFlashResult } from '../flash/memory-flash.js';
 import type { StatusCode } from '../status.js';
 
 /** What the engine needs of a partition: FlashPartition, or a reader that wraps one. */
@@ -38,6 +39,14 @@ export class CoalescingReader implements PartitionIO {
   private windowStart = 0;
   private windowLength = 0;
   private readAheadBytes = MIN_READ_AHEAD_BYTES;
+  /** Where the bytes of the last {@link load} are: the window or {@link scratch}. */
+  loadedBytes: Uint8Array = new Uint8Array(0);
+  /** Offset of those bytes in {@link loadedBytes}. */
+  loadedOffset = 0;
+  /** Views of the window's start, by length (see windowStartView). */
+  private readonly startViews: (Uint8Array | undefined)[];
+  /** Receives the bytes of reads that `load` sends straight to the partition. */
+  private scratch = new Uint8Array(0);
 
   constructor(
     private readonly partition: FlashPartition,
@@ -48,6 +57,7 @@ export class CoalescingReader implements PartitionIO {
     this.alignmentBytes = partition.alignmentBytes;
     this.sizeBytes = partition.sizeBytes;
     this.window = new Uint8Array(enabled ? partition.sectorSizeBytes : 0);
+    this.startViews = new Array<Uint8Array | undefined>(this.window.length + 1).fill(undefined);
   }
 
   /** Forgets the window. */
@@ -63,7 +73,7 @@ export class CoalescingReader implements PartitionIO {
     if (!this.enabled || length <= 0 || this.contains(address, length)) return;
     const sectorEnd = this.sectorEnd(address);
     if (address + length > sectorEnd || address < 0) return;
-    const result = this.partition.read(address, this.window.subarray(0, length));
+    const result = this.partition.read(address, this.windowStartView(length));
     this.windowStart = address;
     this.windowLength = result.status === 'OK' ? length : 0;
     this.readAheadBytes = MIN_READ_AHEAD_BYTES;
@@ -72,15 +82,86 @@ export class CoalescingReader implements PartitionIO {
   read(address: number, output: Uint8Array): FlashResult {
     const length = output.length;
     if (!this.enabled) return this.partition.read(address, output);
-    if (this.contains(address, length)) {
-      const offset = address - this.windowStart;
-      output.set(this.window.subarray(offset, offset + length));
-      return { status: 'OK', size: length };
+    if (!this.contains(address, length)) {
+      const sectorEnd = this.sectorEnd(address);
+      if (address < 0 || address + length > sectorEnd || length === 0) {
+        return this.partition.read(address, output);
+      }
+      const failed = this.fetch(address, length, sectorEnd);
+      if (failed !== undefined) {
+        if (failed.extended) return this.partition.read(address, output);
+        output.set(this.window.subarray(0, length));
+        return { status: failed.status, size: failed.size === 0 ? 0 : length };
+      }
     }
-    const sectorEnd = this.sectorEnd(address);
-    if (address < 0 || address + length > sectorEnd || length === 0) {
-      return this.partition.read(address, output);
+    const window = this.window;
+    const offset = address - this.windowStart;
+    // Entries are small: a loop beats making a view for `set`.
+    if (length <= 64) for (let i = 0; i < length; i++) output[i] = window[offset + i]!;
+    else output.set(window.subarray(offset, offset + length));
+    return okFlashResult(length);
+  }
+
+  /**
+   * True if [address, address + length) is in the window: {@link windowBytes} holds it from
+   * {@link windowOffset}, as the flash held it during this operation.
+   */
+  holds(address: number, length: number): boolean {
+    return this.contains(address, length);
+  }
+
+  /** The window's bytes. */
+  get windowBytes(): Uint8Array {
+    return this.window;
+  }
+
+  /** Where `address` sits in {@link windowBytes} (for a range the window holds). */
+  windowOffset(address: number): number {
+    return address - this.windowStart;
+  }
+
+  /**
+   * Reads [address, address + length) like {@link read}, with exactly the flash calls `read`
+   * would make, but leaves the bytes where they are: at {@link loadedOffset} of
+   * {@link loadedBytes} (the window, or a scratch array for reads that bypass it). They stay
+   * valid until the next call. Returns the status `read` would.
+   */
+  load(address: number, length: number): StatusCode {
+    if (this.enabled) {
+      if (this.contains(address, length)) {
+        this.loadedBytes = this.window;
+        this.loadedOffset = address - this.windowStart;
+        return 'OK';
+      }
+      const sectorEnd = this.sectorEnd(address);
+      if (address >= 0 && address + length <= sectorEnd && length !== 0) {
+        const failed = this.fetch(address, length, sectorEnd);
+        if (failed === undefined || !failed.extended) {
+          // A failed fresh read still delivers the window's start, as `read` does.
+          this.loadedBytes = this.window;
+          this.loadedOffset = failed === undefined ? address - this.windowStart : 0;
+          return failed === undefined ? 'OK' : failed.status;
+        }
+      }
     }
+    // Straight to the partition, as `read` goes, into zeros as a new buffer would be.
+    if (this.scratch.length < length) this.scratch = new Uint8Array(length);
+    else this.scratch.fill(0, 0, length);
+    this.loadedBytes = this.scratch;
+    this.loadedOffset = 0;
+    return this.partition.read(address, this.scratch.subarray(0, length)).status;
+  }
+
+  /**
+   * Loads a range that is not in the window but lies in one sector: a sequential read extends
+   * the window with a growing read-ahead, any other starts a new window. Undefined on success;
+   * on a failed read, its result and whether it was an extension (the window is then gone).
+   */
+  private fetch(
+    address: number,
+    length: number,
+    sectorEnd: number,
+  ): (FlashResult & { extended: boolean }) | undefined {
     const windowEnd = this.windowStart + this.windowLength;
     const extends_ =
       this.windowLength > 0 &&
@@ -99,25 +180,22 @@ export class CoalescingReader implements PartitionIO {
       );
       if (result.status !== 'OK') {
         this.invalidate();
-        return this.partition.read(address, output);
+        return { status: result.status, size: result.size, extended: true };
       }
       this.windowLength = fetchEnd - this.windowStart;
       this.readAheadBytes = Math.min(MAX_READ_AHEAD_BYTES, this.readAheadBytes * 2);
-    } else {
-      const fetchEnd = Math.min(sectorEnd, address + Math.max(length, MIN_READ_AHEAD_BYTES));
-      const result = this.partition.read(address, this.window.subarray(0, fetchEnd - address));
-      this.windowStart = address;
-      this.readAheadBytes = MIN_READ_AHEAD_BYTES * 2;
-      if (result.status !== 'OK') {
-        this.invalidate();
-        output.set(this.window.subarray(0, length));
-        return { status: result.status, size: result.size === 0 ? 0 : length };
-      }
-      this.windowLength = fetchEnd - address;
+      return undefined;
     }
-    const offset = address - this.windowStart;
-    output.set(this.window.subarray(offset, offset + length));
-    return { status: 'OK', size: length };
+    const fetchEnd = Math.min(sectorEnd, address + Math.max(length, MIN_READ_AHEAD_BYTES));
+    const result = this.partition.read(address, this.windowStartView(fetchEnd - address));
+    this.windowStart = address;
+    this.readAheadBytes = MIN_READ_AHEAD_BYTES * 2;
+    if (result.status !== 'OK') {
+      this.invalidate();
+      return { status: result.status, size: result.size, extended: false };
+    }
+    this.windowLength = fetchEnd - address;
+    return undefined;
   }
 
   write(address: number, data: Uint8Array): FlashResult {
@@ -132,6 +210,20 @@ export class CoalescingReader implements PartitionIO {
 
   appearsErased(bytes: Uint8Array): boolean {
     return this.partition.appearsErased(bytes);
+  }
+
+  /**
+   * The window's first `length` bytes as a view, kept per length: reads into the window
+   * start there with a handful of lengths (entry sizes, read-ahead steps), and making a view
+   * costs more than the read it serves.
+   */
+  private windowStartView(length: number): Uint8Array {
+    let view = this.startViews[length];
+    if (view === undefined) {
+      view = this.window.subarray(0, length);
+      this.startViews[length] = view;
+    }
+    return view;
   }
 
   private contains(address: number, length: number): boolean {

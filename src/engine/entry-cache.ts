@@ -1,5 +1,6 @@
 import type { EntryFormats } from '../format/entry-format.js';
-import { type KeyHashChar, hashKey } from '../format/hash.js';
+import { ENTRY_HEADER_SIZE, MAX_KEY_LENGTH } from '../format/entry-header.js';
+import { type KeyHashChar, hashKey, hashKeyRange } from '../format/hash.js';
 import type { StatusCode } from '../status.js';
 import { assert } from './_assert.js';
 import type { CoalescingReader } from './_coalescing-reader.js';
@@ -12,13 +13,6 @@ export const NO_ADDRESS = 0xffffffff;
 /** Whether a key holds a value or has been deleted (its newest entry is a tombstone). */
 export type EntryState = 'valid' | 'deleted';
 
-/** What the RAM index knows about one key without reading flash. */
-export interface KeyDescriptor {
-  readonly hash: number;
-  readonly transactionId: number;
-  readonly state: EntryState;
-}
-
 /** Outcome of offering an entry found on flash to the index during a scan. */
 export type AddResult = 'OK' | 'RESOURCE_EXHAUSTED' | 'DATA_LOSS';
 
@@ -29,7 +23,10 @@ export interface LookupContext {
   readonly formats: EntryFormats;
 }
 
-/** The outcome of a key lookup (pw_kvs's EntryCache::Find). */
+/**
+ * The outcome of a key lookup (pw_kvs's EntryCache::Find). The index hands out one object,
+ * refilled by each lookup: read it before the next.
+ */
 export interface FindResult {
   /**
    * OK; NOT_FOUND (no key with this hash); ALREADY_EXISTS (another key has the same hash);
@@ -54,6 +51,8 @@ export interface EntryCacheOptions {
 }
 
 const EMPTY_SLOT = -1;
+/** A size slot holding this looks its sizes up in the oversized map. */
+const OVERSIZED = 0xffff;
 
 /**
  * The RAM index of keys (pw_kvs's entry cache): per key its hash, transaction id, state and the
@@ -67,6 +66,11 @@ export class EntryCache {
   readonly redundancy: number;
   readonly keyHashChar: KeyHashChar;
   private count = 0;
+  /**
+   * The slot of the key the last {@link addNewOrUpdateExisting} was offered (-1 when it did
+   * not fit).
+   */
+  offeredIndex = -1;
   /** Set when a scan met redundant copies of a key whose sizes differ. */
   hasCopiesOfOtherSizes = false;
   private readonly hashes: Uint32Array;
@@ -75,15 +79,23 @@ export class EntryCache {
   private readonly addressCounts: Uint8Array;
   private readonly addressSlots: Uint32Array;
   /** Header + key + value bytes of the key's current entry (what a read of it needs). */
-  private readonly contentSizes: Uint32Array;
+  private readonly contentSizes: Uint16Array;
   /** Bytes the key's current entry occupies, padding included. */
-  private readonly entrySizes: Uint32Array;
+  private readonly entrySizes: Uint16Array;
+  /** Sizes of 2^16 - 1 bytes or more ([content, entry]), by slot; see {@link OVERSIZED}. */
+  private readonly oversized = new Map<number, [number, number]>();
   /** FNV-1a of the key and of the value, kept only when fingerprints are enabled. */
   private readonly keyFingerprints: Uint32Array;
   private readonly valueFingerprints: Uint32Array;
   private readonly keyLengths: Uint8Array;
   private readonly table: Int32Array;
   private readonly tableMask: number;
+  /** Returned by every lookup, so a lookup allocates nothing; read it before the next one. */
+  private readonly lastFound: { -readonly [K in keyof FindResult]: FindResult[K] } = {
+    status: 'OK',
+    index: -1,
+    errorDetected: false,
+  };
 
   constructor(maxEntries: number, redundancy: number, options: EntryCacheOptions = {}) {
     const fingerprints = options.fingerprints ?? false;
@@ -95,8 +107,9 @@ export class EntryCache {
     this.deleted = new Uint8Array(maxEntries);
     this.addressCounts = new Uint8Array(maxEntries);
     this.addressSlots = new Uint32Array(maxEntries * redundancy).fill(NO_ADDRESS);
-    this.contentSizes = new Uint32Array(maxEntries);
-    this.entrySizes = new Uint32Array(maxEntries);
+    // An entry lies within one sector, and sectors are at most 65 534 bytes: 16 bits hold it.
+    this.contentSizes = new Uint16Array(maxEntries);
+    this.entrySizes = new Uint16Array(maxEntries);
     const fingerprintSlots = fingerprints ? maxEntries : 0;
     this.keyFingerprints = new Uint32Array(fingerprintSlots);
     this.valueFingerprints = new Uint32Array(fingerprintSlots);
@@ -110,6 +123,7 @@ export class EntryCache {
   /** Forgets every key. */
   reset(): void {
     this.count = 0;
+    this.oversized.clear();
     this.hasCopiesOfOtherSizes = false;
     this.table.fill(EMPTY_SLOT);
   }
@@ -156,30 +170,47 @@ export class EntryCache {
   find(context: LookupContext, key: Uint8Array): FindResult {
     const hash = this.hashOf(key);
     const index = this.findIndex(hash);
-    if (index === -1) return { status: 'NOT_FOUND', index, errorDetected: false };
-    this.prefetch(context.io, index);
+    if (index === -1) return this.result('NOT_FOUND', index, false);
+    const io = context.io;
+    this.prefetch(io, index);
 
-    let keyFound = false;
-    let readKey: Uint8Array = new Uint8Array(0);
+    const keyLength = key.length;
     let errorDetected = false;
-    for (const address of this.addresses(index)) {
-      const read = Entry.readKeyAt(context.io, address, key.length);
-      readKey = read.key;
-      if (read.status === 'OK' && this.hashOf(read.key) === hash) {
-        keyFound = true;
-        break;
+    const base = index * this.redundancy;
+    for (let slot = 0; slot < this.addressCounts[index]!; slot++) {
+      const address = this.addressSlots[base + slot]!;
+      // The key as Entry.readKeyAt reads it, compared where it was loaded.
+      let keyRead = false;
+      let sameKey = false;
+      if (keyLength > 0 && keyLength <= MAX_KEY_LENGTH) {
+        const status = io.load(address + ENTRY_HEADER_SIZE, keyLength);
+        const bytes = io.loadedBytes;
+        const at = io.loadedOffset;
+        sameKey = equalAt(key, bytes, at);
+        // Equal bytes hash equally; only other bytes need hashing.
+        keyRead =
+          status === 'OK' &&
+          (sameKey || hashKeyRange(bytes, at, at + keyLength, this.keyHashChar) === hash);
       }
-      const entry = Entry.read(context.io, address, context.formats);
+      if (keyRead) return this.result(sameKey ? 'OK' : 'ALREADY_EXISTS', index, errorDetected);
+      // A mismatch is either corruption or a colliding key of another length: validate.
+      const entry = Entry.read(io, address, context.formats);
       if (entry.status === 'OK' && entry.entry.verifyChecksumInFlash() === 'OK') {
-        keyFound = true;
-        break;
+        return this.result(sameKey ? 'OK' : 'ALREADY_EXISTS', index, errorDetected);
       }
       errorDetected = true;
       context.sectors.fromAddress(address).markCorrupt();
     }
-    if (!keyFound) return { status: 'DATA_LOSS', index, errorDetected };
-    const status = bytesEqual(key, readKey) ? 'OK' : 'ALREADY_EXISTS';
-    return { status, index, errorDetected };
+    return this.result('DATA_LOSS', index, errorDetected);
+  }
+
+  /** The one lookup result this index hands out, refilled by every lookup. */
+  private result(status: StatusCode, index: number, errorDetected: boolean): FindResult {
+    const found = this.lastFound;
+    found.status = status;
+    found.index = index;
+    found.errorDetected = errorDetected;
+    return found;
   }
 
   /**
@@ -194,7 +225,7 @@ export class EntryCache {
         this.addressCounts[index]! > 0 &&
         this.keyFingerprintMatches(index, key)
       ) {
-        return { status: 'OK', index, errorDetected: false };
+        return this.result('OK', index, false);
       }
     }
     return this.find(context, key);
@@ -210,7 +241,7 @@ export class EntryCache {
       found.status === 'ALREADY_EXISTS' ||
       (found.status === 'OK' && this.deleted[found.index] !== 0)
     ) {
-      return { status: 'NOT_FOUND', index: found.index, errorDetected: found.errorDetected };
+      return this.result('NOT_FOUND', found.index, found.errorDetected);
     }
     return found;
   }
@@ -221,7 +252,7 @@ export class EntryCache {
    */
   prefetch(io: CoalescingReader, index: number, padded = false): void {
     if (this.addressCounts[index] === 0) return;
-    const length = padded ? this.entrySizes[index]! : this.contentSizes[index]!;
+    const length = padded ? this.entrySize(index) : this.contentSize(index);
     io.prefetch(this.addressSlots[index * this.redundancy]!, length);
   }
 
@@ -257,18 +288,28 @@ export class EntryCache {
 
   /** Header + key + value bytes of the key's current entry. */
   contentSize(index: number): number {
-    return this.contentSizes[index]!;
+    const size = this.contentSizes[index]!;
+    return size === OVERSIZED ? this.oversized.get(index)![0] : size;
   }
 
   /** Bytes on flash of the key's current entry. */
   entrySize(index: number): number {
-    return this.entrySizes[index]!;
+    const size = this.entrySizes[index]!;
+    return size === OVERSIZED ? this.oversized.get(index)![1] : size;
   }
 
   /** Records the sizes of the key's current entry. */
   setSizes(index: number, contentSize: number, entrySize: number): void {
-    this.contentSizes[index] = contentSize;
-    this.entrySizes[index] = entrySize;
+    if (contentSize < OVERSIZED && entrySize < OVERSIZED) {
+      this.contentSizes[index] = contentSize;
+      this.entrySizes[index] = entrySize;
+      if (this.oversized.size > 0) this.oversized.delete(index);
+      return;
+    }
+    // Only a damaged header that a weak checksum let through describes more than 16 bits.
+    this.contentSizes[index] = OVERSIZED;
+    this.entrySizes[index] = OVERSIZED;
+    this.oversized.set(index, [contentSize, entrySize]);
   }
 
   /** True if this cache keeps key and value fingerprints. */
@@ -279,9 +320,23 @@ export class EntryCache {
   /** Records fingerprints of the key's current entry (no-op unless enabled). */
   setFingerprints(index: number, key: Uint8Array, value: Uint8Array): void {
     if (!this.hasFingerprints) return;
-    this.keyFingerprints[index] = fnv1a(key);
-    this.valueFingerprints[index] = fnv1a(value);
-    this.keyLengths[index] = key.length;
+    this.setFingerprintValues(index, fnv1a(key), key.length, fnv1a(value));
+  }
+
+  /**
+   * Records fingerprints computed by the caller: {@link fnv1a} of the key and of the value
+   * (no-op unless enabled).
+   */
+  setFingerprintValues(
+    index: number,
+    keyFingerprint: number,
+    keyLength: number,
+    valueFingerprint: number,
+  ): void {
+    if (!this.hasFingerprints) return;
+    this.keyFingerprints[index] = keyFingerprint;
+    this.valueFingerprints[index] = valueFingerprint;
+    this.keyLengths[index] = keyLength;
   }
 
   /** True if `key` has the fingerprint recorded for the key at `index`. */
@@ -293,9 +348,12 @@ export class EntryCache {
     );
   }
 
-  /** False if `value` certainly differs from the key's current value; true if it may match. */
-  valueMayMatch(index: number, value: Uint8Array): boolean {
-    return !this.hasFingerprints || this.valueFingerprints[index] === fnv1a(value);
+  /**
+   * False if a value whose {@link fnv1a} is `valueFingerprint` certainly differs from the key's
+   * current value; true if it may match.
+   */
+  valueMayMatch(index: number, valueFingerprint: number): boolean {
+    return !this.hasFingerprints || this.valueFingerprints[index] === valueFingerprint;
   }
 
   /** Moves copy `slot` of the key at `index` to a new address. */
@@ -325,11 +383,20 @@ export class EntryCache {
     }
   }
 
-  /** Replaces the key's descriptor and its copies with a single address. */
-  resetKey(index: number, descriptor: KeyDescriptor, address: number): void {
-    assert(this.hashes[index] === descriptor.hash, 'a key descriptor cannot change its hash');
-    this.transactionIds[index] = descriptor.transactionId;
-    this.deleted[index] = descriptor.state === 'deleted' ? 1 : 0;
+  /**
+   * Replaces the key's transaction id and state (`deleted`: its newest entry is a tombstone)
+   * and its copies with a single address; `hash` must be the key's.
+   */
+  resetKey(
+    index: number,
+    hash: number,
+    transactionId: number,
+    deleted: boolean,
+    address: number,
+  ): void {
+    assert(this.hashes[index] === hash, 'a key descriptor cannot change its hash');
+    this.transactionIds[index] = transactionId;
+    this.deleted[index] = deleted ? 1 : 0;
     const base = index * this.redundancy;
     this.addressSlots[base] = address;
     for (let i = 1; i < this.redundancy; i++) this.addressSlots[base + i] = NO_ADDRESS;
@@ -337,17 +404,17 @@ export class EntryCache {
   }
 
   /** Appends a new key; the caller guarantees it is not full and the hash is new. */
-  addNew(descriptor: KeyDescriptor, address: number): number {
+  addNew(hash: number, transactionId: number, deleted: boolean, address: number): number {
     assert(!this.isFull, 'a key added to a full entry cache');
     const index = this.count++;
-    this.hashes[index] = descriptor.hash;
-    this.transactionIds[index] = descriptor.transactionId;
-    this.deleted[index] = descriptor.state === 'deleted' ? 1 : 0;
+    this.hashes[index] = hash;
+    this.transactionIds[index] = transactionId;
+    this.deleted[index] = deleted ? 1 : 0;
     const base = index * this.redundancy;
     this.addressSlots[base] = address;
     for (let i = 1; i < this.redundancy; i++) this.addressSlots[base + i] = NO_ADDRESS;
     this.addressCounts[index] = 1;
-    this.insertIntoTable(descriptor.hash, index);
+    this.insertIntoTable(hash, index);
     return index;
   }
 
@@ -358,25 +425,30 @@ export class EntryCache {
    * when a new key does not fit.
    */
   addNewOrUpdateExisting(
-    descriptor: KeyDescriptor,
+    hash: number,
+    transactionId: number,
+    deleted: boolean,
     address: number,
     sectorSizeBytes: number,
-    sizes: { contentSize: number; entrySize: number },
+    contentSize: number,
+    entrySize: number,
   ): AddResult {
-    const index = this.findIndex(descriptor.hash);
+    const index = this.findIndex(hash);
+    this.offeredIndex = index;
     if (index === -1) {
       if (this.isFull) return 'RESOURCE_EXHAUSTED';
-      const added = this.addNew(descriptor, address);
-      this.setSizes(added, sizes.contentSize, sizes.entrySize);
+      const added = this.addNew(hash, transactionId, deleted, address);
+      this.setSizes(added, contentSize, entrySize);
+      this.offeredIndex = added;
       return 'OK';
     }
     const existingId = this.transactionIds[index]!;
-    if (descriptor.transactionId > existingId) {
-      this.resetKey(index, descriptor, address);
-      this.setSizes(index, sizes.contentSize, sizes.entrySize);
+    if (transactionId > existingId) {
+      this.resetKey(index, hash, transactionId, deleted, address);
+      this.setSizes(index, contentSize, entrySize);
       return 'OK';
     }
-    if (descriptor.transactionId === existingId) {
+    if (transactionId === existingId) {
       const sector = Math.floor(address / sectorSizeBytes);
       const base = index * this.redundancy;
       for (let i = 0; i < this.addressCounts[index]!; i++) {
@@ -386,7 +458,7 @@ export class EntryCache {
       if (this.addressCounts[index]! < this.redundancy) this.addAddress(index, address);
       // Copies are byte-identical entries; one of another size can only come from damage
       // that a weak checksum let through, and then the recorded size is not every copy's.
-      if (sizes.entrySize !== this.entrySizes[index]) this.hasCopiesOfOtherSizes = true;
+      if (entrySize !== this.entrySize(index)) this.hasCopiesOfOtherSizes = true;
     }
     return 'OK';
   }
@@ -405,8 +477,7 @@ export class EntryCache {
       this.transactionIds[index] = this.transactionIds[last]!;
       this.deleted[index] = this.deleted[last]!;
       this.addressCounts[index] = this.addressCounts[last]!;
-      this.contentSizes[index] = this.contentSizes[last]!;
-      this.entrySizes[index] = this.entrySizes[last]!;
+      this.setSizes(index, this.contentSize(last), this.entrySize(last));
       if (this.hasFingerprints) {
         this.keyFingerprints[index] = this.keyFingerprints[last]!;
         this.valueFingerprints[index] = this.valueFingerprints[last]!;
@@ -419,6 +490,7 @@ export class EntryCache {
       );
       this.insertIntoTable(lastHash, index);
     }
+    this.oversized.delete(last);
     this.addressSlots.fill(NO_ADDRESS, last * this.redundancy, (last + 1) * this.redundancy);
     this.addressCounts[last] = 0;
     this.count = last;
@@ -479,15 +551,21 @@ export class EntryCache {
   }
 }
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** True if `bytes` holds `key` from `offset`. */
+function equalAt(key: Uint8Array, bytes: Uint8Array, offset: number): boolean {
+  if (offset + key.length > bytes.length) return false;
+  for (let i = 0; i < key.length; i++) if (key[i] !== bytes[offset + i]) return false;
   return true;
 }
 
 /** 32-bit FNV-1a: a second, independent hash of a key or value. */
 export function fnv1a(bytes: Uint8Array): number {
+  return fnv1aRange(bytes, 0, bytes.length);
+}
+
+/** {@link fnv1a} of `bytes[start..end)`. */
+export function fnv1aRange(bytes: Uint8Array, start: number, end: number): number {
   let hash = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
   return hash >>> 0;
 }

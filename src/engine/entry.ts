@@ -1,6 +1,13 @@
 import type { FlashResult } from '../flash/flash-memory.js';
-import type { PartitionIO } from './_coalescing-reader.js';
-import { checksumField, checksumMatches } from '../format/checksum.js';
+import { okFlashResult } from '../flash/memory-flash.js';
+import type { CoalescingReader } from './_coalescing-reader.js';
+import {
+  type ChecksumAlgorithm,
+  checksumField,
+  checksumMatches,
+  updateChecksumRange,
+  updateChecksumZeros,
+} from '../format/checksum.js';
 import type { EntryFormat, EntryFormats } from '../format/entry-format.js';
 import {
   CHECKSUM_OFFSET,
@@ -13,6 +20,7 @@ import {
   alignmentBytesToUnits,
   alignmentUnitsToBytes,
   decodeEntryHeader,
+  decodeEntryHeaderInto,
   encodeEntryHeader,
   entryContentSize,
   entrySize,
@@ -21,17 +29,41 @@ import {
   readU32,
 } from '../format/entry-header.js';
 import type { StatusCode } from '../status.js';
-import { AlignedWriter } from './_aligned-writer.js';
-import type { KeyDescriptor } from './entry-cache.js';
+import { AlignedWriter, WRITE_BUFFER_SIZE } from './_aligned-writer.js';
 
 /** Chunk size pw_kvs uses when it streams an entry off flash (2 × 16 bytes). */
 const READ_CHUNK_BYTES = 2 * MIN_ALIGNMENT_BYTES;
 
-const ZERO_PADDING = new Uint8Array(MIN_ALIGNMENT_BYTES - 1);
-
 // Scratch buffers: the engine is single-threaded and none of these outlives one call.
 const HEADER_SCRATCH = new Uint8Array(ENTRY_HEADER_SIZE);
 const CHUNK_SCRATCH = new Uint8Array(READ_CHUNK_BYTES);
+const ENTRY_SCRATCH = new Uint8Array(WRITE_BUFFER_SIZE);
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Bumped whenever ENTRY_SCRATCH changes; an entry that wrote from it records the value, so it
+ * knows the buffer still holds what it wrote (at `writtenAddress`).
+ */
+let scratchGeneration = 0;
+let writtenAddress = -1;
+
+/** Views of ENTRY_SCRATCH's start by length, made on first use (making a view is slow). */
+const SCRATCH_VIEWS = new Array<Uint8Array | undefined>(WRITE_BUFFER_SIZE + 1).fill(undefined);
+
+function scratchView(length: number): Uint8Array {
+  return (SCRATCH_VIEWS[length] ??= ENTRY_SCRATCH.subarray(0, length));
+}
+
+/**
+ * True if an entry of `contentBytes` (header, key and value) with this alignment fits the
+ * write buffer: pw_kvs's writer then issues one aligned, zero-padded write for it.
+ */
+function fitsOneWrite(contentBytes: number, alignmentBytes: number): boolean {
+  return (
+    alignmentBytes <= WRITE_BUFFER_SIZE &&
+    contentBytes <= WRITE_BUFFER_SIZE - (WRITE_BUFFER_SIZE % alignmentBytes)
+  );
+}
 
 /** Reading an entry: the entry, or why there is none (erased, corrupt, or a flash error). */
 export type EntryReadResult =
@@ -50,8 +82,11 @@ export interface KeyReadResult {
  * written from this header plus the key and value bytes still on flash.
  */
 export class Entry {
+  /** The scratch generation this entry's last write left (see scratchGeneration). */
+  private writtenGeneration = -1;
+
   private constructor(
-    readonly partition: PartitionIO,
+    readonly partition: CoalescingReader,
     public address: number,
     private format: EntryFormat,
     readonly header: EntryHeader,
@@ -61,20 +96,51 @@ export class Entry {
    * Reads the header at `address`. NOT_FOUND: the magic reads as erased; DATA_LOSS: the key
    * length is impossible or the magic belongs to no readable format; else the flash's status.
    */
-  static read(partition: PartitionIO, address: number, formats: EntryFormats): EntryReadResult {
-    const bytes = HEADER_SCRATCH;
-    const result = partition.read(address, bytes);
-    if (result.status !== 'OK') return { status: result.status };
-    if (partition.appearsErased(bytes.subarray(0, 4))) return { status: 'NOT_FOUND' };
-    const header = decodeEntryHeader(bytes);
-    if (header.keyLength > MAX_KEY_LENGTH) return { status: 'DATA_LOSS' };
+  static read(
+    partition: CoalescingReader,
+    address: number,
+    formats: EntryFormats,
+  ): EntryReadResult {
+    const entry = Entry.reusable(partition, formats.primary);
+    const status = Entry.readInto(partition, address, formats, entry);
+    return status === 'OK' ? { status, entry } : { status };
+  }
+
+  /**
+   * A reusable entry for {@link readInto}: for reads whose entry does not outlive the
+   * operation, so that they allocate nothing.
+   */
+  static reusable(partition: CoalescingReader, format: EntryFormat): Entry {
+    return new Entry(partition, 0, format, decodeEntryHeader(new Uint8Array(ENTRY_HEADER_SIZE)));
+  }
+
+  /**
+   * {@link read} into `target` (made by {@link reusable}): the same reads and statuses; on OK,
+   * `target` is the entry at `address`. Through a CoalescingReader the header is decoded where
+   * it was loaded.
+   */
+  static readInto(
+    partition: CoalescingReader,
+    address: number,
+    formats: EntryFormats,
+    target: Entry,
+  ): StatusCode {
+    const status = partition.load(address, ENTRY_HEADER_SIZE);
+    if (status !== 'OK') return status;
+    const bytes = partition.loadedBytes;
+    const offset = partition.loadedOffset;
+    if (readU32(bytes, offset) === 0xffffffff) return 'NOT_FOUND';
+    const header = decodeEntryHeaderInto(bytes, offset, target.header);
+    if (header.keyLength > MAX_KEY_LENGTH) return 'DATA_LOSS';
     const format = formats.find(header.magic);
-    if (format === undefined) return { status: 'DATA_LOSS' };
-    return { status: 'OK', entry: new Entry(partition, address, format, header) };
+    if (format === undefined) return 'DATA_LOSS';
+    target.address = address;
+    target.format = format;
+    return 'OK';
   }
 
   /** Reads `keyLength` key bytes of the entry at `address` (1..63, else DATA_LOSS). */
-  static readKeyAt(partition: PartitionIO, address: number, keyLength: number): KeyReadResult {
+  static readKeyAt(partition: CoalescingReader, address: number, keyLength: number): KeyReadResult {
     const key = new Uint8Array(keyLength);
     if (keyLength === 0 || keyLength > MAX_KEY_LENGTH) return { status: 'DATA_LOSS', key };
     return { status: partition.read(address + ENTRY_HEADER_SIZE, key).status, key };
@@ -85,7 +151,7 @@ export class Entry {
    * with its checksum computed. Nothing is written yet.
    */
   static create(
-    partition: PartitionIO,
+    partition: CoalescingReader,
     address: number,
     format: EntryFormat,
     key: Uint8Array,
@@ -101,8 +167,20 @@ export class Entry {
       transactionId,
     };
     const entry = new Entry(partition, address, format, header);
-    if (format.checksum !== null) {
-      header.checksum = entry.computeChecksum(key, value ?? new Uint8Array(0));
+    const algorithm = format.checksum;
+    if (algorithm === null) return entry;
+    const valueBytes = value ?? EMPTY;
+    const alignment = entry.alignmentBytes;
+    const content = ENTRY_HEADER_SIZE + key.length + valueBytes.length;
+    if (fitsOneWrite(content, alignment)) {
+      // Checksummed as it will be written: one run of header (field zeroed), key, value and
+      // padding.
+      const size = entry.assemble(key, valueBytes);
+      algorithm.reset();
+      updateChecksumRange(algorithm, ENTRY_SCRATCH, 0, size);
+      header.checksum = checksumField(algorithm.finish());
+    } else {
+      header.checksum = entry.computeChecksum(key, valueBytes);
     }
     return entry;
   }
@@ -147,15 +225,6 @@ export class Entry {
     return alignmentUnitsToBytes(this.header.alignmentUnits);
   }
 
-  /** The index's record of this entry, for a key whose hash is `keyHash`. */
-  descriptor(keyHash: number): KeyDescriptor {
-    return {
-      hash: keyHash,
-      transactionId: this.header.transactionId,
-      state: this.isDeleted ? 'deleted' : 'valid',
-    };
-  }
-
   /** Reads this entry's key. */
   readKey(): KeyReadResult {
     return Entry.readKeyAt(this.partition, this.address, this.header.keyLength);
@@ -172,11 +241,11 @@ export class Entry {
     const readSize = Math.min(buffer.length, remaining);
     const result = this.partition.read(
       this.address + ENTRY_HEADER_SIZE + this.header.keyLength + offsetBytes,
-      buffer.subarray(0, readSize),
+      readSize === buffer.length ? buffer : buffer.subarray(0, readSize),
     );
     if (result.status !== 'OK') return result;
     if (readSize !== remaining) return { status: 'RESOURCE_EXHAUSTED', size: readSize };
-    return { status: 'OK', size: readSize };
+    return okFlashResult(readSize);
   }
 
   /** OK if the stored value equals `value`, NOT_FOUND if it differs, else a flash error. */
@@ -199,6 +268,24 @@ export class Entry {
   verifyChecksum(key: Uint8Array, value: Uint8Array): StatusCode {
     const algorithm = this.format.checksum;
     if (algorithm === null) return this.header.checksum === 0 ? 'OK' : 'DATA_LOSS';
+    const io = this.partition;
+    const content = this.contentSize;
+    if (
+      key.length === this.header.keyLength &&
+      value.length === this.valueSize &&
+      io.holds(this.address, content)
+    ) {
+      // The value was just read from the window, which holds the flash as it is: when the
+      // key there is `key` too, the entry's bytes in the window are the ones to check.
+      const window = io.windowBytes;
+      const start = io.windowOffset(this.address);
+      if (equalRun(window, start + ENTRY_HEADER_SIZE, key, 0, key.length)) {
+        algorithm.reset();
+        updateEntryChecksum(algorithm, window, start, content, 0);
+        this.addPaddingToChecksum();
+        return checksumMatches(algorithm, this.header.checksum) ? 'OK' : 'DATA_LOSS';
+      }
+    }
     this.computeChecksum(key, value);
     return checksumMatches(algorithm, this.header.checksum) ? 'OK' : 'DATA_LOSS';
   }
@@ -208,33 +295,63 @@ export class Entry {
    * checksum (the field on flash must also still equal the header's).
    */
   verifyChecksumInFlash(): StatusCode {
-    const chunk = CHUNK_SCRATCH;
-    let remaining = this.size;
-    let readAddress = this.address;
-    let readSize = Math.min(READ_CHUNK_BYTES, remaining);
-    let result = this.partition.read(readAddress, chunk.subarray(0, readSize));
-    if (result.status !== 'OK') return result.status;
+    return this.verifyChecksumInPlace(this.partition);
+  }
 
-    if (readU32(chunk, CHECKSUM_OFFSET) !== this.header.checksum) return 'DATA_LOSS';
+  /**
+   * verifyChecksumInFlash through the reader: the same reads, chunk by chunk, each checksummed
+   * where it was loaded instead of copied out.
+   */
+  private verifyChecksumInPlace(io: CoalescingReader): StatusCode {
+    const size = this.size;
+    let readSize = Math.min(READ_CHUNK_BYTES, size);
+    let status = io.load(this.address, readSize);
+    if (status !== 'OK') return status;
+    let bytes = io.loadedBytes;
+    let offset = io.loadedOffset;
+    if (readU32(bytes, offset + CHECKSUM_OFFSET) !== this.header.checksum) return 'DATA_LOSS';
     const algorithm = this.format.checksum;
     if (algorithm === null) return this.header.checksum === 0 ? 'OK' : 'DATA_LOSS';
 
-    chunk.fill(0, CHECKSUM_OFFSET, CHECKSUM_OFFSET + 4);
-    algorithm.reset();
+    // Reading back what this entry just wrote: bytes equal to the written ones have the
+    // written checksum, so they are compared; the checksum is computed from the first byte
+    // that differs on (the equal bytes before it taken from what was written).
+    let comparing =
+      this.writtenGeneration === scratchGeneration &&
+      writtenAddress === this.address &&
+      size <= ENTRY_SCRATCH.length;
+    if (!comparing) algorithm.reset();
+    let done = 0;
     for (;;) {
-      algorithm.update(chunk.subarray(0, readSize));
-      remaining -= readSize;
-      if (remaining === 0) break;
-      readAddress += readSize;
-      readSize = Math.min(READ_CHUNK_BYTES, remaining);
-      result = this.partition.read(readAddress, chunk.subarray(0, readSize));
-      if (result.status !== 'OK') return result.status;
+      if (comparing && !equalRun(bytes, offset, ENTRY_SCRATCH, done, readSize)) {
+        comparing = false;
+        algorithm.reset();
+        if (done > 0) updateEntryChecksum(algorithm, ENTRY_SCRATCH, 0, done, 0);
+      }
+      if (!comparing) updateEntryChecksum(algorithm, bytes, offset, readSize, done);
+      done += readSize;
+      if (done >= size) break;
+      readSize = Math.min(READ_CHUNK_BYTES, size - done);
+      status = io.load(this.address + done, readSize);
+      if (status !== 'OK') return status;
+      bytes = io.loadedBytes;
+      offset = io.loadedOffset;
     }
+    if (comparing) return 'OK';
     return checksumMatches(algorithm, this.header.checksum) ? 'OK' : 'DATA_LOSS';
   }
 
   /** Writes header, key and value at this entry's address, in pw_kvs's aligned runs. */
   write(key: Uint8Array, value: Uint8Array): FlashResult {
+    if (fitsOneWrite(ENTRY_HEADER_SIZE + key.length + value.length, this.alignmentBytes)) {
+      // The writer would buffer it all and flush once: one aligned, zero-padded call.
+      const size = this.assemble(key, value);
+      const result = this.partition.write(this.address, scratchView(size));
+      this.writtenGeneration = ++scratchGeneration;
+      writtenAddress = this.address;
+      return result.status === 'OK' ? result : { status: result.status, size };
+    }
+    scratchGeneration++;
     const writer = new AlignedWriter(this.partition, this.address, this.alignmentBytes);
     if (!writer.isUsable) return { status: 'INTERNAL', size: 0 };
     for (const chunk of [encodeEntryHeader(this.header, HEADER_SCRATCH), key, value]) {
@@ -242,6 +359,22 @@ export class Entry {
       if (result.status !== 'OK') return result;
     }
     return writer.flush();
+  }
+
+  /**
+   * Lays out this entry (header, key, value, zero padding) in ENTRY_SCRATCH; returns its size.
+   * The caller has checked that it fits.
+   */
+  private assemble(key: Uint8Array, value: Uint8Array): number {
+    scratchGeneration++;
+    const content = ENTRY_HEADER_SIZE + key.length + value.length;
+    const size = alignUp(content, this.alignmentBytes);
+    const bytes = ENTRY_SCRATCH;
+    encodeEntryHeader(this.header, bytes);
+    bytes.set(key, ENTRY_HEADER_SIZE);
+    bytes.set(value, ENTRY_HEADER_SIZE + key.length);
+    bytes.fill(0, content, size);
+    return size;
   }
 
   /**
@@ -280,6 +413,7 @@ export class Entry {
    * writer does when it goes out of scope.
    */
   copy(newAddress: number): FlashResult {
+    scratchGeneration++;
     const writer = new AlignedWriter(this.partition, newAddress, this.alignmentBytes);
     if (!writer.isUsable) return { status: 'INTERNAL', size: 0 };
     const headerResult = writer.write(encodeEntryHeader(this.header, HEADER_SCRATCH));
@@ -299,10 +433,11 @@ export class Entry {
     const algorithm = this.format.checksum!;
     algorithm.reset();
     const header = encodeEntryHeader(this.header, HEADER_SCRATCH);
+    // The checksum field counts as zeros.
     header.fill(0, CHECKSUM_OFFSET, CHECKSUM_OFFSET + 4);
-    algorithm.update(header);
-    algorithm.update(key);
-    algorithm.update(value);
+    updateChecksumRange(algorithm, header, 0, ENTRY_HEADER_SIZE);
+    updateChecksumRange(algorithm, key, 0, key.length);
+    updateChecksumRange(algorithm, value, 0, value.length);
     this.addPaddingToChecksum();
     return checksumField(algorithm.finish());
   }
@@ -310,11 +445,36 @@ export class Entry {
   private addPaddingToChecksum(): void {
     const algorithm = this.format.checksum!;
     const content = entryContentSize(this.header);
-    let padding = alignUp(content, this.alignmentBytes) - content;
-    while (padding > 0) {
-      const size = Math.min(padding, ZERO_PADDING.length);
-      algorithm.update(ZERO_PADDING.subarray(0, size));
-      padding -= size;
-    }
+    updateChecksumZeros(algorithm, alignUp(content, this.alignmentBytes) - content);
   }
+}
+
+/** True if `a[aStart..aStart + length)` equals `b[bStart..bStart + length)`. */
+function equalRun(
+  a: Uint8Array,
+  aStart: number,
+  b: Uint8Array,
+  bStart: number,
+  length: number,
+): boolean {
+  for (let i = 0; i < length; i++) if (a[aStart + i] !== b[bStart + i]) return false;
+  return true;
+}
+
+/**
+ * Adds the entry bytes `bytes[start..start + length)`, which sit at `entryOffset` of their
+ * entry, to `algorithm`, with the header's checksum field counted as zeros.
+ */
+function updateEntryChecksum(
+  algorithm: ChecksumAlgorithm,
+  bytes: Uint8Array,
+  start: number,
+  length: number,
+  entryOffset: number,
+): void {
+  const fieldStart = Math.min(Math.max(CHECKSUM_OFFSET - entryOffset, 0), length);
+  const fieldEnd = Math.min(Math.max(CHECKSUM_OFFSET + 4 - entryOffset, 0), length);
+  updateChecksumRange(algorithm, bytes, start, start + fieldStart);
+  updateChecksumZeros(algorithm, fieldEnd - fieldStart);
+  updateChecksumRange(algorithm, bytes, start + fieldEnd, start + length);
 }

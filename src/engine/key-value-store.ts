@@ -9,11 +9,18 @@ import {
   entrySizeFor,
   readU32,
 } from '../format/entry-header.js';
-import type { KeyHashChar } from '../format/hash.js';
+import { type KeyHashChar, hashKeyRange } from '../format/hash.js';
 import { type ErrorCode, KvsError, type StatusCode } from '../status.js';
 import { CoalescingReader } from './_coalescing-reader.js';
 import { Entry, type EntryReadResult } from './entry.js';
-import { EntryCache, type EntryState, type FindResult, type LookupContext } from './entry-cache.js';
+import {
+  EntryCache,
+  type EntryState,
+  type FindResult,
+  type LookupContext,
+  fnv1a,
+  fnv1aRange,
+} from './entry-cache.js';
 import {
   type GcOnWrite,
   type KeyValueStoreOptions,
@@ -72,13 +79,6 @@ export interface KvsItem {
 }
 
 type InitState = 'notInitialized' | 'needsMaintenance' | 'ready';
-
-/** What writing over a key needs to know of its current entry. */
-interface PriorEntry {
-  readonly size: number;
-  readonly valueSize: number;
-  valueMatches(value: Uint8Array): StatusCode;
-}
 
 /** A value read whole, or the status that stopped it. */
 type ValueResult =
@@ -161,8 +161,10 @@ export class KeyValueStore {
   private initState: InitState = 'notInitialized';
   private errorFound = false;
   private lastTransactionId = 0;
-  /** Reused by the scan to fingerprint values. */
-  private valueScratch = new Uint8Array(0);
+  /** The entry of reads whose entry does not outlive the operation (see Entry.readInto). */
+  private readonly reusableEntry: Entry;
+  /** Where the entry after the one {@link loadEntry} just loaded may start. */
+  private scannedNextAddress = 0;
   /** Entries of new keys the last scan found no room for in the index. */
   private surplusKeysFound = 0;
   private readonly stats = {
@@ -197,6 +199,7 @@ export class KeyValueStore {
       keyHashChar: this.keyHashChar,
     });
     this.lookup = { io: this.io, sectors: this.sectors, formats: this.formats };
+    this.reusableEntry = Entry.reusable(this.io, this.formats.primary);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -288,8 +291,8 @@ export class KeyValueStore {
       while (this.sectors.isAddressInSector(sector, entryAddress)) {
         let nextAddress: number;
         const loaded = this.loadEntry(entryAddress);
-        if (loaded.status === 'NOT_FOUND') break;
-        if (loaded.status !== 'OK') {
+        if (loaded === 'NOT_FOUND') break;
+        if (loaded !== 'OK') {
           this.errorFound = true;
           const found = this.scanForEntry(sector, entryAddress + MIN_ALIGNMENT_BYTES);
           if (found === undefined) {
@@ -299,7 +302,7 @@ export class KeyValueStore {
           corruptBytes += found - entryAddress;
           nextAddress = found;
         } else {
-          nextAddress = loaded.nextAddress;
+          nextAddress = this.scannedNextAddress;
         }
         entryAddress = nextAddress;
         sector.writableBytes = sectorSize - (entryAddress - sectorAddress);
@@ -356,39 +359,53 @@ export class KeyValueStore {
     return this.errorFound ? 'FAILED_PRECONDITION' : 'OK';
   }
 
-  /** Reads and validates the entry at `address` and offers it to the index. */
-  private loadEntry(
-    address: number,
-  ): { status: 'OK'; nextAddress: number } | { status: Exclude<StatusCode, 'OK'> } {
-    const read = Entry.read(this.io, address, this.formats);
-    if (read.status !== 'OK') return { status: read.status };
-    const entry = read.entry;
-    const key = entry.readKey();
-    if (!ok(key.status)) return { status: key.status as ErrorCode };
+  /**
+   * Reads and validates the entry at `address` and offers it to the index; on OK,
+   * `scannedNextAddress` is where the next entry may start. The reads are those of
+   * Entry.read, readKey, verifyChecksumInFlash and readValue; the bytes are hashed and
+   * fingerprinted where they were loaded.
+   */
+  private loadEntry(address: number): StatusCode {
+    const entry = this.reusableEntry;
+    const read = Entry.readInto(this.io, address, this.formats, entry);
+    if (read !== 'OK') return read;
+    const keyLength = entry.keyLength;
+    if (keyLength === 0) return 'DATA_LOSS';
+    const keyStatus = this.io.load(address + ENTRY_HEADER_SIZE, keyLength);
+    if (keyStatus !== 'OK') return keyStatus;
+    const keyBytes = this.io.loadedBytes;
+    const keyAt = this.io.loadedOffset;
+    const hash = hashKeyRange(keyBytes, keyAt, keyAt + keyLength, this.keyHashChar);
+    const fingerprints = this.cache.hasFingerprints;
+    const keyFingerprint = fingerprints ? fnv1aRange(keyBytes, keyAt, keyAt + keyLength) : 0;
     const verified = entry.verifyChecksumInFlash();
-    if (!ok(verified)) return { status: verified as ErrorCode };
+    if (verified !== 'OK') return verified;
     const added = this.cache.addNewOrUpdateExisting(
-      entry.descriptor(this.cache.hashOf(key.key)),
+      hash,
+      entry.transactionId,
+      entry.isDeleted,
       address,
       this.partition.sectorSizeBytes,
-      { contentSize: entry.contentSize, entrySize: entry.size },
+      entry.contentSize,
+      entry.size,
     );
     if (added === 'RESOURCE_EXHAUSTED') this.surplusKeysFound++;
-    if (added !== 'OK') return { status: added };
-    if (this.cache.hasFingerprints) this.fingerprintScannedEntry(entry, key.key);
-    return { status: 'OK', nextAddress: entry.nextAddress };
+    if (added !== 'OK') return added;
+    if (fingerprints) this.fingerprintScannedEntry(entry, keyFingerprint);
+    this.scannedNextAddress = entry.nextAddress;
+    return 'OK';
   }
 
   /** Records fingerprints for an entry the scan just made a key's current one. */
-  private fingerprintScannedEntry(entry: Entry, key: Uint8Array): void {
-    const index = this.cache.findIndex(this.cache.hashOf(key));
+  private fingerprintScannedEntry(entry: Entry, keyFingerprint: number): void {
+    const index = this.cache.offeredIndex;
     if (index === -1 || this.cache.transactionId(index) !== entry.transactionId) return;
-    if (this.valueScratch.length < entry.valueSize)
-      this.valueScratch = new Uint8Array(entry.valueSize);
-    const value = this.valueScratch.subarray(0, entry.valueSize);
     // Served from the scan's read window: the checksum check just read these bytes.
-    entry.readValue(value, 0);
-    this.cache.setFingerprints(index, key, value);
+    const valueSize = entry.valueSize;
+    this.io.load(entry.address + ENTRY_HEADER_SIZE + entry.keyLength, valueSize);
+    const at = this.io.loadedOffset;
+    const valueFingerprint = fnv1aRange(this.io.loadedBytes, at, at + valueSize);
+    this.cache.setFingerprintValues(index, keyFingerprint, entry.keyLength, valueFingerprint);
   }
 
   /** The next address in the sector, in 16-byte steps from `start`, holding a known magic. */
@@ -444,6 +461,23 @@ export class KeyValueStore {
     return result;
   }
 
+  /**
+   * {@link readEntry} into the reusable entry, for reads whose entry does not outlive the
+   * operation: on OK, `reusableEntry` is the key's entry.
+   */
+  private readEntryReusable(index: number): StatusCode {
+    let status: StatusCode = 'DATA_LOSS';
+    const count = this.cache.addressCount(index);
+    for (let slot = 0; slot < count; slot++) {
+      const address = this.cache.address(index, slot);
+      status = Entry.readInto(this.io, address, this.formats, this.reusableEntry);
+      if (status === 'OK') return status;
+      this.errorFound = true;
+      this.sectors.fromAddress(address).markCorrupt();
+    }
+    return status;
+  }
+
   /** The key's bytes if it is valid, else undefined (pw_kvs's InvalidKey). */
   private validKey(key: unknown): Uint8Array | undefined {
     const bytes = toBytes(key);
@@ -490,11 +524,13 @@ export class KeyValueStore {
     buffer: Uint8Array,
     offsetBytes: number,
   ): FlashResult {
-    const read = this.readEntry(index);
-    if (read.status !== 'OK') return { status: read.status, size: 0 };
-    const result = read.entry.readValue(buffer, offsetBytes);
+    const status = this.readEntryReusable(index);
+    if (status !== 'OK') return { status, size: 0 };
+    const entry = this.reusableEntry;
+    const result = entry.readValue(buffer, offsetBytes);
     if (ok(result.status) && this.verifyOnRead && offsetBytes === 0) {
-      const verified = read.entry.verifyChecksum(key, buffer.subarray(0, result.size));
+      const value = result.size === buffer.length ? buffer : buffer.subarray(0, result.size);
+      const verified = entry.verifyChecksum(key, value);
       if (!ok(verified)) {
         buffer.fill(0, 0, result.size);
         return { status: verified, size: 0 };
@@ -505,12 +541,13 @@ export class KeyValueStore {
 
   /** Reads the whole value of the key at `index`, sizing the buffer from its header. */
   private readWholeValue(key: Uint8Array, index: number): ValueResult {
-    const read = this.readEntry(index);
-    if (read.status !== 'OK') return { status: read.status };
-    const value = new Uint8Array(read.entry.valueSize);
-    const result = read.entry.readValue(value, 0);
+    const status = this.readEntryReusable(index);
+    if (status !== 'OK') return { status };
+    const entry = this.reusableEntry;
+    const value = new Uint8Array(entry.valueSize);
+    const result = entry.readValue(value, 0);
     if (ok(result.status) && this.verifyOnRead) {
-      const verified = read.entry.verifyChecksum(key, value);
+      const verified = entry.verifyChecksum(key, value);
       if (!ok(verified)) return { status: verified as ErrorCode };
     }
     if (!ok(result.status)) return { status: result.status as ErrorCode };
@@ -615,9 +652,9 @@ export class KeyValueStore {
     if (!ok(checked)) return { status: checked, size: 0 };
     const found = this.findExisting(bytes!);
     if (!ok(found.status)) return { status: found.status, size: 0 };
-    const read = this.readEntry(found.index);
-    if (read.status !== 'OK') return { status: read.status, size: 0 };
-    return { status: 'OK', size: read.entry.valueSize };
+    const status = this.readEntryReusable(found.index);
+    if (status !== 'OK') return { status, size: 0 };
+    return { status: 'OK', size: this.reusableEntry.valueSize };
   }
 
   // ---------------------------------------------------------------------------------------
@@ -698,22 +735,13 @@ export class KeyValueStore {
     if (this.cache.hasFingerprints) {
       // Trusted: the index knows the old entry's sizes, and its value's fingerprint says
       // whether the old value may equal the new one (only then is it read to compare).
-      const keyLength = key.length;
-      const trustedPrior: PriorEntry = {
-        size: this.cache.entrySize(index),
-        valueSize: this.cache.contentSize(index) - ENTRY_HEADER_SIZE - keyLength,
-        valueMatches: (candidate) => {
-          if (!this.cache.valueMayMatch(index, candidate)) return 'NOT_FOUND';
-          this.prefetchKey(index);
-          const read = this.readEntry(index);
-          return read.status === 'OK' ? read.entry.valueMatches(candidate) : read.status;
-        },
-      };
-      return this.writeEntry(key, value, state, index, trustedPrior);
+      const priorValueSize = this.cache.contentSize(index) - ENTRY_HEADER_SIZE - key.length;
+      return this.writeEntry(key, value, state, index, this.cache.entrySize(index), priorValueSize);
     }
-    const prior = this.readEntry(index);
-    if (prior.status !== 'OK') return prior.status;
-    return this.writeEntry(key, value, state, index, prior.entry);
+    const status = this.readEntryReusable(index);
+    if (status !== 'OK') return status;
+    const prior = this.reusableEntry;
+    return this.writeEntry(key, value, state, index, prior.size, prior.valueSize, prior);
   }
 
   private writeEntryForNewKey(key: Uint8Array, value: Uint8Array): StatusCode {
@@ -723,21 +751,48 @@ export class KeyValueStore {
       if (!ok(status)) return status;
     }
     if (this.cache.isFull) return 'RESOURCE_EXHAUSTED';
-    return this.writeEntry(key, value, 'valid', -1, undefined);
+    return this.writeEntry(key, value, 'valid', -1, 0, 0);
   }
 
+  /**
+   * Whether the current value of the key at `index` equals `value`: OK, NOT_FOUND, or the
+   * status of a failed read. `prior` is its entry, already read; without it (trusted) the
+   * fingerprint decides, and the entry is read only when it may match.
+   */
+  private priorValueMatches(
+    index: number,
+    prior: Entry | undefined,
+    value: Uint8Array,
+    valueFingerprint: number,
+  ): StatusCode {
+    if (prior !== undefined) return prior.valueMatches(value);
+    if (!this.cache.valueMayMatch(index, valueFingerprint)) return 'NOT_FOUND';
+    this.prefetchKey(index);
+    const status = this.readEntryReusable(index);
+    return status === 'OK' ? this.reusableEntry.valueMatches(value) : status;
+  }
+
+  /**
+   * Writes a new entry for `key`: over the key at `priorIndex` (whose current entry occupies
+   * `priorSize` bytes and holds `priorValueSize` value bytes; `prior` is that entry when it
+   * was read), or for a new key when `priorIndex` is -1. Writing the value already stored
+   * writes nothing.
+   */
   private writeEntry(
     key: Uint8Array,
     value: Uint8Array,
     state: EntryState,
     priorIndex: number,
-    priorEntry: PriorEntry | undefined,
+    priorSize: number,
+    priorValueSize: number,
+    prior?: Entry,
   ): StatusCode {
+    const valueFingerprint = this.cache.hasFingerprints ? fnv1a(value) : 0;
     if (
-      priorEntry !== undefined &&
-      priorEntry.valueSize === value.length &&
+      priorIndex !== -1 &&
+      priorValueSize === value.length &&
       this.cache.state(priorIndex) === state &&
-      ok(priorEntry.valueMatches(value))
+      ok(this.priorValueMatches(priorIndex, prior, value, valueFingerprint))
     ) {
       return 'OK';
     }
@@ -762,14 +817,22 @@ export class KeyValueStore {
     if (!ok(first.status)) return first.status;
 
     let index: number;
-    if (priorEntry === undefined) {
-      index = this.cache.addNew(entry.descriptor(this.cache.hashOf(key)), entry.address);
+    if (priorIndex === -1) {
+      index = this.cache.addNew(
+        this.cache.hashOf(key),
+        entry.transactionId,
+        entry.isDeleted,
+        entry.address,
+      );
       this.cache.setSizes(index, entry.contentSize, entry.size);
     } else {
       index = priorIndex;
-      this.updateKeyDescriptor(entry, entry.address, priorIndex, priorEntry.size);
+      this.updateKeyDescriptor(entry, entry.address, priorIndex, priorSize);
     }
-    this.cache.setFingerprints(index, key, state === 'deleted' ? EMPTY : value);
+    if (this.cache.hasFingerprints) {
+      const storedFingerprint = state === 'deleted' ? fnv1a(EMPTY) : valueFingerprint;
+      this.cache.setFingerprintValues(index, fnv1a(key), key.length, storedFingerprint);
+    }
     return this.addCopies(index, entry, reserved, source);
   }
 
@@ -779,10 +842,16 @@ export class KeyValueStore {
     index: number,
     priorSize: number,
   ): void {
-    for (const address of this.cache.addresses(index)) {
-      this.sectors.fromAddress(address).removeValidBytes(priorSize);
+    for (let slot = 0; slot < this.cache.addressCount(index); slot++) {
+      this.sectors.fromAddress(this.cache.address(index, slot)).removeValidBytes(priorSize);
     }
-    this.cache.resetKey(index, entry.descriptor(this.cache.hash(index)), newAddress);
+    this.cache.resetKey(
+      index,
+      this.cache.hash(index),
+      entry.transactionId,
+      entry.isDeleted,
+      newAddress,
+    );
     this.cache.setSizes(index, entry.contentSize, entry.size);
   }
 

@@ -228,6 +228,31 @@ const OUT_OF_RANGE_RESULT: FlashResult = Object.freeze({ status: 'OUT_OF_RANGE',
 const UNKNOWN_RESULT: FlashResult = Object.freeze({ status: 'UNKNOWN', size: 0 });
 const UNAVAILABLE_RESULT: FlashResult = Object.freeze({ status: 'UNAVAILABLE', size: 0 });
 
+/** Shared results of successful calls, by size, so a read or write allocates nothing. */
+const OK_RESULTS: FlashResult[] = [];
+const MAX_SHARED_RESULT_SIZE = 4096;
+
+/**
+ * The result `{ status: 'OK', size }`, frozen and shared for sizes up to 4096 bytes (a new
+ * object beyond that).
+ */
+export function okFlashResult(size: number): FlashResult {
+  if (size > MAX_SHARED_RESULT_SIZE) return { status: 'OK', size };
+  return (OK_RESULTS[size] ??= Object.freeze({ status: 'OK', size }));
+}
+
+/** Below this length a loop copies faster than making a view for `set`. */
+const COPY_LOOP_MAX_BYTES = 64;
+
+/** Copies `length` bytes of `source` from `offset` into the start of `target`. */
+function copyOut(source: Uint8Array, offset: number, target: Uint8Array, length: number): void {
+  if (length <= COPY_LOOP_MAX_BYTES) {
+    for (let i = 0; i < length; i++) target[i] = source[offset + i]!;
+  } else {
+    target.set(source.subarray(offset, offset + length));
+  }
+}
+
 /**
  * An in-memory NOR flash that enforces the rules of the real thing exactly as pw_kvs's
  * FakeFlashMemory does: erased bytes read 0xFF; a write starts and ends on the alignment and
@@ -298,15 +323,17 @@ export class MemoryFlash implements FlashMemory {
    */
   read(address: number, output: Uint8Array): FlashResult {
     const length = output.length;
-    this.count.readCalls++;
-    this.count.bytesRead += length;
+    const count = this.count;
+    count.readCalls++;
+    count.bytesRead += length;
     if (!this.poweredOn) return UNAVAILABLE_RESULT;
     if (!Number.isSafeInteger(address)) return INVALID_ARGUMENT_RESULT;
     if (address < 0 || address + length > this.sizeBytes) return OUT_OF_RANGE_RESULT;
-    const status = checkFaults(this.readErrors, address, length);
+    const status =
+      this.readErrors.length === 0 ? 'OK' : checkFaults(this.readErrors, address, length);
     // A failing read still delivers the bytes; only the status says it failed.
-    output.set(this.bytes.subarray(address, address + length));
-    return { status, size: length };
+    copyOut(this.bytes, address, output, length);
+    return status === 'OK' ? okFlashResult(length) : { status, size: length };
   }
 
   /**
@@ -319,8 +346,9 @@ export class MemoryFlash implements FlashMemory {
    */
   write(address: number, data: Uint8Array): FlashResult {
     const length = data.length;
-    this.count.writeCalls++;
-    this.count.bytesWritten += length;
+    const count = this.count;
+    count.writeCalls++;
+    count.bytesWritten += length;
     if (!this.poweredOn) return UNAVAILABLE_RESULT;
     const alignment = this.alignmentBytes;
     if (address % alignment !== 0 || length % alignment !== 0) return INVALID_ARGUMENT_RESULT;
@@ -332,10 +360,11 @@ export class MemoryFlash implements FlashMemory {
     for (let i = address, end = address + length; i < end; i++) {
       if (bytes[i] !== ERASED_BYTE) return UNKNOWN_RESULT;
     }
-    const status = checkFaults(this.writeErrors, address, length);
+    const status =
+      this.writeErrors.length === 0 ? 'OK' : checkFaults(this.writeErrors, address, length);
     // A failing write still programs the bytes; only the status says it failed.
     if (!this.program(address, data)) return UNAVAILABLE_RESULT;
-    return { status, size: length };
+    return status === 'OK' ? okFlashResult(length) : { status, size: length };
   }
 
   /**

@@ -45,14 +45,29 @@ function putU32(out: Uint8Array, offset: number, value: number): void {
 
 /** Decodes a header from the first 16 bytes of `bytes` (little-endian). */
 export function decodeEntryHeader(bytes: Uint8Array): EntryHeader {
-  return {
-    magic: readU32(bytes, 0),
-    checksum: readU32(bytes, 4),
-    alignmentUnits: bytes[8]!,
-    keyLength: bytes[9]!,
-    valueSize: bytes[10]! | (bytes[11]! << 8),
-    transactionId: readU32(bytes, 12),
-  };
+  return decodeEntryHeaderInto(bytes, 0, {
+    magic: 0,
+    checksum: 0,
+    alignmentUnits: 0,
+    keyLength: 0,
+    valueSize: 0,
+    transactionId: 0,
+  });
+}
+
+/** Decodes the header at `offset` of `bytes` into `header`, and returns it. */
+export function decodeEntryHeaderInto(
+  bytes: Uint8Array,
+  offset: number,
+  header: EntryHeader,
+): EntryHeader {
+  header.magic = readU32(bytes, offset);
+  header.checksum = readU32(bytes, offset + 4);
+  header.alignmentUnits = bytes[offset + 8]!;
+  header.keyLength = bytes[offset + 9]!;
+  header.valueSize = bytes[offset + 10]! | (bytes[offset + 11]! << 8);
+  header.transactionId = readU32(bytes, offset + 12);
+  return header;
 }
 
 /** Encodes a header into the first 16 bytes of `out` (a new array when omitted). */

@@ -11,11 +11,21 @@ export type KeyHashChar = 'signed' | 'unsigned';
  * as is for `unsigned`. Two keys with the same hash cannot both be stored.
  */
 export function hashKey(key: Uint8Array, char: KeyHashChar = 'signed'): number {
+  return hashKeyRange(key, 0, key.length, char);
+}
+
+/** {@link hashKey} of the key held in `bytes[start..end)`. */
+export function hashKeyRange(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  char: KeyHashChar = 'signed',
+): number {
   const signExtend = char === 'signed';
   let hash = 0;
   let coefficient = 65599;
-  for (let i = 0; i < key.length; i++) {
-    const byte = key[i]!;
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i]!;
     const value = signExtend && byte >= 0x80 ? byte - 0x100 : byte;
     hash = (hash + Math.imul(coefficient, value)) >>> 0;
     coefficient = Math.imul(coefficient, 65599) >>> 0;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CoalescingReader } from '../../src/engine/_coalescing-reader.js';
 import { Entry } from '../../src/engine/entry.js';
-import { EntryCache, type LookupContext, NO_ADDRESS } from '../../src/engine/entry-cache.js';
+import { EntryCache, type LookupContext, NO_ADDRESS, fnv1a } from '../../src/engine/entry-cache.js';
 import { Sectors } from '../../src/engine/sectors.js';
 import { FlashPartition } from '../../src/flash/flash-partition.js';
 import { MemoryFlash } from '../../src/flash/memory-flash.js';
@@ -11,9 +11,6 @@ import { KvsError } from '../../src/status.js';
 import { fcOptions } from '../helpers/fc.js';
 
 const SECTOR = 512;
-const valid = (hash: number, transactionId = 1) =>
-  ({ hash, transactionId, state: 'valid' }) as const;
-const sizes = { contentSize: 20, entrySize: 32 };
 
 /** The table slot a hash starts probing at, as the cache computes it (table of `size`). */
 const homeSlot = (hash: number, size: number) => (Math.imul(hash, 0x9e3779b1) >>> 0) & (size - 1);
@@ -30,8 +27,8 @@ function collidingHashes(count: number, size: number): number[] {
 describe('EntryCache index', () => {
   it('adds keys in order and finds them by hash', () => {
     const cache = new EntryCache(4, 2);
-    expect(cache.addNew(valid(10), 0)).toBe(0);
-    expect(cache.addNew(valid(20), 512)).toBe(1);
+    expect(cache.addNew(10, 1, false, 0)).toBe(0);
+    expect(cache.addNew(20, 1, false, 512)).toBe(1);
     expect(cache.totalEntries).toBe(2);
     expect(cache.findIndex(20)).toBe(1);
     expect(cache.findIndex(30)).toBe(-1);
@@ -41,28 +38,28 @@ describe('EntryCache index', () => {
 
   it('offers scanned entries as pw_kvs does: new, newer, redundant copy, stale, full', () => {
     const cache = new EntryCache(2, 2);
-    expect(cache.addNewOrUpdateExisting(valid(7, 5), 0, SECTOR, sizes)).toBe('OK');
+    expect(cache.addNewOrUpdateExisting(7, 5, false, 0, SECTOR, 20, 32)).toBe('OK');
     // A copy with the same transaction id in another sector.
-    expect(cache.addNewOrUpdateExisting(valid(7, 5), 600, SECTOR, sizes)).toBe('OK');
+    expect(cache.addNewOrUpdateExisting(7, 5, false, 600, SECTOR, 20, 32)).toBe('OK');
     expect(cache.addresses(0)).toEqual([0, 600]);
     // Two copies in one sector is corruption.
-    expect(cache.addNewOrUpdateExisting(valid(7, 5), 100, SECTOR, sizes)).toBe('DATA_LOSS');
+    expect(cache.addNewOrUpdateExisting(7, 5, false, 100, SECTOR, 20, 32)).toBe('DATA_LOSS');
     // An older entry is ignored; a newer one replaces every copy.
-    expect(cache.addNewOrUpdateExisting(valid(7, 4), 1100, SECTOR, sizes)).toBe('OK');
+    expect(cache.addNewOrUpdateExisting(7, 4, false, 1100, SECTOR, 20, 32)).toBe('OK');
     expect(cache.addresses(0)).toEqual([0, 600]);
-    expect(cache.addNewOrUpdateExisting(valid(7, 6), 1200, SECTOR, sizes)).toBe('OK');
+    expect(cache.addNewOrUpdateExisting(7, 6, false, 1200, SECTOR, 20, 32)).toBe('OK');
     expect(cache.addresses(0)).toEqual([1200]);
     expect(cache.transactionId(0)).toBe(6);
-    expect(cache.addNewOrUpdateExisting(valid(8), 0, SECTOR, sizes)).toBe('OK');
+    expect(cache.addNewOrUpdateExisting(8, 1, false, 0, SECTOR, 20, 32)).toBe('OK');
     expect(cache.isFull).toBe(true);
-    expect(cache.addNewOrUpdateExisting(valid(9), 0, SECTOR, sizes)).toBe('RESOURCE_EXHAUSTED');
+    expect(cache.addNewOrUpdateExisting(9, 1, false, 0, SECTOR, 20, 32)).toBe('RESOURCE_EXHAUSTED');
   });
 
   it('notes redundant copies whose sizes differ', () => {
     const cache = new EntryCache(2, 2);
-    cache.addNewOrUpdateExisting(valid(7), 0, SECTOR, sizes);
+    cache.addNewOrUpdateExisting(7, 1, false, 0, SECTOR, 20, 32);
     expect(cache.hasCopiesOfOtherSizes).toBe(false);
-    cache.addNewOrUpdateExisting(valid(7), 600, SECTOR, { contentSize: 20, entrySize: 48 });
+    cache.addNewOrUpdateExisting(7, 1, false, 600, SECTOR, 20, 48);
     expect(cache.hasCopiesOfOtherSizes).toBe(true);
     cache.reset();
     expect(cache.hasCopiesOfOtherSizes).toBe(false);
@@ -72,7 +69,7 @@ describe('EntryCache index', () => {
 
   it('drops a copy address by moving the last one into its place', () => {
     const cache = new EntryCache(1, 3);
-    cache.addNew(valid(1), 0);
+    cache.addNew(1, 1, false, 0);
     cache.addAddress(0, 512);
     cache.addAddress(0, 1024);
     cache.removeAddress(0, 0);
@@ -83,7 +80,7 @@ describe('EntryCache index', () => {
 
   it('removing a key moves the last key into its slot', () => {
     const cache = new EntryCache(4, 1);
-    for (const hash of [1, 2, 3]) cache.addNew({ ...valid(hash), state: 'deleted' }, hash * 16);
+    for (const hash of [1, 2, 3]) cache.addNew(hash, 1, true, hash * 16);
     cache.setSizes(2, 40, 48);
     cache.removeEntry(0);
     expect(cache.totalEntries).toBe(2);
@@ -102,7 +99,7 @@ describe('EntryCache index', () => {
     // maxEntries 4: a table of 8 slots. Four hashes share one home slot.
     const cache = new EntryCache(4, 1);
     const chain = collidingHashes(4, 8);
-    chain.forEach((hash, i) => cache.addNew(valid(hash), i * 16));
+    chain.forEach((hash, i) => cache.addNew(hash, 1, false, i * 16));
     for (const hash of chain) expect(cache.findIndex(hash)).not.toBe(-1);
     // Removing the head of the chain must leave the later keys reachable.
     cache.removeEntry(cache.findIndex(chain[0]!));
@@ -126,7 +123,7 @@ describe('EntryCache index', () => {
           for (const [add, hash] of steps) {
             const index = cache.findIndex(hash);
             if (add && index === -1 && !cache.isFull) {
-              cache.addNew(valid(hash), 0);
+              cache.addNew(hash, 1, false, 0);
               model.add(hash);
             } else if (!add && index !== -1) {
               cache.removeEntry(index);
@@ -147,7 +144,7 @@ describe('EntryCache index', () => {
 
   it('a broken invariant is an assertion, not a KvsError', () => {
     const cache = new EntryCache(1, 1);
-    cache.addNew(valid(1), 0);
+    cache.addNew(1, 1, false, 0);
     const error = (() => {
       try {
         cache.addAddress(0, 512);
@@ -158,25 +155,25 @@ describe('EntryCache index', () => {
     })();
     expect(error).toBeInstanceOf(Error);
     expect(KvsError.is(error)).toBe(false);
-    expect(() => cache.addNew(valid(2), 0)).toThrow(/invariant/);
-    expect(() => cache.resetKey(0, valid(3), 0)).toThrow(/invariant/);
+    expect(() => cache.addNew(2, 1, false, 0)).toThrow(/invariant/);
+    expect(() => cache.resetKey(0, 3, 1, false, 0)).toThrow(/invariant/);
   });
 
   it('keeps fingerprints only when asked, and reports what they may match', () => {
     const plain = new EntryCache(2, 1);
-    plain.addNew(valid(1), 0);
+    plain.addNew(1, 1, false, 0);
     plain.setFingerprints(0, Uint8Array.of(1), Uint8Array.of(2));
     expect(plain.hasFingerprints).toBe(false);
     expect(plain.keyFingerprintMatches(0, Uint8Array.of(1))).toBe(false);
-    expect(plain.valueMayMatch(0, Uint8Array.of(9))).toBe(true);
+    expect(plain.valueMayMatch(0, fnv1a(Uint8Array.of(9)))).toBe(true);
 
     const cache = new EntryCache(2, 1, { fingerprints: true });
-    cache.addNew(valid(1), 0);
+    cache.addNew(1, 1, false, 0);
     cache.setFingerprints(0, Uint8Array.of(1), Uint8Array.of(2));
     expect(cache.keyFingerprintMatches(0, Uint8Array.of(1))).toBe(true);
     expect(cache.keyFingerprintMatches(0, Uint8Array.of(1, 0))).toBe(false);
-    expect(cache.valueMayMatch(0, Uint8Array.of(2))).toBe(true);
-    expect(cache.valueMayMatch(0, Uint8Array.of(3))).toBe(false);
+    expect(cache.valueMayMatch(0, fnv1a(Uint8Array.of(2)))).toBe(true);
+    expect(cache.valueMayMatch(0, fnv1a(Uint8Array.of(3)))).toBe(false);
     expect(cache.memoryBytes).toBeGreaterThan(plain.memoryBytes);
   });
 });
@@ -209,7 +206,8 @@ describe('EntryCache lookups on flash', () => {
           transactionId,
         );
         expect(entry.write(text(key), text('v')).status).toBe('OK');
-        if (copy === 0) index = cache.addNew(entry.descriptor(cache.hashOf(text(key))), address);
+        if (copy === 0)
+          index = cache.addNew(cache.hashOf(text(key)), transactionId, false, address);
         else cache.addAddress(index, address);
       }
       cache.setSizes(index, 16 + key.length + 1, 32);
@@ -243,7 +241,7 @@ describe('EntryCache lookups on flash', () => {
 
   it('findExisting: a deleted key is NOT_FOUND', () => {
     const { cache, context } = setUp(['alpha']);
-    cache.resetKey(0, { hash: cache.hash(0), transactionId: 9, state: 'deleted' }, 0);
+    cache.resetKey(0, cache.hash(0), 9, true, 0);
     expect(cache.find(context, text('alpha')).status).toBe('OK');
     expect(cache.findExisting(context, text('alpha')).status).toBe('NOT_FOUND');
     expect(cache.findExisting(context, text('alpha'), true).status).toBe('NOT_FOUND');

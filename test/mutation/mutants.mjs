@@ -36,8 +36,8 @@ export const MUTANTS = [
   {
     file: 'src/format/entry-header.ts',
     name: 'value size high byte misread',
-    find: 'valueSize: bytes[10]! | (bytes[11]! << 8),',
-    replace: 'valueSize: bytes[10]! | (bytes[11]! << 7),',
+    find: 'header.valueSize = bytes[offset + 10]! | (bytes[offset + 11]! << 8);',
+    replace: 'header.valueSize = bytes[offset + 10]! | (bytes[offset + 11]! << 7);',
   },
   {
     file: 'src/format/entry-header.ts',
@@ -152,8 +152,8 @@ export const MUTANTS = [
   {
     file: 'src/engine/entry-cache.ts',
     name: 'an equal transaction id replaces the copies',
-    find: 'if (descriptor.transactionId > existingId) {',
-    replace: 'if (descriptor.transactionId >= existingId) {',
+    find: 'if (transactionId > existingId) {',
+    replace: 'if (transactionId >= existingId) {',
   },
   {
     file: 'src/engine/entry-cache.ts',
@@ -183,14 +183,20 @@ export const MUTANTS = [
   {
     file: 'src/engine/entry.ts',
     name: 'the checksum field is not zeroed before checking',
-    find: 'chunk.fill(0, CHECKSUM_OFFSET, CHECKSUM_OFFSET + 4);',
+    find: 'header.fill(0, CHECKSUM_OFFSET, CHECKSUM_OFFSET + 4);',
     replace: '',
   },
   {
     file: 'src/engine/entry.ts',
     name: 'padding left out of the checksum',
-    find: 'let padding = alignUp(content, this.alignmentBytes) - content;',
-    replace: 'let padding = 0;',
+    find: 'updateChecksumZeros(algorithm, alignUp(content, this.alignmentBytes) - content);',
+    replace: '',
+  },
+  {
+    file: 'src/engine/entry.ts',
+    name: 'the checksum field is counted as read, not as zeros, when checking in place',
+    find: 'updateChecksumZeros(algorithm, fieldEnd - fieldStart);',
+    replace: 'updateChecksumRange(algorithm, bytes, start + fieldStart, start + fieldEnd);',
   },
   {
     file: 'src/engine/entry.ts',

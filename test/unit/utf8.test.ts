@@ -13,6 +13,22 @@ describe('utf8', () => {
     );
   });
 
+  it('encodes and decodes text with an ASCII start like TextEncoder and TextDecoder', () => {
+    const asciiThenAny = fc
+      .tuple(fc.string({ unit: 'grapheme-ascii', maxLength: 70 }), fc.string({ unit: 'binary' }))
+      .map(([ascii, rest]) => ascii + rest);
+    fc.assert(
+      fc.property(asciiThenAny, (text) => {
+        const bytes = new TextEncoder().encode(text);
+        expect(Array.from(utf8Encode(text))).toEqual(Array.from(bytes));
+        expect(utf8Decode(bytes)).toBe(new TextDecoder().decode(bytes));
+      }),
+      fcOptions(500),
+    );
+    const long = 'k'.repeat(10_000) + 'é';
+    expect(utf8Decode(utf8Encode(long))).toBe(long);
+  });
+
   it('decodes like TextDecoder for any bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {

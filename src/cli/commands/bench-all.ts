@@ -10,7 +10,12 @@ import {
   parseBenchConfig,
   runBench,
 } from '../../bench/bench.js';
-import { runScaleBench } from '../../node/scale-bench.js';
+import {
+  buildScaleFlash,
+  measureCoreBundle,
+  runCliScaleBench,
+  runScaleBench,
+} from '../../node/scale-bench.js';
 import { io, isPlain, print } from '../_io.js';
 import { printJson } from '../_report.js';
 import { runWearBench } from '../_wear-bench.js';
@@ -40,12 +45,25 @@ function ratio(ours: number, theirs: number): string {
   return `${(ours / theirs).toFixed(2)}×`;
 }
 
+const wallClock = (): number => performance.now();
+
+/** Process CPU time in milliseconds (user + system). */
+const cpuClock = (): number => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
+
+/** CPU µs per op (wall time when the report has none). */
+function cpuUs(report: BenchReport): number {
+  return report.cpu_us_per_op ?? report.us_per_op;
+}
+
 export default defineCommand({
   meta: {
     name: 'bench-all',
     description: [
       "Run pw_kvs's eight benchmark configurations beside its figures.",
-      '  Then the 16 MiB / 100 000-key figures (skip them with --skip-scale).',
+      '  Then the 16 MiB / 100 000-key figures and CLI timings (skip them with --skip-scale).',
       '  Examples:',
       '    flashkv bench-all --repeat 5 --read-strategy coalesced',
     ].join('\n'),
@@ -54,6 +72,7 @@ export default defineCommand({
     repeat: { type: 'string', description: 'Runs per configuration (median time)', default: '3' },
     json: { type: 'boolean', description: 'Print the reports as JSON' },
     'skip-scale': { type: 'boolean', description: 'Skip the 100 000-key run' },
+    'skip-wear': { type: 'boolean', description: 'Skip the wear simulator speed run' },
     'read-strategy': {
       type: 'enum',
       options: ['trusted', 'coalesced', 'pw_kvs'],
@@ -61,7 +80,7 @@ export default defineCommand({
       description: "The store's read strategy (trusted is the library default)",
     },
   },
-  run({ args }) {
+  async run({ args }) {
     const references = JSON.parse(readFileSync(REFERENCE_PATH, 'utf8')) as Record<
       string,
       Reference
@@ -75,26 +94,38 @@ export default defineCommand({
           stream: io().stderr as NodeJS.WritableStream,
         })
       : undefined;
-    bar?.start(names.length + (args['skip-scale'] ? 0 : 1), 0, { name: '' });
+    bar?.start(names.length + (args['skip-scale'] ? 0 : 2), 0, { name: '' });
     const reports: Record<string, BenchReport> = {};
     for (const name of names) {
       bar?.update({ name });
       const reference = references[name]!;
-      const config = { ...reference.config, repeat, read_strategy: args['read-strategy'] };
-      reports[name] = runBench(parseBenchConfig(config), () => performance.now());
+      const config = {
+        ...reference.config,
+        repeat,
+        warmup: 1,
+        read_strategy: args['read-strategy'],
+      };
+      reports[name] = runBench(parseBenchConfig(config), { wall: wallClock, cpu: cpuClock });
       bar?.increment();
     }
     bar?.update({ name: 'scale: 100 000 keys' });
-    const scale = args['skip-scale'] ? undefined : runScaleBench();
+    const scaleFlash = args['skip-scale'] ? undefined : buildScaleFlash();
+    const scale = scaleFlash && runScaleBench(undefined, undefined, scaleFlash);
+    bar?.increment();
+    bar?.update({ name: 'CLI on the 100 000-key image' });
+    const cli = scaleFlash && runCliScaleBench(scaleFlash, scale!.keys);
     bar?.increment();
     bar?.stop();
-    const wear = runWearBench();
+    const wear = args['skip-wear'] ? undefined : runWearBench();
+    const bundle = await measureCoreBundle();
 
     if (args.json) {
       printJson('bench_all', {
         reports,
         scale: scale === undefined ? null : snakeCaseKeys(scale),
-        wear: snakeCaseKeys(wear),
+        cli: cli === undefined ? null : cli.map((timing) => snakeCaseKeys(timing)),
+        wear: wear === undefined ? null : snakeCaseKeys(wear),
+        bundle: bundle === undefined ? null : snakeCaseKeys(bundle),
       });
       return;
     }
@@ -110,6 +141,7 @@ export default defineCommand({
         'erases',
         'µs/op',
         'pw_kvs µs/op',
+        'ratio',
       ],
       style: isPlain() ? { head: [], border: [] } : { head: ['cyan'] },
     });
@@ -129,11 +161,16 @@ export default defineCommand({
         ratio(ours.bytes_read, theirs.bytes_read),
         `${ours.bytes_written}${sameWrites ? ' (=)' : ` (pw_kvs ${theirs.bytes_written})`}`,
         `${ours.erase_calls}${ours.erase_calls === theirs.erase_calls ? ' (=)' : ` (pw_kvs ${theirs.erase_calls})`}`,
-        report.us_per_op.toFixed(2),
+        cpuUs(report).toFixed(2),
         reference.us_per_op_median_this_machine.toFixed(2),
+        (cpuUs(report) / reference.us_per_op_median_this_machine).toFixed(2),
       ]);
     }
     print(table.toString());
+    print(
+      `µs/op: process CPU time, median of ${repeat} run(s) after one warm-up run; ` +
+        "ratio: that over pw_kvs's figure (≤ 1 is faster).",
+    );
     if (scale !== undefined) {
       print(
         `\n${scale.keys.toLocaleString('en-US')} keys in a ${scale.partitionBytes / 2 ** 20} MiB partition: ` +
@@ -142,11 +179,35 @@ export default defineCommand({
           `get ${scale.getUs.toFixed(2)} µs, put ${scale.putUs.toFixed(2)} µs`,
       );
     }
+    if (cli !== undefined) {
+      print(`CLI on that image (wall time, Node start-up included):`);
+      for (const timing of cli) {
+        const failed =
+          timing.status === 0
+            ? ''
+            : timing.status === null
+              ? ' (stopped: too slow)'
+              : ` (exit ${timing.status})`;
+        print(
+          `  flashkv ${timing.command.padEnd(50)} ${timing.ms.toFixed(0).padStart(6)} ms` +
+            `  ${(timing.outputBytes / 1e6).toFixed(1)} MB out${failed}`,
+        );
+      }
+    }
     print(
-      `\nwear simulator (fast-forward off, ${wear.writes.toLocaleString('en-US')} writes): ` +
-        `${Math.round(wear.writesPerSecond).toLocaleString('en-US')} simulated writes/s ` +
-        `(goal ${wear.goalWritesPerSecond.toLocaleString('en-US')}); the same store's bare puts ` +
-        `${Math.round(wear.bareStorePutsPerSecond).toLocaleString('en-US')}/s`,
+      bundle === undefined
+        ? '\nBrowser bundle: not measured (esbuild, a development dependency, is not installed)'
+        : `\nBrowser bundle of the public API (esbuild, minified + gzip -9): ` +
+            `${(bundle.gzipBytes / 1000).toFixed(1)} kB gzip (${bundle.gzipBytes} B; ` +
+            `${(bundle.minifiedBytes / 1000).toFixed(1)} kB minified)`,
     );
+    if (wear !== undefined) {
+      print(
+        `\nwear simulator (fast-forward off, ${wear.writes.toLocaleString('en-US')} writes): ` +
+          `${Math.round(wear.writesPerSecond).toLocaleString('en-US')} simulated writes/s ` +
+          `(goal ${wear.goalWritesPerSecond.toLocaleString('en-US')}); the same store's bare puts ` +
+          `${Math.round(wear.bareStorePutsPerSecond).toLocaleString('en-US')}/s`,
+      );
+    }
   },
 });
