@@ -110,7 +110,14 @@ describe('every --json output follows schema/flashkv-report.schema.json', () => 
     const fuzz = await flashkv(['fuzz', '--images', '20', '--json']);
     expect(fuzz.status).toBe(0);
     expectValid(fuzz.stdout, 'fuzz');
-    const bench = await flashkv(['bench-all', '--repeat', '1', '--skip-scale', '--json']);
+    const bench = await flashkv([
+      'bench-all',
+      '--repeat',
+      '1',
+      '--skip-scale',
+      '--skip-wear',
+      '--json',
+    ]);
     expect(bench.status).toBe(0);
     expectValid(bench.stdout, 'bench_all');
   });
