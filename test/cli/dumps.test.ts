@@ -160,6 +160,9 @@ describe('honest repair', () => {
     expect(dry.stdout).toContain('no valid entry found');
     const refused = await flashkv(['repair', random]);
     expect(refused.status).toBe(2);
+    // A refused repair reports what it would have done, never that it did it.
+    expect(refused.stdout).toContain('would change 8 of 8 sectors');
+    expect(refused.stdout).not.toMatch(/\bchanged \d/);
     expect(readFileSync(random)).toEqual(bytes);
     expect(readdirSync(dir)).toEqual(['random.bin']);
   });

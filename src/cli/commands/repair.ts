@@ -112,7 +112,7 @@ export default defineCommand({
           }
           return;
         }
-        const verb = dryRun ? 'would change' : 'changed';
+        const verb = dryRun || refused ? 'would change' : 'changed';
         print(
           `${args.image}${dryRun ? ' (dry run)' : ''}: ${plural(image.scan.problems.length, 'problem')} before, ${after.problems.length} after; ` +
             `${verb} ${changed.length} of ${config.sectorCount} sectors; keeps ${effect.keysAfter} of ${effect.keysBefore} keys`,
