@@ -19,6 +19,7 @@ import bench from './commands/bench.js';
 import benchAll from './commands/bench-all.js';
 import check from './commands/check.js';
 import create from './commands/create.js';
+import diff from './commands/diff.js';
 import dump from './commands/dump.js';
 import exportCommand from './commands/export.js';
 import fuzz from './commands/fuzz.js';
@@ -43,6 +44,7 @@ const commands: Record<string, CommandDef> = {
   check: check as CommandDef,
   repair: repair as CommandDef,
   dump: dump as CommandDef,
+  diff: diff as CommandDef,
   shell: shell as CommandDef,
   run: run as CommandDef,
   bench: bench as CommandDef,
