@@ -25,6 +25,7 @@ import exportCommand from './commands/export.js';
 import fuzz from './commands/fuzz.js';
 import get from './commands/get.js';
 import info from './commands/info.js';
+import inspect from './commands/inspect.js';
 import ls from './commands/ls.js';
 import put from './commands/put.js';
 import repair from './commands/repair.js';
@@ -45,6 +46,7 @@ const commands: Record<string, CommandDef> = {
   repair: repair as CommandDef,
   dump: dump as CommandDef,
   diff: diff as CommandDef,
+  inspect: inspect as CommandDef,
   shell: shell as CommandDef,
   run: run as CommandDef,
   bench: bench as CommandDef,
