@@ -217,22 +217,23 @@ function classify(
 ): ImageScan {
   // The newest transaction of each key decides which of its entries are current.
   const newest = new Map<string, number>();
-  const keyId = (key: Uint8Array): string => key.join(',');
-  for (const entry of raw) {
-    if (entry.reason !== undefined) continue;
-    const id = keyId(entry.key);
+  // One char per key byte (keys are at most 63 bytes): a cheap, exact map key, made once.
+  const ids = raw.map((entry) => String.fromCharCode(...entry.key));
+  raw.forEach((entry, i) => {
+    if (entry.reason !== undefined) return;
+    const id = ids[i]!;
     const transactionId = entry.probed.header.transactionId;
     if ((newest.get(id) ?? -1) < transactionId) newest.set(id, transactionId);
-  }
+  });
 
   const copies = new Map<string, number>();
   let legacyEntries = 0;
-  const entries: ScannedEntry[] = raw.map((entry) => {
+  const entries: ScannedEntry[] = raw.map((entry, i) => {
     const { header, address, sizeBytes } = entry.probed;
     const isTombstone = header.valueSize === TOMBSTONE_VALUE_SIZE;
     let state: ScannedEntryState = 'corrupt';
     if (entry.reason === undefined) {
-      const id = keyId(entry.key);
+      const id = ids[i]!;
       if (newest.get(id) === header.transactionId) {
         state = isTombstone ? 'tombstone' : 'live';
         copies.set(id, (copies.get(id) ?? 0) + 1);
@@ -270,9 +271,9 @@ function classify(
     });
   }
   const reported = new Set<string>();
-  for (const entry of entries) {
-    if (entry.state !== 'live' && entry.state !== 'tombstone') continue;
-    const id = keyId(entry.key);
+  entries.forEach((entry, i) => {
+    if (entry.state !== 'live' && entry.state !== 'tombstone') return;
+    const id = ids[i]!;
     const count = copies.get(id)!;
     if (count < config.redundancy && !reported.has(id)) {
       reported.add(id);
@@ -283,7 +284,7 @@ function classify(
         address: entry.address,
       });
     }
-  }
+  });
   if (!sectors.some((sector) => sector.freeBytes === config.sectorSizeBytes)) {
     problems.push({
       kind: 'no-empty-sector',
@@ -293,13 +294,13 @@ function classify(
   let liveKeys = 0;
   let deletedKeys = 0;
   const counted = new Set<string>();
-  for (const entry of entries) {
-    const id = keyId(entry.key);
-    if ((entry.state !== 'live' && entry.state !== 'tombstone') || counted.has(id)) continue;
+  entries.forEach((entry, i) => {
+    const id = ids[i]!;
+    if ((entry.state !== 'live' && entry.state !== 'tombstone') || counted.has(id)) return;
     counted.add(id);
     if (entry.state === 'live') liveKeys++;
     else deletedKeys++;
-  }
+  });
   if (liveKeys + deletedKeys > config.maxEntries) {
     problems.push({
       kind: 'too-many-keys',
@@ -326,12 +327,16 @@ function sectorReports(
   freeStart: readonly number[],
 ): SectorReport[] {
   const { sectorSizeBytes } = config;
+  // Entries by sector, once: a 16 MiB image has thousands of sectors and 100 000 entries.
+  const bySector: ScannedEntry[][] = freeStart.map(() => []);
+  for (const entry of entries) bySector[entry.sector]?.push(entry);
   return freeStart.map((free, index) => {
     const address = index * sectorSizeBytes;
     const end = address + sectorSizeBytes;
     const spans: SectorSpan[] = [];
-    for (const entry of entries) {
-      if (entry.sector !== index || entry.state === 'corrupt') continue;
+    const inSector = bySector[index]!;
+    for (const entry of inSector) {
+      if (entry.state === 'corrupt') continue;
       const kind = entry.state === 'stale' ? 'stale' : 'live';
       spans.push({ address: entry.address, sizeBytes: entry.sizeBytes, kind });
     }
@@ -351,7 +356,7 @@ function sectorReports(
       staleBytes: total('stale'),
       corruptBytes: total('corrupt'),
       freeBytes: total('free'),
-      entryCount: entries.filter((entry) => entry.sector === index).length,
+      entryCount: inSector.length,
       spans,
     };
   });
