@@ -11,6 +11,7 @@ import {
   runBench,
 } from '../../bench/bench.js';
 import { runScaleBench } from '../../node/scale-bench.js';
+import { benchInspectorOpen } from '../../node/inspector-bench.js';
 import { io, isPlain, print } from '../_io.js';
 import { printJson } from '../_report.js';
 import { snakeCaseKeys } from '../../image/report.js';
@@ -44,7 +45,8 @@ export default defineCommand({
     name: 'bench-all',
     description: [
       "Run pw_kvs's eight benchmark configurations beside its figures.",
-      '  Then the 16 MiB / 100 000-key figures (skip them with --skip-scale).',
+      '  Then the 16 MiB / 100 000-key figures and the web inspector opening that image in Chromium',
+      '  (skip them with --skip-scale; the inspector alone with --skip-inspector).',
       '  Examples:',
       '    flashkv bench-all --repeat 5 --read-strategy coalesced',
     ].join('\n'),
@@ -53,6 +55,10 @@ export default defineCommand({
     repeat: { type: 'string', description: 'Runs per configuration (median time)', default: '3' },
     json: { type: 'boolean', description: 'Print the reports as JSON' },
     'skip-scale': { type: 'boolean', description: 'Skip the 100 000-key run' },
+    'skip-inspector': {
+      type: 'boolean',
+      description: "Skip the inspector's open time (100 000 keys, in Chromium)",
+    },
     'read-strategy': {
       type: 'enum',
       options: ['trusted', 'coalesced', 'pw_kvs'],
@@ -60,7 +66,7 @@ export default defineCommand({
       description: "The store's read strategy (trusted is the library default)",
     },
   },
-  run({ args }) {
+  async run({ args }) {
     const references = JSON.parse(readFileSync(REFERENCE_PATH, 'utf8')) as Record<
       string,
       Reference
@@ -87,9 +93,16 @@ export default defineCommand({
     const scale = args['skip-scale'] ? undefined : runScaleBench();
     bar?.increment();
     bar?.stop();
+    // The web inspector opening the 100 000-key image in Chromium (parse + first render).
+    const inspector =
+      args['skip-scale'] || args['skip-inspector'] ? undefined : await benchInspectorOpen();
 
     if (args.json) {
-      printJson('bench_all', { reports, scale: scale === undefined ? null : snakeCaseKeys(scale) });
+      printJson('bench_all', {
+        reports,
+        scale: scale === undefined ? null : snakeCaseKeys(scale),
+        ...(typeof inspector === 'object' ? { inspector_open: snakeCaseKeys(inspector) } : {}),
+      });
       return;
     }
     const table = new Table({
@@ -135,6 +148,14 @@ export default defineCommand({
           `index ${scale.indexBytesPerKey.toFixed(1)} B/key (heap growth ${scale.heapBytesPerKey.toFixed(1)} B/key), ` +
           `get ${scale.getUs.toFixed(2)} µs, put ${scale.putUs.toFixed(2)} µs`,
       );
+    }
+    if (typeof inspector === 'object') {
+      print(
+        `inspector: opens the ${inspector.keys.toLocaleString('en-US')}-key image in Chromium in ` +
+          `${inspector.openMs.toFixed(0)} ms (parse + first render; ${inspector.loadMs.toFixed(0)} ms with the fetch)`,
+      );
+    } else if (typeof inspector === 'string') {
+      print(`inspector: not measured (${inspector})`);
     }
   },
 });
