@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageConfigToJson } from '../../src/image/config.js';
+import { writeScaleImage } from '../../src/node/inspector-bench.js';
 import { flashkv } from '../cli/_cli.js';
 import { loadCase } from '../helpers/vectors.js';
 import { caseConfig } from '../image/_images.js';
@@ -200,6 +201,24 @@ describe('flashkv inspect in Chromium', () => {
       `sectors changed: ${diff.changed_sectors.join(', ')}`,
     );
     await page.screenshot({ path: join(DOCS, 'inspector-diff.png'), fullPage: true });
+    expect(problems).toEqual([]);
+  });
+
+  it('filters the key table of a 100 000-key, 16 MiB image', async () => {
+    const image = join(dir, 'scale.img');
+    writeScaleImage(image);
+    const { page, problems } = await inspect(image);
+    await tab(page, 'Keys');
+    await page.getByText('100000 of 100000 keys').waitFor();
+    // Virtualised: only the rows in view are in the page.
+    expect(await page.locator('.scroller .row').count()).toBeLessThan(100);
+    await page.getByRole('searchbox', { name: 'Filter keys' }).fill('key/09999');
+    await page.getByText('10 of 100000 keys').waitFor();
+    await page.getByLabel('Value as').selectOption('u32');
+    const row = page.locator('.scroller .row[data-key=\'"key/099999"\']');
+    await row.waitFor();
+    expect(await row.locator('.value').textContent()).toBe('99999');
+    await page.screenshot({ path: join(DOCS, 'inspector-keys-100k.png') });
     expect(problems).toEqual([]);
   });
 });
