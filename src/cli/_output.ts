@@ -1,9 +1,10 @@
 import pc from 'picocolors';
 import stringWidth from 'string-width';
 import type { SectorReport, SpanKind } from '../image/scan.js';
-import { printableText as textOf, showBytes } from '../image/report.js';
+import { printableText as textOf } from '../image/report.js';
 
-const PLAIN_ASCII = /^[\u0020-\u007e]*$/;
+// Printable ASCII and the ellipsis of cut previews: one column each, no string-width needed.
+const PLAIN_ASCII = /^[\u0020-\u007e\u2026]*$/;
 
 /** Columns a cell takes on a terminal (ASCII fast, else string-width). */
 function widthOf(cell: string): number {
@@ -67,8 +68,9 @@ export function toHex(bytes: Uint8Array): string {
 export function preview(bytes: Uint8Array, width = 40): string {
   // Only the bytes that can show are formatted: a 4 KiB value costs as much as a short one.
   const head = bytes.length > width ? bytes.subarray(0, width + 3) : bytes;
-  let shown = showBytes(head);
-  if (head !== bytes && textOf(head) === undefined && textOf(bytes) !== undefined) {
+  const headText = textOf(head);
+  let shown = headText === undefined ? `hex:${toHex(head)}` : JSON.stringify(headText);
+  if (head !== bytes && headText === undefined && textOf(bytes) !== undefined) {
     shown = JSON.stringify(textOf(bytes));
   }
   return shown.length > width || head !== bytes ? `${shown.slice(0, width - 1)}…` : shown;

@@ -21,9 +21,12 @@ export type ReportJson =
 /** Bytes as lowercase hex, without prefix. */
 export function bytesToHex(bytes: Uint8Array): string {
   let text = '';
-  for (const byte of bytes) text += byte.toString(16).padStart(2, '0');
+  for (const byte of bytes) text += HEX_PAIRS[byte]!;
   return text;
 }
+
+/** The two hex digits of each byte value. */
+const HEX_PAIRS = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 
 /** The bytes as text when they are printable UTF-8 (no control characters), else undefined. */
 export function printableText(bytes: Uint8Array): string | undefined {

@@ -217,8 +217,10 @@ function classify(
 ): ImageScan {
   // The newest transaction of each key decides which of its entries are current.
   const newest = new Map<string, number>();
-  // One char per key byte (keys are at most 63 bytes): a cheap, exact map key, made once.
-  const ids = raw.map((entry) => String.fromCharCode(...entry.key));
+  // One char per byte: a cheap, exact map key (join(',') costs more on 100 000 entries).
+  const keyId = (key: Uint8Array): string => String.fromCharCode(...key);
+  // Each key's id once: the passes below look entries up by key.
+  const ids = raw.map((entry) => keyId(entry.key));
   raw.forEach((entry, i) => {
     if (entry.reason !== undefined) return;
     const id = ids[i]!;
@@ -242,7 +244,8 @@ function classify(
         state = 'stale';
       }
     }
-    return {
+    // A plain literal per case (no spread): 100 000 entries build in a few milliseconds.
+    const scanned: ScannedEntry = {
       address,
       sector: entry.sector,
       sizeBytes,
@@ -253,8 +256,8 @@ function classify(
       keyText: keyToText(entry.key),
       valueSizeBytes: isTombstone ? null : header.valueSize,
       state,
-      ...(entry.reason === undefined ? {} : { reason: entry.reason }),
     };
+    return entry.reason === undefined ? scanned : { ...scanned, reason: entry.reason };
   });
 
   const sectors = sectorReports(config, entries, corruptRegions, freeStart);
@@ -271,8 +274,9 @@ function classify(
     });
   }
   const reported = new Set<string>();
-  entries.forEach((entry, i) => {
-    if (entry.state !== 'live' && entry.state !== 'tombstone') return;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    if (entry.state !== 'live' && entry.state !== 'tombstone') continue;
     const id = ids[i]!;
     const count = copies.get(id)!;
     if (count < config.redundancy && !reported.has(id)) {
@@ -284,7 +288,7 @@ function classify(
         address: entry.address,
       });
     }
-  });
+  }
   if (!sectors.some((sector) => sector.freeBytes === config.sectorSizeBytes)) {
     problems.push({
       kind: 'no-empty-sector',
@@ -294,13 +298,14 @@ function classify(
   let liveKeys = 0;
   let deletedKeys = 0;
   const counted = new Set<string>();
-  entries.forEach((entry, i) => {
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
     const id = ids[i]!;
-    if ((entry.state !== 'live' && entry.state !== 'tombstone') || counted.has(id)) return;
+    if ((entry.state !== 'live' && entry.state !== 'tombstone') || counted.has(id)) continue;
     counted.add(id);
     if (entry.state === 'live') liveKeys++;
     else deletedKeys++;
-  });
+  }
   if (liveKeys + deletedKeys > config.maxEntries) {
     problems.push({
       kind: 'too-many-keys',
@@ -327,23 +332,23 @@ function sectorReports(
   freeStart: readonly number[],
 ): SectorReport[] {
   const { sectorSizeBytes } = config;
-  // Entries by sector, once: a 16 MiB image has thousands of sectors and 100 000 entries.
-  const bySector: ScannedEntry[][] = freeStart.map(() => []);
-  for (const entry of entries) bySector[entry.sector]?.push(entry);
+  // Entries and regions by sector, in one pass: 100 000 entries in 4096 sectors stay linear.
+  const entriesBySector = freeStart.map((): ScannedEntry[] => []);
+  for (const entry of entries) entriesBySector[entry.sector]?.push(entry);
+  const regionsBySector = freeStart.map((): CorruptRegion[] => []);
+  for (const region of corruptRegions) regionsBySector[region.sector]?.push(region);
   return freeStart.map((free, index) => {
     const address = index * sectorSizeBytes;
     const end = address + sectorSizeBytes;
+    const inSector = entriesBySector[index]!;
     const spans: SectorSpan[] = [];
-    const inSector = bySector[index]!;
     for (const entry of inSector) {
       if (entry.state === 'corrupt') continue;
       const kind = entry.state === 'stale' ? 'stale' : 'live';
       spans.push({ address: entry.address, sizeBytes: entry.sizeBytes, kind });
     }
-    for (const region of corruptRegions) {
-      if (region.sector === index) {
-        spans.push({ address: region.address, sizeBytes: region.sizeBytes, kind: 'corrupt' });
-      }
+    for (const region of regionsBySector[index]!) {
+      spans.push({ address: region.address, sizeBytes: region.sizeBytes, kind: 'corrupt' });
     }
     if (free < end) spans.push({ address: free, sizeBytes: end - free, kind: 'free' });
     spans.sort((a, b) => a.address - b.address);

@@ -225,6 +225,11 @@ describe('the contract', () => {
     expect((await flashkv(['export', bare, '--format', 'csv'])).stdout).toContain(
       'boot/count,data,hex,07000000',
     );
+    // info --save-config keeps the types of the config it read.
+    expect((await flashkv(['info', path, '--save-config'])).status).toBe(0);
+    expect((await flashkv(['export', path, '--format', 'csv'])).stdout).toContain(
+      'boot/count,data,u32,7',
+    );
     const typed = await flashkv(['export', bare, '--types', join(dir, 'keys.csv')]);
     expect(JSON.parse(typed.stdout).entries).toContainEqual({
       key: 'boot/count',

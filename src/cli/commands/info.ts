@@ -46,7 +46,11 @@ export default defineCommand({
     let savedConfig: string | undefined;
     if (args['save-config'] === true) {
       savedConfig = `${args.image}.json`;
-      writeFile(savedConfig, `${JSON.stringify(configJson, null, 2)}\n`);
+      // The value types the config had are kept (by key hex: exact for any key).
+      const types = [...(resolved.valueTypes ?? [])].map(([id, type]) => [`hex:${id}`, type]);
+      const saved =
+        types.length === 0 ? configJson : { ...configJson, value_types: Object.fromEntries(types) };
+      writeFile(savedConfig, `${JSON.stringify(saved, null, 2)}\n`);
     }
     const repaired = changedSectors(image).length > 0;
     if (args.json === true) {
