@@ -67,6 +67,17 @@ function configFor(bytes: Uint8Array): ImageConfig {
 
 // ---- Sector map ----
 
+/** A sector's spans with neighbours of the same kind merged: one bar piece per run. */
+function runsOf(sector: SectorReport): { address: number; sizeBytes: number; kind: string }[] {
+  const runs: { address: number; sizeBytes: number; kind: string }[] = [];
+  for (const span of sector.spans) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last.kind === span.kind) last.sizeBytes += span.sizeBytes;
+    else runs.push({ address: span.address, sizeBytes: span.sizeBytes, kind: span.kind });
+  }
+  return runs;
+}
+
 function SectorBar(props: {
   sector: SectorReport;
   sectorSizeBytes: number;
@@ -91,11 +102,11 @@ function SectorBar(props: {
     >
       <span class="index">{sector.index}</span>
       <span class="bar">
-        {sector.spans.map((span) => (
+        {runsOf(sector).map((run) => (
           <span
-            key={span.address}
-            class={`span ${span.kind}`}
-            style={{ width: `${(100 * span.sizeBytes) / sectorSizeBytes}%` }}
+            key={run.address}
+            class={`span ${run.kind}`}
+            style={{ width: `${(100 * run.sizeBytes) / sectorSizeBytes}%` }}
           />
         ))}
       </span>
