@@ -846,7 +846,8 @@ function App(props: { served?: Source }) {
 }
 
 async function served(): Promise<Source | undefined> {
-  if (location.protocol !== 'http:') return undefined;
+  // `flashkv inspect` marks the page it serves; a static copy asks no API.
+  if (document.querySelector('meta[name="flashkv-inspect"]') === null) return undefined;
   const response = await fetch('/api/meta').catch(() => undefined);
   if (response === undefined || !response.ok) return undefined;
   const meta = (await response.json()) as { name: string; config: unknown };

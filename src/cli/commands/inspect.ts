@@ -140,12 +140,14 @@ export default defineCommand({
             send(response, 404, 'text/plain', 'not found');
             return;
           }
-          send(
-            response,
-            200,
-            TYPES[extname(path)] ?? 'application/octet-stream',
-            readFileSync(path),
-          );
+          let body: Uint8Array | string = readFileSync(path);
+          if (extname(path) === '.html') {
+            // Tells the page that this server holds the image (a static copy has no API).
+            body = body
+              .toString()
+              .replace('<head>', '<head><meta name="flashkv-inspect" content="served" />');
+          }
+          send(response, 200, TYPES[extname(path)] ?? 'application/octet-stream', body);
         } else {
           send(response, 405, 'text/plain', 'method not allowed');
         }
