@@ -54,3 +54,17 @@ export type {
   UnknownFormat,
 } from './image/scan.js';
 export * from './wear/index.js';
+export {
+  changedSectors,
+  changedSectorsOf,
+  openImageBytes,
+  otherConfigHint,
+  refuseDataLoss,
+  repairImage,
+  storeOn,
+} from './image/open.js';
+export type { DataLossRefusal, ImageBytes, RepairResult } from './image/open.js';
+export { checkImage, sectorLabel } from './image/check.js';
+export type { CheckProblem, CheckVerdict } from './image/check.js';
+export { diffImages } from './image/diff.js';
+export type { ImageDiff } from './image/diff.js';

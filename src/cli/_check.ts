@@ -1,40 +1,15 @@
-import { problemKind } from '../image/report.js';
+import { type CheckProblem, checkImage } from '../image/check.js';
 import { describeError } from './_errors.js';
-import { type ConfigArgs, type OpenedImage, changedSectors, openImage } from './_image.js';
+import { type ConfigArgs, type OpenedImage, openImage } from './_image.js';
 
-/** One problem `check` reports. */
-export interface CheckProblem {
-  /** corrupt_data, unknown_format, missing_copies, no_empty_sector, too_many_keys, init_status, init_would_rewrite, other_config. */
-  readonly kind: string;
-  readonly message: string;
-  readonly sector?: number;
-  readonly address?: number;
-}
+export type { CheckProblem } from '../image/check.js';
 
 /** Everything `check` finds in one image: the scan's problems and what init would do. */
 export function checkProblems(image: OpenedImage): {
   problems: CheckProblem[];
   initChanges: number[];
 } {
-  const initChanges = changedSectors(image);
-  const problems: CheckProblem[] = image.scan.problems.map((problem) => ({
-    kind: problemKind(problem.kind),
-    message: problem.message,
-    ...(problem.sector === undefined ? {} : { sector: problem.sector }),
-    ...(problem.address === undefined ? {} : { address: problem.address }),
-  }));
-  if (image.otherConfigHint !== undefined) {
-    problems.push({ kind: 'other_config', message: image.otherConfigHint });
-  }
-  if (image.initStatus !== 'OK') {
-    problems.push({ kind: 'init_status', message: `pw_kvs's init reports ${image.initStatus}` });
-  }
-  if (problems.length === 0 && initChanges.length > 0) {
-    problems.push({
-      kind: 'init_would_rewrite',
-      message: `pw_kvs's init would rewrite sectors ${initChanges.join(', ')}`,
-    });
-  }
+  const { problems, initChanges } = checkImage(image, image.otherConfigHint);
   return { problems, initChanges };
 }
 

@@ -1,24 +1,27 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { extname } from 'node:path';
-import { ERASED_BYTE } from '../flash/flash-memory.js';
-import { KeyValueStore, type KeyValueStoreOptions } from '../engine/key-value-store.js';
-import { FlashPartition } from '../flash/flash-partition.js';
-import { MemoryFlash } from '../flash/memory-flash.js';
+import type { KeyValueStore } from '../engine/key-value-store.js';
+import type { MemoryFlash } from '../flash/memory-flash.js';
 import { isChecksumName } from '../format/checksum.js';
 import {
   DEFAULT_IMAGE_CONFIG,
   type ImageConfig,
-  describeImageConfig,
-  geometryOf,
   parseImageConfig,
   parseMagic,
-  partitionOptionsOf,
-  storeOptionsOf,
   validateImageConfig,
 } from '../image/config.js';
 import { type DetectedImageConfig, detectImageConfig } from '../image/detect.js';
 import { bytesToHex } from '../image/report.js';
 import { type ImageScan, scanImage } from '../image/scan.js';
+import {
+  type ImageBytes,
+  changedSectorsOf,
+  isErased,
+  openImageBytes,
+  otherConfigHint,
+  refuseDataLoss,
+  storeOn,
+} from '../image/open.js';
 import { utf8Encode } from '../utf8.js';
 import { type ValueType, isValueType } from './_manifest.js';
 import {
@@ -309,8 +312,8 @@ export function readImage(imagePath: string): Uint8Array {
   }
 }
 
-/** A store opened on an in-memory copy of an image. */
-export interface OpenedImage {
+/** A store opened on an in-memory copy of an image file. */
+export interface OpenedImage extends ImageBytes {
   readonly path: string;
   readonly config: ImageConfig;
   /** The partition's bytes as read (fitted to the config: a truncated tail reads as erased). */
@@ -353,25 +356,7 @@ export interface OpenImageOptions {
   quiet?: boolean;
 }
 
-/**
- * A store with `config`'s options on an in-memory flash of its geometry, holding `contents`
- * (erased when omitted). Not initialised.
- */
-export function storeOn(
-  config: ImageConfig,
-  contents?: Uint8Array,
-  options: KeyValueStoreOptions = {},
-): { flash: MemoryFlash; store: KeyValueStore } {
-  const flash = new MemoryFlash({
-    ...geometryOf(config),
-    ...(contents === undefined ? {} : { contents }),
-  });
-  const store = new KeyValueStore(new FlashPartition(flash, partitionOptionsOf(config)), {
-    ...storeOptionsOf(config),
-    ...options,
-  });
-  return { flash, store };
-}
+export { storeOn };
 
 function byteFlag(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -394,11 +379,6 @@ function windowOf(imagePath: string, file: Uint8Array, args: ConfigArgs): Partit
     if (KvsError.is(error)) cliFail(`${imagePath}: ${error.message}`);
     throw error;
   }
-}
-
-function isErased(bytes: Uint8Array): boolean {
-  for (const byte of bytes) if (byte !== ERASED_BYTE) return false;
-  return true;
 }
 
 /** Opens the bytes of a file: window, config, fit, scan, store. */
@@ -438,24 +418,25 @@ function openBytes(
   }
   const scan = scanImage(original, config);
   if (options.forWriting && options.force !== true)
-    refuseDataLoss(imagePath, original, resolved, scan, options);
+    failOnDataLoss(imagePath, original, resolved, scan, options);
   if (options.forWriting && fitted.truncatedBytes > 0) {
     cliFail(
       `refusing to change ${imagePath}: it is truncated (${fitted.truncatedBytes} B missing) and opens read-only; ` +
         'give the right --size / --sectors, or export it and create a whole image',
     );
   }
-  const hint = options.forWriting ? undefined : otherConfigHint(original, resolved, scan);
+  const hint = options.forWriting
+    ? undefined
+    : otherConfigHint(original, config, scan, resolved.detected !== undefined);
   if (hint !== undefined) {
     warnings.push(`${imagePath}: ${hint}`);
     if (options.quiet !== true) setExitCode(EXIT_PROBLEMS);
   }
   if (options.quiet !== true) for (const warning of warnings) printError(`warning: ${warning}`);
-  const { flash, store } = storeOn(config, original, {
+  const { flash, store, initStatus } = openImageBytes(original, config, {
     // The copy is never saved by commands that only look; pw_kvs's behaviour is then harmless.
     surplusKeys: options.forWriting && options.force !== true ? 'refuse' : 'treatAsCorrupt',
   });
-  const initStatus = store.initStatus();
   return {
     path: imagePath,
     config,
@@ -473,34 +454,6 @@ function openBytes(
     resolved,
     ...(locked === undefined ? {} : { locked }),
   };
-}
-
-/**
- * When the config sees no valid entry in bytes that are not erased, but detection finds
- * entries under another config, a sentence saying so (a wrong --sector-size or magic shows an
- * image as empty or all corrupt); else undefined.
- */
-function otherConfigHint(
-  image: Uint8Array,
-  resolved: ResolvedConfig,
-  scan: ImageScan,
-): string | undefined {
-  if (resolved.detected !== undefined) return undefined;
-  if (scan.entries.some((entry) => entry.state !== 'corrupt') || isErased(image)) return undefined;
-  let detected: DetectedImageConfig;
-  try {
-    // Not bound to --sector-size: a wrong sector size is the usual reason.
-    detected = detectImageConfig(image);
-  } catch {
-    return undefined;
-  }
-  const seen = scanImage(image, detected.config);
-  if (seen.entries.every((entry) => entry.state === 'corrupt')) return undefined;
-  return (
-    `the config (${describeImageConfig(resolved.config)}) sees no valid entry, but ` +
-    `${detected.entriesFound} entries are readable as ${describeImageConfig(detected.config)}; ` +
-    'check the config, or pass --detect'
-  );
 }
 
 /**
@@ -563,70 +516,26 @@ export async function lockImage(imagePath: string): Promise<LockedImageFile> {
   }
 }
 
-/**
- * Fails, naming the reason, when saving the image could lose entries: init would drop keys
- * (more than max_entries, a magic the config does not list), the bytes fit another config
- * (a wrong config makes real entries look corrupt, and repair erases them), or, for anything
- * but a repair, the image holds corrupt data that init would erase.
- */
-function refuseDataLoss(
+/** Fails, naming the reason, when saving the image could lose entries ({@link refuseDataLoss}). */
+function failOnDataLoss(
   imagePath: string,
   original: Uint8Array,
   resolved: ResolvedConfig,
   scan: ImageScan,
   options: OpenImageOptions,
 ): void {
-  const refuse = (why: string, fix: string): never =>
-    cliFail(`refusing to change ${imagePath}: ${why}. ${fix}, or pass --force`);
-  const dropping = scan.problems.filter(
-    (problem) => problem.kind === 'too-many-keys' || problem.kind === 'unknown-format',
-  );
-  if (dropping.length > 0) {
-    refuse(
-      dropping.map((problem) => problem.message).join('; '),
-      'Fix the config (--max-entries, --magic, --extra-formats, or --detect)',
-    );
-  }
-  const { config } = resolved;
-  if (resolved.detected === undefined && scan.corruptRegions.length > 0) {
-    let detected: DetectedImageConfig | undefined;
-    try {
-      detected = detectImageConfig(original);
-    } catch {
-      detected = undefined; // Nothing to compare with.
-    }
-    const fitting =
-      detected === undefined ? [] : [detected.config.sectorSizeBytes, ...detected.otherSectorSizes];
-    if (detected !== undefined && !fitting.includes(config.sectorSizeBytes)) {
-      refuse(
-        `its entries fit ${fitting.join(' or ')} B sectors, not the ${config.sectorSizeBytes} B of the config`,
-        'Check --sector-size (flashkv info IMAGE --detect)',
-      );
-    }
-  }
-  const corrupt = scan.problems.filter((problem) => problem.kind === 'corrupt-data');
-  if (options.isRepair !== true && corrupt.length > 0) {
-    refuse(
-      `${corrupt.length === 1 ? 'a corrupt region' : `${corrupt.length} corrupt regions`} (${corrupt[0]!.message}) that pw_kvs's init would erase`,
-      'See flashkv check, and flashkv repair --dry-run before repairing',
-    );
+  const refusal = refuseDataLoss(original, resolved.config, scan, {
+    isRepair: options.isRepair === true,
+    wasDetected: resolved.detected !== undefined,
+  });
+  if (refusal !== undefined) {
+    cliFail(`refusing to change ${imagePath}: ${refusal.why}. ${refusal.fix}, or pass --force`);
   }
 }
 
 /** Sectors whose bytes in the copy differ from the file's (what init or a command changed). */
 export function changedSectors(image: OpenedImage): number[] {
-  const { sectorSizeBytes } = image.config;
-  const bytes = image.flash.bytes;
-  const changed: number[] = [];
-  for (let start = 0; start < bytes.length; start += sectorSizeBytes) {
-    for (let i = start; i < start + sectorSizeBytes; i++) {
-      if (bytes[i] !== image.original[i]) {
-        changed.push(start / sectorSizeBytes);
-        break;
-      }
-    }
-  }
-  return changed;
+  return changedSectorsOf(image);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { MAX_KEY_LENGTH } from '../format/entry-header.js';
 import { describeImageConfig } from '../image/config.js';
-import { SCHEMA_VERSION, bytesToHex, printableText } from '../image/report.js';
+import { SCHEMA_VERSION } from '../image/report.js';
 import { utf8Encode } from '../utf8.js';
 import { cliFail } from './_errors.js';
 import type { OpenedImage } from './_image.js';
@@ -90,22 +90,7 @@ export function plural(count: number, noun: string): string {
 
 export { type DamageEffect, damageEffects } from '../image/repair-effect.js';
 
-/**
- * A value in reports: its size, `encoding` and `value` (`string`: the text; `hex`: the bytes'
- * hex digits), and always `value_hex`.
- */
-export function valueJson(value: Uint8Array): {
-  size_bytes: number;
-  encoding: 'string' | 'hex';
-  value: string;
-  value_hex: string;
-} {
-  const text = printableText(value);
-  const hex = bytesToHex(value);
-  return text === undefined
-    ? { size_bytes: value.length, encoding: 'hex', value: hex, value_hex: hex }
-    : { size_bytes: value.length, encoding: 'string', value: text, value_hex: hex };
-}
+export { valueJson } from '../image/report.js';
 
 /** Fails (exit 2) when two of `flags` are given together: they ask for different things. */
 export function refuseTogether(args: Record<string, unknown>, flags: readonly string[]): void {

@@ -19,11 +19,13 @@ import bench from './commands/bench.js';
 import benchAll from './commands/bench-all.js';
 import check from './commands/check.js';
 import create from './commands/create.js';
+import diff from './commands/diff.js';
 import dump from './commands/dump.js';
 import exportCommand from './commands/export.js';
 import fuzz from './commands/fuzz.js';
 import get from './commands/get.js';
 import info from './commands/info.js';
+import inspect from './commands/inspect.js';
 import ls from './commands/ls.js';
 import put from './commands/put.js';
 import repair from './commands/repair.js';
@@ -43,6 +45,8 @@ const commands: Record<string, CommandDef> = {
   check: check as CommandDef,
   repair: repair as CommandDef,
   dump: dump as CommandDef,
+  diff: diff as CommandDef,
+  inspect: inspect as CommandDef,
   shell: shell as CommandDef,
   run: run as CommandDef,
   bench: bench as CommandDef,

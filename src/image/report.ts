@@ -1,4 +1,5 @@
 import { utf8Decode } from '../utf8.js';
+import type { ImageDiff } from './diff.js';
 import type { ImageScan, ScannedEntry } from './scan.js';
 
 /**
@@ -44,6 +45,23 @@ export function printableText(bytes: Uint8Array): string | undefined {
 export function showBytes(bytes: Uint8Array): string {
   const text = printableText(bytes);
   return text === undefined ? `hex:${bytesToHex(bytes)}` : JSON.stringify(text);
+}
+
+/**
+ * A value in reports: its size, `encoding` and `value` (`string`: the text; `hex`: the bytes'
+ * hex digits), and always `value_hex`.
+ */
+export function valueJson(value: Uint8Array): {
+  size_bytes: number;
+  encoding: 'string' | 'hex';
+  value: string;
+  value_hex: string;
+} {
+  const text = printableText(value);
+  const hex = bytesToHex(value);
+  return text === undefined
+    ? { size_bytes: value.length, encoding: 'hex', value: hex, value_hex: hex }
+    : { size_bytes: value.length, encoding: 'string', value: text, value_hex: hex };
 }
 
 /** A key in reports: its text when printable (else null) and always its hex. */
@@ -140,4 +158,21 @@ export function snakeCaseKeys(value: unknown): ReportJson {
     );
   }
   return value as ReportJson;
+}
+
+/** A diff of two images in the report format (the `diff` report's fields). */
+export function diffJson(diff: ImageDiff): Record<string, ReportJson> {
+  const valueOf = (value: Uint8Array | undefined): ReportJson =>
+    value === undefined ? null : valueJson(value);
+  return {
+    added: diff.added.map((item) => ({ ...keyJson(item.key), value: valueOf(item.value) })),
+    removed: diff.removed.map((item) => ({ ...keyJson(item.key), value: valueOf(item.value) })),
+    changed: diff.changed.map((item) => ({
+      ...keyJson(item.key),
+      before: valueOf(item.before),
+      after: valueOf(item.after),
+    })),
+    unchanged_keys: diff.unchangedKeys,
+    changed_sectors: [...diff.changedSectors],
+  };
 }

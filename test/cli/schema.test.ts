@@ -71,6 +71,8 @@ describe('every --json output follows schema/flashkv-report.schema.json', () => 
       ['dump', ['dump', damaged, '--json']],
       ['check_batch', ['check', image, damaged, truncated, join(dir, 'nope.img'), '--json']],
       ['repair', ['repair', damaged, '--dry-run', '--json']],
+      ['diff', ['diff', image, damaged, '--json']],
+      ['diff', ['diff', image, image, '--json']],
       ['put', ['put', image, 'new', 'value', '--json']],
       ['rm', ['rm', image, 'new', '--json']],
       ['create', ['create', join(dir, 'b.img'), '--from', join(dir, 'keys.csv'), '--json']],

@@ -16,6 +16,7 @@ import {
   runCliScaleBench,
   runScaleBench,
 } from '../../node/scale-bench.js';
+import { benchInspectorOpen } from '../../node/inspector-bench.js';
 import { io, isPlain, print } from '../_io.js';
 import { printJson } from '../_report.js';
 import { runWearBench } from '../_wear-bench.js';
@@ -63,7 +64,8 @@ export default defineCommand({
     name: 'bench-all',
     description: [
       "Run pw_kvs's eight benchmark configurations beside its figures.",
-      '  Then the 16 MiB / 100 000-key figures and CLI timings (skip them with --skip-scale).',
+      '  Then the 16 MiB / 100 000-key figures, CLI timings and the web inspector opening that image',
+      '  in Chromium (skip them with --skip-scale; the inspector alone with --skip-inspector).',
       '  Examples:',
       '    flashkv bench-all --repeat 5 --read-strategy coalesced',
     ].join('\n'),
@@ -73,6 +75,10 @@ export default defineCommand({
     json: { type: 'boolean', description: 'Print the reports as JSON' },
     'skip-scale': { type: 'boolean', description: 'Skip the 100 000-key run' },
     'skip-wear': { type: 'boolean', description: 'Skip the wear simulator speed run' },
+    'skip-inspector': {
+      type: 'boolean',
+      description: "Skip the inspector's open time (100 000 keys, in Chromium)",
+    },
     'read-strategy': {
       type: 'enum',
       options: ['trusted', 'coalesced', 'pw_kvs'],
@@ -118,6 +124,9 @@ export default defineCommand({
     bar?.stop();
     const wear = args['skip-wear'] ? undefined : runWearBench();
     const bundle = await measureCoreBundle();
+    // The web inspector opening the 100 000-key image in Chromium (parse + first render).
+    const inspector =
+      args['skip-scale'] || args['skip-inspector'] ? undefined : await benchInspectorOpen();
 
     if (args.json) {
       printJson('bench_all', {
@@ -126,6 +135,7 @@ export default defineCommand({
         cli: cli === undefined ? null : cli.map((timing) => snakeCaseKeys(timing)),
         wear: wear === undefined ? null : snakeCaseKeys(wear),
         bundle: bundle === undefined ? null : snakeCaseKeys(bundle),
+        ...(typeof inspector === 'object' ? { inspector_open: snakeCaseKeys(inspector) } : {}),
       });
       return;
     }
@@ -208,6 +218,14 @@ export default defineCommand({
           `(goal ${wear.goalWritesPerSecond.toLocaleString('en-US')}); the same store's bare puts ` +
           `${Math.round(wear.bareStorePutsPerSecond).toLocaleString('en-US')}/s`,
       );
+    }
+    if (typeof inspector === 'object') {
+      print(
+        `inspector: opens the ${inspector.keys.toLocaleString('en-US')}-key image in Chromium in ` +
+          `${inspector.openMs.toFixed(0)} ms (parse + first render; ${inspector.loadMs.toFixed(0)} ms with the fetch)`,
+      );
+    } else if (typeof inspector === 'string') {
+      print(`inspector: not measured (${inspector})`);
     }
   },
 });

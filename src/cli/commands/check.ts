@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { defineCommand } from 'citty';
 import { stringify } from 'csv-stringify/sync';
+import { sectorLabel } from '../../image/check.js';
 import { scanJson, showBytes } from '../../image/report.js';
 import { type CheckRow, checkProblems, checkRow } from '../_check.js';
 import { EXIT_PROBLEMS, EXIT_USAGE, cliFail } from '../_errors.js';
@@ -218,13 +219,7 @@ function checkOne(path: string, args: ConfigArgs, asJson: boolean): void {
         sector.staleBytes,
         sector.freeBytes,
         sector.corruptBytes,
-        sector.corruptBytes > 0
-          ? 'CORRUPT'
-          : sector.freeBytes === config.sectorSizeBytes
-            ? 'empty'
-            : sector.freeBytes === 0
-              ? 'full'
-              : 'ok',
+        sectorLabel(sector, config.sectorSizeBytes),
       ]),
     ),
   );

@@ -1,15 +1,13 @@
 import { copyFileSync, existsSync } from 'node:fs';
 import { defineCommand } from 'citty';
 import { keyJson, problemsJson, showBytes } from '../../image/report.js';
-import { repairEffect } from '../../image/repair-effect.js';
-import { scanImage } from '../../image/scan.js';
+import { repairImage } from '../../image/open.js';
 import { EXIT_PROBLEMS, EXIT_USAGE, cliFail } from '../_errors.js';
 import {
   CONFIG_ARGS,
   FORCE_ARG,
   JSON_ARG,
   changeImage,
-  changedSectors,
   requireOpen,
   saveImage,
 } from '../_image.js';
@@ -57,14 +55,15 @@ export default defineCommand({
       (image) => {
         requireOpen(image);
         if (args.json !== true) warnProblems(image);
-        const { store, config } = image;
-        const status =
-          args.heavy === true ? store.heavyMaintenanceStatus() : store.fullMaintenanceStatus();
-        const after = scanImage(image.flash.bytes, config);
-        const changed = changedSectors(image);
-        const remaining = after.problems.length + (status === 'OK' ? 0 : 1);
+        const { config } = image;
         // What the repair costs, said before anything is written.
-        const effect = repairEffect(image.scan, after);
+        const {
+          status,
+          after,
+          changedSectors: changed,
+          effect,
+          remainingProblems: remaining,
+        } = repairImage(image, args.heavy === true);
         const refused = effect.losesData && args.force !== true && changed.length > 0;
         const why = effect.noValidEntry
           ? `no valid entry was found under the config (${config.sectorCount} × ${config.sectorSizeBytes} B); repair would erase the image`

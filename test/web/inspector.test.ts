@@ -1,0 +1,224 @@
+import { copyFileSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { imageConfigToJson } from '../../src/image/config.js';
+import { writeScaleImage } from '../../src/node/inspector-bench.js';
+import { flashkv } from '../cli/_cli.js';
+import { loadCase } from '../helpers/vectors.js';
+import { caseConfig } from '../image/_images.js';
+import { DOCS, type Inspector, launchBrowser, openPage, startInspector } from './_inspector.js';
+
+// Real Chromium on real pw_kvs images (test/fixtures/vectors), through `flashkv inspect`.
+
+let browser: BrowserContext;
+let dir: string;
+const inspectors: Inspector[] = [];
+
+/** A reference image written by pw_kvs, with its config file beside it. */
+function referenceImage(id: string, name: string): string {
+  const testCase = loadCase(id);
+  const path = join(dir, name);
+  writeFileSync(path, testCase.imageOut);
+  writeFileSync(`${path}.json`, JSON.stringify(imageConfigToJson(caseConfig(testCase))));
+  return path;
+}
+
+/** A copy of an image (and its config) under another name. */
+function copyImage(from: string, name: string): string {
+  const path = join(dir, name);
+  copyFileSync(from, path);
+  copyFileSync(`${from}.json`, `${path}.json`);
+  return path;
+}
+
+async function inspect(image: string): Promise<{ page: Page; problems: string[] }> {
+  const inspector = await startInspector([image]);
+  inspectors.push(inspector);
+  return openPage(browser, inspector.url);
+}
+
+async function json(args: string[]): Promise<Record<string, unknown>> {
+  return JSON.parse((await flashkv([...args, '--json'])).stdout) as Record<string, unknown>;
+}
+
+async function tab(page: Page, name: string): Promise<void> {
+  await page.getByRole('tab', { name }).click();
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'flashkv-web-'));
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await Promise.all(inspectors.map((inspector) => inspector.stop()));
+  await browser?.close();
+});
+
+describe('flashkv inspect in Chromium', () => {
+  it('shows the keys and values, a sector map that matches check --json, the log and config', async () => {
+    const image = referenceImage('basic-001', 'basic.img');
+    const { page, problems } = await inspect(image);
+    const check = (await json(['check', image])) as {
+      sectors: {
+        index: number;
+        live_bytes: number;
+        stale_bytes: number;
+        free_bytes: number;
+        corrupt_bytes: number;
+      }[];
+    };
+    const bars = await page.locator('.map .sector').evaluateAll((elements) =>
+      elements.map((element) => {
+        return ['sector', 'live', 'stale', 'free', 'corrupt'].map((name) =>
+          Number(element.getAttribute(`data-${name}`)),
+        );
+      }),
+    );
+    expect(bars).toEqual(
+      check.sectors.map((s) => [
+        s.index,
+        s.live_bytes,
+        s.stale_bytes,
+        s.free_bytes,
+        s.corrupt_bytes,
+      ]),
+    );
+    await page.locator('.map .sector[data-sector="1"]').click();
+    await page.waitForSelector('.sector-entries');
+    await page.screenshot({ path: join(DOCS, 'inspector-map.png') });
+
+    const ls = (await json(['ls', image])) as {
+      keys: { key: string; encoding: string; value: string }[];
+    };
+    await tab(page, 'Keys');
+    await page.waitForSelector('[data-testid="key-count"]');
+    expect(await page.getByTestId('key-count').textContent()).toContain(
+      `${ls.keys.length} of ${ls.keys.length} keys`,
+    );
+    for (const key of ls.keys.slice(0, 10)) {
+      const row = page.locator(
+        `.scroller .row[data-key=${JSON.stringify(JSON.stringify(key.key))}]`,
+      );
+      await row.waitFor();
+      const shown = key.encoding === 'string' ? JSON.stringify(key.value) : `hex:${key.value}`;
+      expect(await row.locator('.value').textContent()).toBe(shown);
+    }
+    await page.screenshot({ path: join(DOCS, 'inspector-keys.png') });
+    await tab(page, 'Log');
+    await page.waitForSelector('.log .row');
+    await page.screenshot({ path: join(DOCS, 'inspector-log.png') });
+    await tab(page, 'Config');
+    await page.waitForSelector('[data-testid="detected"]');
+    await page.screenshot({ path: join(DOCS, 'inspector-config.png') });
+    expect(problems).toEqual([]);
+  });
+
+  it('a damaged image shows its problem on the map; a repair dry run changes nothing', async () => {
+    const clean = referenceImage('basic-001', 'clean.img');
+    const damaged = copyImage(clean, 'damaged.img');
+    const dump = (await json(['dump', clean])) as {
+      entries: {
+        address: number;
+        key_hex: string;
+        value_size_bytes: number | null;
+        state: string;
+      }[];
+    };
+    const live = dump.entries.find(
+      (entry) => entry.state === 'live' && entry.value_size_bytes! > 0,
+    )!;
+    const bytes = readFileSync(damaged);
+    const valueAt = live.address + 16 + live.key_hex.length / 2; // a live entry's first value byte
+    bytes[valueAt] = bytes[valueAt]! ^ 0x01;
+    writeFileSync(damaged, bytes);
+    const check = (await json(['check', damaged])) as {
+      problems: { kind: string; sector?: number }[];
+    };
+    const corrupt = check.problems.find((problem) => problem.kind === 'corrupt_data')!;
+    expect(corrupt.sector).toBeDefined();
+
+    const { page, problems } = await inspect(damaged);
+    const bar = page.locator(`.map .sector[data-sector="${corrupt.sector}"]`);
+    expect(await bar.getAttribute('class')).toContain('marked');
+    expect(await bar.getAttribute('data-label')).toBe('CORRUPT');
+    expect(await page.locator('.map .sector.marked').count()).toBe(
+      new Set(
+        check.problems.flatMap((problem) => (problem.sector === undefined ? [] : [problem.sector])),
+      ).size,
+    );
+
+    await tab(page, 'Check');
+    await page.getByRole('button', { name: 'Repair dry run', exact: true }).click();
+    await page.waitForSelector('[data-testid="dry-run"]');
+    const repair = (await json(['repair', damaged, '--dry-run'])) as { changed_sectors: number[] };
+    expect(await page.getByTestId('dry-run').textContent()).toContain(
+      `Would change sectors ${repair.changed_sectors.join(', ') || 'none'};`,
+    );
+    await page.screenshot({ path: join(DOCS, 'inspector-check.png'), fullPage: true });
+    expect(readFileSync(damaged)).toEqual(bytes);
+    expect(problems).toEqual([]);
+  });
+
+  it('put + save changes the file exactly as flashkv put does; diff of two images', async () => {
+    const original = referenceImage('basic-001', 'put.img');
+    const byCli = copyImage(original, 'put-cli.img');
+    expect((await flashkv(['put', byCli, 'web/new', 'hello'])).status).toBe(0);
+
+    const { page, problems } = await inspect(original);
+    await tab(page, 'Edit');
+    await page.getByLabel('Key', { exact: true }).fill('web/new');
+    await page.getByLabel('Value', { exact: true }).fill('hello');
+    await page.getByRole('button', { name: 'Put' }).click();
+    await page.getByText('put web/new: done (unsaved)').waitFor();
+    await page.screenshot({ path: join(DOCS, 'inspector-edit.png') });
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText(/^saved /).waitFor();
+    expect(readFileSync(original)).toEqual(readFileSync(byCli));
+
+    const before = referenceImage('basic-001', 'before.img');
+    const diff = (await json(['diff', before, original])) as {
+      added: { key: string }[];
+      removed: unknown[];
+      changed: unknown[];
+      changed_sectors: number[];
+    };
+    expect(diff.added.map((item) => item.key)).toEqual(['web/new']);
+    await tab(page, 'Diff');
+    await page.getByLabel('Second image').setInputFiles(before);
+    await page.waitForSelector('[data-testid="diff"]');
+    // The page diffs the opened image against the second: what it added, the file has extra.
+    expect(
+      await page
+        .locator('.diff .removed')
+        .evaluateAll((items) => items.map((item) => item.getAttribute('data-key'))),
+    ).toEqual(['"web/new"']);
+    expect(await page.locator('.diff .added').count()).toBe(diff.removed.length);
+    expect(await page.locator('.diff .changed').count()).toBe(diff.changed.length);
+    expect(await page.getByTestId('diff').textContent()).toContain(
+      `sectors changed: ${diff.changed_sectors.join(', ')}`,
+    );
+    await page.screenshot({ path: join(DOCS, 'inspector-diff.png'), fullPage: true });
+    expect(problems).toEqual([]);
+  });
+
+  it('filters the key table of a 100 000-key, 16 MiB image', async () => {
+    const image = join(dir, 'scale.img');
+    writeScaleImage(image);
+    const { page, problems } = await inspect(image);
+    await tab(page, 'Keys');
+    await page.getByText('100000 of 100000 keys').waitFor();
+    // Virtualised: only the rows in view are in the page.
+    expect(await page.locator('.scroller .row').count()).toBeLessThan(100);
+    await page.getByRole('searchbox', { name: 'Filter keys' }).fill('key/09999');
+    await page.getByText('10 of 100000 keys').waitFor();
+    await page.getByLabel('Value as').selectOption('u32');
+    const row = page.locator('.scroller .row[data-key=\'"key/099999"\']');
+    await row.waitFor();
+    expect(await row.locator('.value').textContent()).toBe('99999');
+    await page.screenshot({ path: join(DOCS, 'inspector-keys-100k.png') });
+    expect(problems).toEqual([]);
+  });
+});
