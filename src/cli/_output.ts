@@ -2,6 +2,7 @@ import pc from 'picocolors';
 import stringWidth from 'string-width';
 import type { SectorReport, SpanKind } from '../image/scan.js';
 import { printableText as textOf } from '../image/report.js';
+import { isPlain } from './_io.js';
 
 // Printable ASCII and the ellipsis of cut previews: one column each, no string-width needed.
 const PLAIN_ASCII = /^[\u0020-\u007e\u2026]*$/;
@@ -41,7 +42,7 @@ export function tableLines(
   const lines = cells.map(line);
   if (head.length > 0) {
     const header = line(head);
-    lines.unshift(bold ? pc.bold(header) : header);
+    lines.unshift(bold ? colours().bold(header) : header);
   }
   return lines;
 }
@@ -77,18 +78,26 @@ export function preview(bytes: Uint8Array, width = 40): string {
 }
 
 const GLYPHS: Record<SpanKind, string> = { live: '█', stale: '▒', corrupt: '×', free: '·' };
-const COLOURS: Record<SpanKind, (text: string) => string> = {
-  live: pc.green,
-  stale: pc.yellow,
-  corrupt: pc.red,
-  free: pc.dim,
-};
+/**
+ * Colours for this run's stdout: none when it is not a terminal or NO_COLOR is set (decided per
+ * run, not from the process environment picocolors reads once: `cli()` runs in-process too).
+ */
+function colours(): ReturnType<typeof pc.createColors> {
+  return pc.createColors(!isPlain());
+}
+
+/** The colour of each kind of bytes in a sector map, for this run. */
+function palette(): Record<SpanKind, (text: string) => string> {
+  const c = colours();
+  return { live: c.green, stale: c.yellow, corrupt: c.red, free: c.dim };
+}
 /** When a cell holds several kinds, the one drawn: damage first, then what is kept. */
 const PRIORITY: readonly SpanKind[] = ['corrupt', 'live', 'stale', 'free'];
 
 /** One sector as a bar of `cells` characters, each the dominant kind of its bytes. */
 export function sectorBar(sector: SectorReport, sectorSizeBytes: number, cells = 32): string {
   const cellBytes = sectorSizeBytes / cells;
+  const colour = palette();
   let bar = '';
   for (let cell = 0; cell < cells; cell++) {
     const start = sector.address + cell * cellBytes;
@@ -98,15 +107,16 @@ export function sectorBar(sector: SectorReport, sectorSizeBytes: number, cells =
       if (span.address < end && span.address + span.sizeBytes > start) present.add(span.kind);
     }
     const kind = PRIORITY.find((candidate) => present.has(candidate)) ?? 'free';
-    bar += COLOURS[kind](GLYPHS[kind]);
+    bar += colour[kind](GLYPHS[kind]);
   }
   return bar;
 }
 
 /** The legend under a sector map. */
 export function sectorMapLegend(): string {
+  const colour = palette();
   return (['live', 'stale', 'free', 'corrupt'] as const)
-    .map((kind) => `${COLOURS[kind](GLYPHS[kind])} ${kind === 'live' ? 'valid' : kind}`)
+    .map((kind) => `${colour[kind](GLYPHS[kind])} ${kind === 'live' ? 'valid' : kind}`)
     .join('   ');
 }
 
