@@ -22,6 +22,66 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+/**
+ * Headless Debian Chromium with its profile in `profileDir` (fresh: nothing carried over) and
+ * the flags above; `playwright` is playwright-core, loaded by the caller.
+ */
+export function launchChromium(
+  playwright: typeof Playwright,
+  profileDir: string,
+  viewport?: { width: number; height: number },
+): Promise<Playwright.BrowserContext> {
+  return playwright.chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    ...(viewport === undefined ? {} : { viewport }),
+  });
+}
+
+/** A running `flashkv inspect … --port 0 --no-open` and its address. */
+export interface Inspector {
+  readonly url: string;
+  /** Ends the server (SIGTERM) and resolves once it has exited. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns `flashkv inspect` (the built CLI at `cliPath`) on `args` with a free port and resolves
+ * once it prints its address; rejects, with what it printed to stderr, if it exits first.
+ */
+export function startInspector(
+  cliPath: string,
+  args: readonly string[],
+  cwd?: string,
+): Promise<Inspector> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [cliPath, 'inspect', ...args, '--port', '0', '--no-open'],
+    { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+  );
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /http:\/\/127\.0\.0\.1:\d+\//.exec(stdout);
+      if (match === null) return;
+      resolve({
+        url: match[0],
+        stop: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      });
+    });
+    child.once('exit', (code) => reject(new Error(`inspect exited with ${code}: ${stderr}`)));
+  });
+}
+
 /** The 16 MiB, 100 000-key geometry of the scale figures. */
 export const SCALE_IMAGE_CONFIG: ImageConfig = {
   sectorSizeBytes: 4096,
@@ -77,35 +137,20 @@ export async function benchInspectorOpen(): Promise<InspectorOpenBench | string>
   const dir = mkdtempSync(join(tmpdir(), 'flashkv-inspector-bench-'));
   const image = join(dir, 'scale.img');
   writeScaleImage(image);
-  let child: ChildProcess | undefined;
-  const context = await playwright.chromium.launchPersistentContext(join(dir, 'profile'), {
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: CHROMIUM_ARGS,
-  });
+  const context = await launchChromium(playwright, join(dir, 'profile'));
+  let inspector: Inspector | undefined;
   try {
-    child = spawn(process.execPath, [cli, 'inspect', image, '--port', '0', '--no-open'], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child!.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /http:\/\/127\.0\.0\.1:\d+\//.exec(out);
-        if (match !== null) resolve(match[0]);
-      });
-      child!.once('exit', (code) => reject(new Error(`flashkv inspect exited with ${code}`)));
-    });
+    inspector = await startInspector(cli, [image]);
     const page = await context.newPage();
     const started = performance.now();
-    await page.goto(url);
+    await page.goto(inspector.url);
     await page.waitForSelector('#app[data-ready="true"]', { timeout: 120_000 });
     const loadMs = performance.now() - started;
     const openMs = Number(await page.getAttribute('#app', 'data-open-ms'));
     return { keys: 100_000, openMs, loadMs };
   } finally {
     await context.close();
-    child?.kill('SIGTERM');
+    await inspector?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
