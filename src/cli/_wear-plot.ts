@@ -9,6 +9,8 @@ import { SECONDS_PER_DAY, SECONDS_PER_YEAR } from '../wear/workload.js';
 const WIDTH = 860;
 const HEIGHT = 440;
 const MARGIN = { top: 64, right: 170, bottom: 52, left: 74 };
+const INNER_WIDTH = WIDTH - MARGIN.left - MARGIN.right;
+const INNER_HEIGHT = HEIGHT - MARGIN.top - MARGIN.bottom;
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"';
 const INK = '#1f2933';
 const MUTED = '#6b7785';
@@ -17,6 +19,23 @@ const WARN = '#c0392b';
 
 function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** The x axis line and both axis titles of a chart (the y title rotated, `yTitleLeft` px out). */
+function axes(xTitle: string, yTitle: string, yTitleLeft = 52): string[] {
+  const middle = INNER_HEIGHT / 2;
+  return [
+    `<line x1="0" x2="${INNER_WIDTH}" y1="${INNER_HEIGHT}" y2="${INNER_HEIGHT}" stroke="${MUTED}"/>`,
+    text(INNER_WIDTH / 2, INNER_HEIGHT + 40, xTitle, 'text-anchor="middle"', 12, MUTED),
+    text(
+      -yTitleLeft,
+      middle,
+      yTitle,
+      `text-anchor="middle" transform="rotate(-90 -${yTitleLeft} ${middle})"`,
+      12,
+      MUTED,
+    ),
+  ];
 }
 
 function text(
@@ -88,8 +107,8 @@ function sectorNames(sectors: readonly number[]): string {
  * dashed, the endurance drawn when the counts come near it, the first sector to wear marked.
  */
 export function eraseCountsChart(report: WearReport): string {
-  const innerWidth = WIDTH - MARGIN.left - MARGIN.right;
-  const innerHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
+  const innerWidth = INNER_WIDTH;
+  const innerHeight = INNER_HEIGHT;
   const horizonYears = report.horizonSeconds / SECONDS_PER_YEAR;
   const maxCount = Math.max(1, ...report.eraseCounts);
   const showEndurance =
@@ -119,18 +138,7 @@ export function eraseCountsChart(report: WearReport): string {
       text(x(tick), innerHeight + 19, `${tick}`, 'text-anchor="middle"', 11, MUTED),
     );
   }
-  body.push(
-    `<line x1="0" x2="${innerWidth}" y1="${innerHeight}" y2="${innerHeight}" stroke="${MUTED}"/>`,
-    text(innerWidth / 2, innerHeight + 40, 'years', 'text-anchor="middle"', 12, MUTED),
-    text(
-      -52,
-      innerHeight / 2,
-      'erases per sector',
-      `text-anchor="middle" transform="rotate(-90 -52 ${innerHeight / 2})"`,
-      12,
-      MUTED,
-    ),
-  );
+  body.push(...axes('years', 'erases per sector'));
   // Where the store stopped and the fast-forward took over.
   const firstExtrapolated = report.samples.findIndex((sample) => sample.extrapolated);
   if (firstExtrapolated > 0) {
@@ -247,8 +255,8 @@ export function eraseCountsChart(report: WearReport): string {
  * end of `targetYears`.
  */
 export function eraseRateChart(report: WearReport, targetYears: number): string {
-  const innerWidth = WIDTH - MARGIN.left - MARGIN.right;
-  const innerHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
+  const innerWidth = INNER_WIDTH;
+  const innerHeight = INNER_HEIGHT;
   const budget = report.enduranceCycles / (targetYears * 365.25);
   const rates = report.erasesPerSectorPerDay;
   const x = scaleBand<number>()
@@ -286,19 +294,10 @@ export function eraseRateChart(report: WearReport, targetYears: number): string 
   });
   const level = y(budget);
   body.push(
-    `<line x1="0" x2="${innerWidth}" y1="${innerHeight}" y2="${innerHeight}" stroke="${MUTED}"/>`,
+    ...axes('sector', 'erases per day'),
     `<line x1="0" x2="${innerWidth}" y1="${level}" y2="${level}" stroke="${WARN}" stroke-dasharray="6 4"/>`,
     text(innerWidth + 8, level + 4, `${compact(budget)}/day lasts`, '', 11, WARN),
     text(innerWidth + 8, level + 18, `${targetYears} years`, '', 11, WARN),
-    text(innerWidth / 2, innerHeight + 40, 'sector', 'text-anchor="middle"', 12, MUTED),
-    text(
-      -52,
-      innerHeight / 2,
-      'erases per day',
-      `text-anchor="middle" transform="rotate(-90 -52 ${innerHeight / 2})"`,
-      12,
-      MUTED,
-    ),
     '</g>',
   );
   const idle = rates.filter((rate) => rate === 0).length;
@@ -317,8 +316,8 @@ export function eraseRateChart(report: WearReport, targetYears: number): string 
  * fast, the ones that garbage collect wait for an erase), with p50, p99 and the worst marked.
  */
 export function latencyChart(report: WearReport): string {
-  const innerWidth = WIDTH - MARGIN.left - MARGIN.right;
-  const innerHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
+  const innerWidth = INNER_WIDTH;
+  const innerHeight = INNER_HEIGHT;
   const { histogram, p50Ms, p99Ms, maxMs } = report.latency;
   const total = histogram.reduce((sum, bucket) => sum + bucket.writes, 0);
   const smallest = Math.max(1e-3, histogram[0]?.ms ?? 1e-3);
@@ -391,26 +390,7 @@ export function latencyChart(report: WearReport): string {
       text(at + 4, 12 + row * 14, `${name} ${+ms.toPrecision(3)} ms`, '', 11, stroke),
     );
   }
-  body.push(
-    `<line x1="0" x2="${innerWidth}" y1="${innerHeight}" y2="${innerHeight}" stroke="${MUTED}"/>`,
-    text(
-      innerWidth / 2,
-      innerHeight + 40,
-      'write latency (ms, log scale)',
-      'text-anchor="middle"',
-      12,
-      MUTED,
-    ),
-    text(
-      -58,
-      innerHeight / 2,
-      'share of writes (log scale)',
-      `text-anchor="middle" transform="rotate(-90 -58 ${innerHeight / 2})"`,
-      12,
-      MUTED,
-    ),
-    '</g>',
-  );
+  body.push(...axes('write latency (ms, log scale)', 'share of writes (log scale)', 58), '</g>');
   return frame(
     'Write latency',
     `${report.simulatedWrites.toLocaleString('en-US')} simulated writes under the timing model; ` +
