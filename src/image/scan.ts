@@ -1,7 +1,7 @@
+import { keyToText } from '../bytes.js';
 import type { ChecksumName } from '../format/checksum.js';
 import { MIN_ALIGNMENT_BYTES, TOMBSTONE_VALUE_SIZE, readU32 } from '../format/entry-header.js';
 import { KvsError, hex } from '../status.js';
-import { utf8Decode } from '../utf8.js';
 import type { ImageConfig } from './config.js';
 import {
   type ProbedEntry,
@@ -121,13 +121,8 @@ interface RawEntry {
 
 const CHECKSUMS_TO_TRY: readonly ChecksumName[] = ['crc16', 'crc32'];
 
-/** The key as text when printable UTF-8, else 0x-prefixed hex. */
-export function keyToText(key: Uint8Array): string {
-  const text = utf8Decode(key, true);
-  // eslint-disable-next-line no-control-regex
-  if (text !== undefined && text.length > 0 && !/[\u0000-\u001f\u007f]/.test(text)) return text;
-  return `0x${Array.from(key, (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
-}
+/** The key as text when printable UTF-8, else 0x-prefixed hex (see src/bytes.ts). */
+export { keyToText };
 
 /**
  * Walks every sector of `image` as pw_kvs's init does (entries back to back from the sector
