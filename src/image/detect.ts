@@ -1,15 +1,9 @@
-import type { ChecksumName } from '../format/checksum.js';
+import { type ChecksumAlgorithm, type ChecksumName, createChecksum } from '../format/checksum.js';
+import { DecodedEntry, decodeEntryAt, entryChecksumMatches } from '../format/entry-codec.js';
 import { MIN_ALIGNMENT_BYTES, alignmentUnitsToBytes } from '../format/entry-header.js';
 import { KvsError } from '../status.js';
 import { type ImageConfig, validateImageConfig } from './config.js';
-import {
-  type ProbedEntry,
-  firstUnerased,
-  isChecksumValid,
-  isErasedWord,
-  probeEntry,
-  probedKey,
-} from './_probe.js';
+import { firstUnerased, isErasedWord } from './_probe.js';
 
 /** What {@link detectImageConfig} inferred, and how sure it is. */
 export interface DetectedImageConfig {
@@ -33,7 +27,7 @@ export interface DetectOptions {
 interface FormatEvidence {
   readonly magic: number;
   readonly checksum: ChecksumName;
-  readonly entries: ProbedEntry[];
+  readonly entries: DecodedEntry[];
   readonly newestTransactionId: number;
 }
 
@@ -70,7 +64,7 @@ export function detectImageConfig(
     );
   }
   formats.sort((a, b) => b.newestTransactionId - a.newestTransactionId);
-  const valid = new Map<number, ProbedEntry>();
+  const valid = new Map<number, DecodedEntry>();
   for (const format of formats) for (const entry of format.entries) valid.set(entry.address, entry);
 
   const unitCounts = new Map<number, number>();
@@ -169,30 +163,38 @@ export function detectImageConfig(
   };
 }
 
+/** The checksum names tried on each magic, in order, and their algorithms. */
+type Checksums = ReadonlyMap<ChecksumName, ChecksumAlgorithm | null>;
+
 /** Magics whose entries validate, with the checksum algorithm they validate under. */
 function findFormats(image: Uint8Array): FormatEvidence[] {
-  const byMagic = new Map<number, ProbedEntry[]>();
+  const byMagic = new Map<number, DecodedEntry[]>();
+  let entry = new DecodedEntry();
   for (
     let address = 0;
     address + MIN_ALIGNMENT_BYTES <= image.length;
     address += MIN_ALIGNMENT_BYTES
   ) {
-    if (isErasedWord(image, address)) continue;
-    const probed = probeEntry(image, address, image.length);
-    if (probed === null || probed.header.magic === 0) continue;
-    const list = byMagic.get(probed.header.magic);
-    if (list === undefined) byMagic.set(probed.header.magic, [probed]);
-    else list.push(probed);
+    if (decodeEntryAt(image, address, image.length, entry) !== 'OK') continue;
+    const { magic } = entry.header;
+    if (magic === 0) continue;
+    const list = byMagic.get(magic);
+    if (list === undefined) byMagic.set(magic, [entry]);
+    else list.push(entry);
+    entry = new DecodedEntry();
   }
+  const checksums: Checksums = new Map(
+    (['crc16', 'crc32', 'none'] as const).map((name) => [name, createChecksum(name)]),
+  );
   const magics = [...byMagic].sort((a, b) => b[1].length - a[1].length).slice(0, MAX_MAGICS);
   const formats: FormatEvidence[] = [];
   for (const [magic, probes] of magics) {
     const sample = probes.slice(0, SAMPLE_ENTRIES);
     const checksum: ChecksumName | undefined = (['crc16', 'crc32'] as const).find((name) =>
-      sample.some((entry) => isChecksumValid(image, entry, name)),
+      sample.some((entry) => isChecksumValid(image, entry, checksums, name)),
     );
     if (checksum === undefined) continue;
-    formats.push(evidence(image, magic, checksum, probes));
+    formats.push(evidence(image, magic, checksums, checksum, probes));
   }
   if (formats.length > 0) return formats;
   // No checksum validates: a format without checksums (field 0) whose entries are followed
@@ -207,19 +209,30 @@ function findFormats(image: Uint8Array): FormatEvidence[] {
         isErasedWord(image, entry.address + entry.sizeBytes),
     );
     if (chained.length > 0 && chained.length * 2 >= zero.length) {
-      formats.push(evidence(image, magic, 'none', probes));
+      formats.push(evidence(image, magic, checksums, 'none', probes));
     }
   }
   return formats;
 }
 
+/** True if `entry` passes the checksum `name`, computed by its algorithm in `checksums`. */
+function isChecksumValid(
+  image: Uint8Array,
+  entry: DecodedEntry,
+  checksums: Checksums,
+  name: ChecksumName,
+): boolean {
+  return entryChecksumMatches(image, entry.address, entry.header, checksums.get(name)!);
+}
+
 function evidence(
   image: Uint8Array,
   magic: number,
+  checksums: Checksums,
   checksum: ChecksumName,
-  probes: readonly ProbedEntry[],
+  probes: readonly DecodedEntry[],
 ): FormatEvidence {
-  const entries = probes.filter((entry) => isChecksumValid(image, entry, checksum));
+  const entries = probes.filter((entry) => isChecksumValid(image, entry, checksums, checksum));
   const newestTransactionId = Math.max(...entries.map((entry) => entry.header.transactionId));
   return { magic, checksum, entries, newestTransactionId };
 }
@@ -249,7 +262,7 @@ interface SectorSizeFit {
 function fitSectorSize(
   image: Uint8Array,
   sectorSizeBytes: number,
-  valid: ReadonlyMap<number, ProbedEntry>,
+  valid: ReadonlyMap<number, DecodedEntry>,
   keyOf: ReadonlyMap<number, string>,
 ): SectorSizeFit {
   let consistent = 0;
@@ -292,7 +305,8 @@ function fitSectorSize(
 function keyIds(image: Uint8Array, formats: readonly FormatEvidence[]): Map<number, string> {
   const keys = new Map<number, string>();
   for (const format of formats) {
-    for (const entry of format.entries) keys.set(entry.address, probedKey(image, entry).join(','));
+    for (const entry of format.entries)
+      keys.set(entry.address, image.subarray(entry.keyOffset, entry.valueOffset).join(','));
   }
   return keys;
 }
@@ -305,7 +319,7 @@ function countCopies(
   const newest = new Map<string, { transactionId: number; copies: number }>();
   for (const format of formats) {
     for (const entry of format.entries) {
-      const id = probedKey(image, entry).join(',');
+      const id = image.subarray(entry.keyOffset, entry.valueOffset).join(',');
       const transactionId = entry.header.transactionId;
       const seen = newest.get(id);
       if (seen === undefined || seen.transactionId < transactionId) {
