@@ -131,7 +131,7 @@ export class Entry {
     const status = partition.load(address, ENTRY_HEADER_SIZE);
     if (status !== 'OK') return status;
     const decoded = decodeHeaderAt(partition.loadedBytes, partition.loadedOffset, target.header);
-    if (decoded !== 'OK') return decoded === 'ERASED' ? 'NOT_FOUND' : 'DATA_LOSS';
+    if (decoded !== 'OK') return decoded;
     const format = formats.find(target.header.magic);
     if (format === undefined) return 'DATA_LOSS';
     target.address = address;

@@ -32,18 +32,18 @@ const MAX_ALIGNMENT_UNITS = 15;
 
 /**
  * Decodes the header at `offset` of `bytes` into `header` with the checks pw_kvs's
- * Entry::Read makes: `ERASED` (the header is not touched) when the magic reads as erased
- * flash, `BAD_KEY_LENGTH` when the key length is above 63, else `OK`. The caller has made sure
- * the 16 header bytes are there.
+ * Entry::Read makes, and its statuses: NOT_FOUND (the header is not touched) when the magic
+ * reads as erased flash, DATA_LOSS when the key length is above 63, else OK. The caller has
+ * made sure the 16 header bytes are there.
  */
 export function decodeHeaderAt(
   bytes: Uint8Array,
   offset: number,
   header: EntryHeader,
-): 'OK' | 'ERASED' | 'BAD_KEY_LENGTH' {
-  if (readU32(bytes, offset) === 0xffffffff) return 'ERASED';
+): 'OK' | 'NOT_FOUND' | 'DATA_LOSS' {
+  if (readU32(bytes, offset) === 0xffffffff) return 'NOT_FOUND';
   decodeEntryHeaderInto(bytes, offset, header);
-  return header.keyLength > MAX_KEY_LENGTH ? 'BAD_KEY_LENGTH' : 'OK';
+  return header.keyLength > MAX_KEY_LENGTH ? 'DATA_LOSS' : 'OK';
 }
 
 /**
@@ -99,7 +99,7 @@ export function decodeEntryAt(
   }
   const header = entry.header;
   const status = decodeHeaderAt(bytes, offset, header);
-  if (status !== 'OK') return status;
+  if (status !== 'OK') return status === 'NOT_FOUND' ? 'ERASED' : 'BAD_KEY_LENGTH';
   if (header.keyLength === 0) return 'BAD_KEY_LENGTH';
   if (header.alignmentUnits > MAX_ALIGNMENT_UNITS) return 'BAD_ALIGNMENT';
   const sizeBytes = entrySize(header);

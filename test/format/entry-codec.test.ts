@@ -143,14 +143,14 @@ describe('decodeHeaderAt (the engine’s checks, as pw_kvs Entry::Read)', () => 
     expect(header).toMatchObject({ keyLength: 0, alignmentUnits: 200 });
   });
 
-  it('refuses a key length above 63 and reports erased flash', () => {
+  it('gives DATA_LOSS for a key length above 63 and NOT_FOUND for erased flash', () => {
     const entry = entryBytes({ key: 'k', value: VALUE, checksum: 'crc16' });
     entry[9] = 63;
     const header = decodeEntryHeader(new Uint8Array(16));
     expect(decodeHeaderAt(entry, 0, header)).toBe('OK');
     entry[9] = 64;
-    expect(decodeHeaderAt(entry, 0, header)).toBe('BAD_KEY_LENGTH');
-    expect(decodeHeaderAt(new Uint8Array(16).fill(0xff), 0, header)).toBe('ERASED');
+    expect(decodeHeaderAt(entry, 0, header)).toBe('DATA_LOSS');
+    expect(decodeHeaderAt(new Uint8Array(16).fill(0xff), 0, header)).toBe('NOT_FOUND');
   });
 });
 
