@@ -76,14 +76,14 @@ export function detectImageConfig(
   const alignmentBytes = alignmentUnitsToBytes(units);
 
   const sizes = [...valid.values()].map((entry) => entry.sizeBytes);
-  const keyOf = keyIds(image, formats);
+  const copies = copyIds(image, formats);
   const candidates =
     options.sectorSizeBytes === undefined
       ? sectorSizeCandidates(image.length, Math.max(alignmentBytes, ...sizes))
       : image.length % options.sectorSizeBytes === 0 && image.length >= 2 * options.sectorSizeBytes
         ? [options.sectorSizeBytes]
         : [];
-  const scored = candidates.map((size) => ({ size, ...fitSectorSize(image, size, valid, keyOf) }));
+  const scored = candidates.map((size) => ({ size, ...fitSectorSize(image, size, valid, copies) }));
   if (scored.length === 0) {
     throw new KvsError(
       'INVALID_ARGUMENT',
@@ -117,8 +117,8 @@ export function detectImageConfig(
   const sectorCount = image.length / sectorSizeBytes;
   const inconsistent = sectorCount - chosen.consistent;
 
-  const { copies, keys } = countCopies(image, formats);
-  const redundancy = Math.min(Math.max(1, copies), 8, sectorCount - 1);
+  const { mostCopies, keys } = countCopies(image, formats);
+  const redundancy = Math.min(Math.max(1, mostCopies), 8, sectorCount - 1);
   const maxEntries = Math.max(DEFAULT_MAX_ENTRIES, keys);
   const notes: string[] = [];
   if (ties.length > 1) {
@@ -263,8 +263,10 @@ function fitSectorSize(
   image: Uint8Array,
   sectorSizeBytes: number,
   valid: ReadonlyMap<number, DecodedEntry>,
-  keyOf: ReadonlyMap<number, string>,
+  copies: CopyIds,
 ): SectorSizeFit {
+  // The sector each copy was last seen in: two copies of an entry in one sector share it.
+  const lastSector = new Float64Array(copies.count).fill(-1);
   let consistent = 0;
   let copiesApart = true;
   let straddling = 0;
@@ -275,7 +277,6 @@ function fitSectorSize(
   for (let start = 0; start < image.length; start += sectorSizeBytes) {
     const end = start + sectorSizeBytes;
     let address = start;
-    const seen = new Set<string>();
     for (;;) {
       let entry = valid.get(address);
       // Damaged bytes (neither an entry nor erased) are skipped to the next entry, as pw_kvs's
@@ -291,9 +292,9 @@ function fitSectorSize(
         entry = valid.get(address);
       }
       if (entry === undefined || address + entry.sizeBytes > end) break;
-      const copy = `${keyOf.get(address)}@${entry.header.transactionId}`;
-      if (seen.has(copy)) copiesApart = false;
-      seen.add(copy);
+      const copy = copies.byAddress.get(address)!;
+      if (lastSector[copy] === start) copiesApart = false;
+      lastSector[copy] = start;
       address += entry.sizeBytes;
     }
     if (address === end || firstUnerased(image, address, end) === -1) consistent++;
@@ -301,25 +302,49 @@ function fitSectorSize(
   return { consistent, copiesApart, straddling };
 }
 
-/** The key of every valid entry, by address. */
-function keyIds(image: Uint8Array, formats: readonly FormatEvidence[]): Map<number, string> {
-  const keys = new Map<number, string>();
+/** Which copy each valid entry is: entries of one key and transaction id share a number. */
+interface CopyIds {
+  /** The copy number (0 .. count - 1) of the valid entry at each address. */
+  readonly byAddress: ReadonlyMap<number, number>;
+  readonly count: number;
+}
+
+/** An exact, cheap map key for an entry's key: one char per byte. */
+function keyId(image: Uint8Array, entry: DecodedEntry): string {
+  return String.fromCharCode(...image.subarray(entry.keyOffset, entry.valueOffset));
+}
+
+/**
+ * The copy number of every valid entry, by address: computed once, so that each sector size
+ * tried compares numbers rather than building a string per entry.
+ */
+function copyIds(image: Uint8Array, formats: readonly FormatEvidence[]): CopyIds {
+  const numbers = new Map<string, number>();
+  const byAddress = new Map<number, number>();
   for (const format of formats) {
-    for (const entry of format.entries)
-      keys.set(entry.address, image.subarray(entry.keyOffset, entry.valueOffset).join(','));
+    for (const entry of format.entries) {
+      // The transaction id is digits after the last '@': the text is unique per copy.
+      const copy = `${keyId(image, entry)}@${entry.header.transactionId}`;
+      let number = numbers.get(copy);
+      if (number === undefined) {
+        number = numbers.size;
+        numbers.set(copy, number);
+      }
+      byAddress.set(entry.address, number);
+    }
   }
-  return keys;
+  return { byAddress, count: numbers.size };
 }
 
 /** The most copies any key's newest entry has, and the number of keys. */
 function countCopies(
   image: Uint8Array,
   formats: readonly FormatEvidence[],
-): { copies: number; keys: number } {
+): { mostCopies: number; keys: number } {
   const newest = new Map<string, { transactionId: number; copies: number }>();
   for (const format of formats) {
     for (const entry of format.entries) {
-      const id = image.subarray(entry.keyOffset, entry.valueOffset).join(',');
+      const id = keyId(image, entry);
       const transactionId = entry.header.transactionId;
       const seen = newest.get(id);
       if (seen === undefined || seen.transactionId < transactionId) {
@@ -329,7 +354,7 @@ function countCopies(
       }
     }
   }
-  let copies = 0;
-  for (const seen of newest.values()) copies = Math.max(copies, seen.copies);
-  return { copies, keys: newest.size };
+  let mostCopies = 0;
+  for (const seen of newest.values()) mostCopies = Math.max(mostCopies, seen.copies);
+  return { mostCopies, keys: newest.size };
 }
