@@ -23,7 +23,8 @@ export {
 export type { EntryHeader } from './format/entry-header.js';
 export { crc16Ccitt, crc32, checksumMatches, isChecksumName } from './format/checksum.js';
 export { hashKey } from './format/hash.js';
-export { parseScenario, hexToBytes, SCENARIO_OPS } from './scenario/scenario.js';
+export { bytesToHex, hexToBytes, keyToText, printableText } from './bytes.js';
+export { parseScenario, SCENARIO_OPS } from './scenario/scenario.js';
 export type { Scenario, ScenarioOp } from './scenario/scenario.js';
 export { runScenario, scenarioReportJson, scenarioStoreOptions } from './scenario/run-scenario.js';
 export type { FlashReport, OpResult, ScenarioReport } from './scenario/run-scenario.js';
@@ -40,7 +41,7 @@ export {
 export type { ImageConfig } from './image/config.js';
 export { detectImageConfig } from './image/detect.js';
 export type { DetectedImageConfig } from './image/detect.js';
-export { keyToText, scanImage } from './image/scan.js';
+export { scanImage } from './image/scan.js';
 export type {
   CorruptRegion,
   ImageProblem,

@@ -1,4 +1,4 @@
-import { bytesToHex, printableText } from '../src/image/report.js';
+import { bytesToHex, printableText } from '../src/bytes.js';
 import { VALUE_TYPES, decodeTyped } from '../src/image/value-types.js';
 
 /** How the key table shows values. */

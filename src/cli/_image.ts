@@ -2,13 +2,11 @@ import { existsSync, realpathSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { KeyValueStore } from '../engine/key-value-store.js';
 import type { MemoryFlash } from '../flash/memory-flash.js';
-import { isChecksumName } from '../format/checksum.js';
 import {
   DEFAULT_IMAGE_CONFIG,
   type ImageConfig,
-  parseImageConfig,
-  parseMagic,
-  validateImageConfig,
+  mergeImageConfig,
+  positiveIntegerFlag,
 } from '../image/config.js';
 import { type DetectedImageConfig, detectImageConfig } from '../image/detect.js';
 import { bytesToHex } from '../image/report.js';
@@ -134,23 +132,10 @@ function valueTypesOf(file: string, json: unknown): Map<string, ValueType> {
   return types;
 }
 
-function positiveInteger(flag: string, text: string): number {
-  if (!/^[0-9]+$/.test(text.trim()) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
-    cliFail(`--${flag}: expected a positive integer, got ${JSON.stringify(text)}`);
-  }
-  return Number(text);
-}
-
-function checksumFlag(flag: string, text: string): 'crc16' | 'crc32' | 'none' | 'ignore' {
-  if (!isChecksumName(text)) {
-    cliFail(`--${flag}: expected crc16, crc32, none or ignore, got ${JSON.stringify(text)}`);
-  }
-  return text;
-}
-
-function magicFlag(flag: string, text: string): number {
+/** The result of a library call, or one line (exit 2) naming what was wrong with the input. */
+function orFail<T>(call: () => T): T {
   try {
-    return parseMagic(`--${flag}`, text);
+    return call();
   } catch (error) {
     if (KvsError.is(error)) cliFail(error.message);
     throw error;
@@ -181,125 +166,51 @@ export function resolveConfig(
   fallback: ImageConfig = DEFAULT_IMAGE_CONFIG,
   lookBeside = true,
 ): ResolvedConfig {
-  let base = fallback;
   let file: string | undefined;
+  let json: unknown;
   let detected: DetectedImageConfig | undefined;
-  let sectorCountKnown = false;
   let valueTypes: Map<string, ValueType> | undefined;
-  try {
-    if (args.detect === true) {
-      if (image === undefined)
-        cliFail(`--detect needs an existing image, ${imagePath} does not exist`);
-      detected = detectImageConfig(
-        image,
-        args['sector-size'] === undefined
-          ? {}
-          : { sectorSizeBytes: positiveInteger('sector-size', args['sector-size']) },
-      );
-      base = detected.config;
-      sectorCountKnown = true;
-    } else {
-      file = args.config ?? (lookBeside ? configFileBeside(imagePath) : undefined);
-      if (file !== undefined) {
-        let json = readJsonFile(file, 'config file');
-        if (typeof json === 'object' && json !== null && 'value_types' in json) {
-          const { value_types: types, ...rest } = json as Record<string, unknown>;
-          valueTypes = valueTypesOf(file, types);
-          json = rest;
-        }
-        base = parseImageConfig(json, `config file ${file}`, fallback);
-        // A config without sector_count fits any size: the count follows from the image.
-        sectorCountKnown = typeof json === 'object' && json !== null && 'sector_count' in json;
+  if (args.detect === true) {
+    if (image === undefined)
+      cliFail(`--detect needs an existing image, ${imagePath} does not exist`);
+    const sectorSize = args['sector-size'];
+    const options =
+      sectorSize === undefined
+        ? {}
+        : { sectorSizeBytes: orFail(() => positiveIntegerFlag('sector-size', sectorSize)) };
+    try {
+      detected = detectImageConfig(image, options);
+    } catch (error) {
+      if (KvsError.is(error)) cliFail(`cannot detect the config of ${imagePath}: ${error.message}`);
+      throw error;
+    }
+  } else {
+    file = args.config ?? (lookBeside ? configFileBeside(imagePath) : undefined);
+    if (file !== undefined) {
+      json = readJsonFile(file, 'config file');
+      if (typeof json === 'object' && json !== null && 'value_types' in json) {
+        const { value_types: types, ...rest } = json as Record<string, unknown>;
+        valueTypes = valueTypesOf(file, types);
+        json = rest;
       }
     }
-  } catch (error) {
-    if (KvsError.is(error)) {
-      cliFail(
-        args.detect === true
-          ? `cannot detect the config of ${imagePath}: ${error.message}`
-          : error.message,
-      );
-    }
-    throw error;
   }
-
-  const sectorSizeBytes =
-    args['sector-size'] === undefined
-      ? base.sectorSizeBytes
-      : positiveInteger('sector-size', args['sector-size']);
-  let sectorCount = base.sectorCount;
-  if (args.sectors !== undefined) {
-    sectorCount = positiveInteger('sectors', args.sectors);
-  } else if (image !== undefined && (!sectorCountKnown || args['sector-size'] !== undefined)) {
-    if (image.length === 0) cliFail(`image file ${imagePath} is empty`);
-    // A partial last sector is a truncated dump: its missing tail reads as erased.
-    sectorCount = Math.ceil(image.length / sectorSizeBytes);
-  }
-  let formats = [...base.formats];
-  if (args.magic !== undefined || args.checksum !== undefined) {
-    formats[0] = {
-      magic: args.magic === undefined ? formats[0]!.magic : magicFlag('magic', args.magic),
-      checksum:
-        args.checksum === undefined
-          ? formats[0]!.checksum
-          : checksumFlag('checksum', args.checksum),
-    };
-  }
-  if (args['extra-formats'] !== undefined) {
-    formats = [formats[0]!];
-    for (const spec of args['extra-formats'].split(',').filter((part) => part.trim() !== '')) {
-      const [magic, checksum = 'crc16', rest] = spec.split(':');
-      if (rest !== undefined || magic === undefined) {
-        cliFail(`--extra-formats: expected MAGIC:CHECKSUM, got ${JSON.stringify(spec)}`);
-      }
-      formats.push({
-        magic: magicFlag('extra-formats', magic),
-        checksum: checksumFlag('extra-formats', checksum.trim()),
-      });
-    }
-  }
-  const config: ImageConfig = {
-    sectorSizeBytes,
-    sectorCount,
-    alignmentBytes:
-      args.alignment === undefined
-        ? base.alignmentBytes
-        : positiveInteger('alignment', args.alignment),
-    formats,
-    redundancy:
-      args.redundancy === undefined
-        ? base.redundancy
-        : positiveInteger('redundancy', args.redundancy),
-    maxEntries:
-      args['max-entries'] === undefined
-        ? base.maxEntries
-        : positiveInteger('max-entries', args['max-entries']),
-    ...(base.partitionAlignmentBytes === undefined
-      ? {}
-      : { partitionAlignmentBytes: base.partitionAlignmentBytes }),
-    ...keyHashCharOf(args['target-arch'], base),
-  };
-  try {
-    validateImageConfig(config, file === undefined ? 'config' : `config (with ${file})`);
-  } catch (error) {
-    if (KvsError.is(error)) cliFail(error.message);
-    throw error;
-  }
+  const config = orFail(() =>
+    mergeImageConfig({
+      base: detected?.config ?? fallback,
+      baseSectorCountKnown: detected !== undefined,
+      ...(file === undefined ? {} : { file: { json, name: file } }),
+      flags: args,
+      ...(image === undefined ? {} : { imageSizeBytes: image.length }),
+      imageName: `image file ${imagePath}`,
+    }),
+  );
   return {
     config,
     ...(file === undefined ? {} : { file }),
     ...(detected === undefined ? {} : { detected }),
     ...(valueTypes === undefined ? {} : { valueTypes }),
   };
-}
-
-/** The key hash's `char` for `--target-arch` (x86: signed, arm: unsigned), else the base's. */
-function keyHashCharOf(arch: string | undefined, base: ImageConfig): Partial<ImageConfig> {
-  if (arch === undefined)
-    return base.keyHashChar === undefined ? {} : { keyHashChar: base.keyHashChar };
-  if (arch === 'x86') return { keyHashChar: 'signed' };
-  if (arch === 'arm') return { keyHashChar: 'unsigned' };
-  return cliFail(`--target-arch: expected x86 or arm, got ${JSON.stringify(arch)}`);
 }
 
 /** Reads an image file, failing with one line (exit 2) when it is missing or unreadable. */

@@ -316,7 +316,7 @@ function exportValue(
   const typed = type === undefined ? undefined : decodeTyped(type, value);
   if (typed !== undefined) return { encoding: type!, value: typed };
   const text = printableText(value);
-  return text === null
+  return text === undefined
     ? { encoding: 'hex', value: toHex(value) }
     : { encoding: 'string', value: text };
 }
@@ -327,7 +327,7 @@ export function manifestJson(config: unknown, entries: readonly ManifestEntry[])
   const rows = entries.map(({ key, value, type }) => {
     const keyText = printableText(key);
     const { encoding, value: shown } = exportValue(value, type);
-    return keyText === null
+    return keyText === undefined
       ? { key_hex: toHex(key), encoding, value: shown }
       : { key: keyText, encoding, value: shown };
   });
@@ -338,7 +338,7 @@ export function manifestJson(config: unknown, entries: readonly ManifestEntry[])
 export function manifestCsv(entries: readonly ManifestEntry[]): string {
   const rows = entries.map(({ key, value, type }) => {
     const keyText = printableText(key);
-    if (keyText === null || /[\r\n]/.test(keyText)) {
+    if (keyText === undefined || /[\r\n]/.test(keyText)) {
       cliFail(`key 0x${toHex(key)} is not printable text: export as JSON (--format json)`);
     }
     const { encoding, value: text } = exportValue(value, type);

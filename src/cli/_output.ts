@@ -1,5 +1,6 @@
 import pc from 'picocolors';
 import stringWidth from 'string-width';
+import { bytesToHex as toHex } from '../bytes.js';
 import type { SectorReport, SpanKind } from '../image/scan.js';
 import { printableText as textOf } from '../image/report.js';
 import { isPlain } from './_io.js';
@@ -52,15 +53,9 @@ export function table(head: readonly string[], rows: readonly (readonly unknown[
   return tableLines(head, rows).join('\n');
 }
 
-/** The value as text when it is printable UTF-8, else null. */
-export function printableText(bytes: Uint8Array): string | null {
-  return textOf(bytes) ?? null;
-}
-
-/** Bytes as lowercase hex. */
-export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
+// Bytes as lowercase hex, and as text when printable UTF-8 (else undefined): see src/bytes.ts.
+export { toHex };
+export { printableText } from '../bytes.js';
 
 /**
  * A one-line preview of a value: quoted text when printable, else `hex:` digits (so the text

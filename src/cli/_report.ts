@@ -1,6 +1,8 @@
+import { hexToBytes } from '../bytes.js';
 import { MAX_KEY_LENGTH } from '../format/entry-header.js';
 import { describeImageConfig } from '../image/config.js';
 import { SCHEMA_VERSION } from '../image/report.js';
+import { KvsError } from '../status.js';
 import { utf8Encode } from '../utf8.js';
 import { cliFail } from './_errors.js';
 import type { OpenedImage } from './_image.js';
@@ -49,10 +51,13 @@ export function printDetection(image: OpenedImage): void {
  */
 export function decodeHex(where: string, text: string): Uint8Array {
   const digits = text.replace(/\s+/g, '').replace(/^0x/i, '');
-  if (digits.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(digits)) {
-    cliFail(`${where}: expected hex digits in pairs, got ${JSON.stringify(text)}`);
+  try {
+    return hexToBytes(where, digits);
+  } catch (error) {
+    if (KvsError.is(error))
+      cliFail(`${where}: expected hex digits in pairs, got ${JSON.stringify(text)}`);
+    throw error;
   }
-  return new Uint8Array(Buffer.from(digits, 'hex'));
 }
 
 /** A key argument as bytes (text, or hex with `isHex`), checked for pw_kvs's 1..63 bytes. */

@@ -2,12 +2,16 @@ import type { FlashResult } from '../flash/flash-memory.js';
 import { okFlashResult } from '../flash/memory-flash.js';
 import type { CoalescingReader } from './_coalescing-reader.js';
 import {
-  type ChecksumAlgorithm,
   checksumField,
   checksumMatches,
   updateChecksumRange,
   updateChecksumZeros,
 } from '../format/checksum.js';
+import {
+  decodeHeaderAt,
+  entryChecksumMatches,
+  updateEntryChecksum,
+} from '../format/entry-codec.js';
 import type { EntryFormat, EntryFormats } from '../format/entry-format.js';
 import {
   CHECKSUM_OFFSET,
@@ -20,7 +24,6 @@ import {
   alignmentBytesToUnits,
   alignmentUnitsToBytes,
   decodeEntryHeader,
-  decodeEntryHeaderInto,
   encodeEntryHeader,
   entryContentSize,
   entrySize,
@@ -127,12 +130,9 @@ export class Entry {
   ): StatusCode {
     const status = partition.load(address, ENTRY_HEADER_SIZE);
     if (status !== 'OK') return status;
-    const bytes = partition.loadedBytes;
-    const offset = partition.loadedOffset;
-    if (readU32(bytes, offset) === 0xffffffff) return 'NOT_FOUND';
-    const header = decodeEntryHeaderInto(bytes, offset, target.header);
-    if (header.keyLength > MAX_KEY_LENGTH) return 'DATA_LOSS';
-    const format = formats.find(header.magic);
+    const decoded = decodeHeaderAt(partition.loadedBytes, partition.loadedOffset, target.header);
+    if (decoded !== 'OK') return decoded;
+    const format = formats.find(target.header.magic);
     if (format === undefined) return 'DATA_LOSS';
     target.address = address;
     target.format = format;
@@ -280,10 +280,7 @@ export class Entry {
       const window = io.windowBytes;
       const start = io.windowOffset(this.address);
       if (equalRun(window, start + ENTRY_HEADER_SIZE, key, 0, key.length)) {
-        algorithm.reset();
-        updateEntryChecksum(algorithm, window, start, content, 0);
-        this.addPaddingToChecksum();
-        return checksumMatches(algorithm, this.header.checksum) ? 'OK' : 'DATA_LOSS';
+        return entryChecksumMatches(window, start, this.header, algorithm) ? 'OK' : 'DATA_LOSS';
       }
     }
     this.computeChecksum(key, value);
@@ -459,22 +456,4 @@ function equalRun(
 ): boolean {
   for (let i = 0; i < length; i++) if (a[aStart + i] !== b[bStart + i]) return false;
   return true;
-}
-
-/**
- * Adds the entry bytes `bytes[start..start + length)`, which sit at `entryOffset` of their
- * entry, to `algorithm`, with the header's checksum field counted as zeros.
- */
-function updateEntryChecksum(
-  algorithm: ChecksumAlgorithm,
-  bytes: Uint8Array,
-  start: number,
-  length: number,
-  entryOffset: number,
-): void {
-  const fieldStart = Math.min(Math.max(CHECKSUM_OFFSET - entryOffset, 0), length);
-  const fieldEnd = Math.min(Math.max(CHECKSUM_OFFSET + 4 - entryOffset, 0), length);
-  updateChecksumRange(algorithm, bytes, start, start + fieldStart);
-  updateChecksumZeros(algorithm, fieldEnd - fieldStart);
-  updateChecksumRange(algorithm, bytes, start + fieldEnd, start + length);
 }

@@ -220,6 +220,153 @@ export function parseImageConfig(
   );
 }
 
+/**
+ * Config settings as a command line gives them: text as typed, each optional. Error messages
+ * name them as flags (`--sector-size`).
+ */
+export interface ImageConfigFlags {
+  /** Bytes per sector. */
+  readonly 'sector-size'?: string;
+  /** Sector count. */
+  readonly sectors?: string;
+  /** Flash write alignment in bytes. */
+  readonly alignment?: string;
+  /** Primary format's magic, decimal or 0x hex. */
+  readonly magic?: string;
+  /** Primary format's checksum name. */
+  readonly checksum?: string;
+  /** Legacy formats, `MAGIC:CHECKSUM[,MAGIC:CHECKSUM…]` (checksum defaults to crc16). */
+  readonly 'extra-formats'?: string;
+  readonly redundancy?: string;
+  readonly 'max-entries'?: string;
+  /** The firmware's CPU for key hashes: `x86` (signed char) or `arm` (unsigned). */
+  readonly 'target-arch'?: string;
+}
+
+/** Where the settings of {@link mergeImageConfig} come from, lowest priority first. */
+export interface ImageConfigSources {
+  /**
+   * The config to start from: a detected one, or defaults. Defaults to
+   * {@link DEFAULT_IMAGE_CONFIG}.
+   */
+  readonly base?: ImageConfig;
+  /**
+   * True if `base`'s sector count is the image's (a detected config); else, without a file
+   * that gives `sector_count`, the count follows from the image's size. Defaults to false.
+   */
+  readonly baseSectorCountKnown?: boolean;
+  /**
+   * A config file's JSON (see {@link parseImageConfig}; its missing fields come from `base`) and
+   * the file's name, for messages.
+   */
+  readonly file?: { readonly json: unknown; readonly name: string };
+  /** Flags, on top of everything else. */
+  readonly flags?: ImageConfigFlags;
+  /** The image's size in bytes, when there is an image. */
+  readonly imageSizeBytes?: number;
+  /** How messages name the image. Defaults to `the image`. */
+  readonly imageName?: string;
+}
+
+/** Parses a flag's positive integer; throws INVALID_ARGUMENT naming `--flag`. */
+export function positiveIntegerFlag(flag: string, text: string): number {
+  if (!/^[0-9]+$/.test(text.trim()) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    invalid(`--${flag}`, `expected a positive integer, got ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}
+
+function checksumFlag(flag: string, text: string): ChecksumName {
+  if (!isChecksumName(text)) {
+    invalid(`--${flag}`, `expected crc16, crc32, none or ignore, got ${JSON.stringify(text)}`);
+  }
+  return text;
+}
+
+/** The key hash's `char` for `--target-arch` (x86: signed, arm: unsigned), else the base's. */
+function keyHashCharOf(arch: string | undefined, base: ImageConfig): Partial<ImageConfig> {
+  if (arch === undefined) {
+    return base.keyHashChar === undefined ? {} : { keyHashChar: base.keyHashChar };
+  }
+  if (arch === 'x86') return { keyHashChar: 'signed' };
+  if (arch === 'arm') return { keyHashChar: 'unsigned' };
+  return invalid('--target-arch', `expected x86 or arm, got ${JSON.stringify(arch)}`);
+}
+
+/**
+ * The config of an image from its sources: `base`, then the config file's fields, then the
+ * flags. Without `--sectors` or a `sector_count` the base or file vouches for, the sector count
+ * is the image's size over the sector size, rounded up (a truncated dump's missing tail reads
+ * as erased). `--magic` / `--checksum` replace the primary format's fields; `--extra-formats`
+ * replaces the legacy formats. Pure. Throws INVALID_ARGUMENT, naming the file or the flag, for
+ * a bad file field (see {@link parseImageConfig}), a bad flag, an empty image whose sector
+ * count is needed, or a config that cannot work (see {@link validateImageConfig}).
+ */
+export function mergeImageConfig(sources: ImageConfigSources): ImageConfig {
+  const { file, flags = {}, imageSizeBytes } = sources;
+  let base = sources.base ?? DEFAULT_IMAGE_CONFIG;
+  let sectorCountKnown = sources.baseSectorCountKnown ?? false;
+  if (file !== undefined) {
+    base = parseImageConfig(file.json, `config file ${file.name}`, base);
+    // A config without sector_count fits any size: the count follows from the image.
+    sectorCountKnown = isObject(file.json) && 'sector_count' in file.json;
+  }
+  const sectorSize = flags['sector-size'];
+  const sectorSizeBytes =
+    sectorSize === undefined
+      ? base.sectorSizeBytes
+      : positiveIntegerFlag('sector-size', sectorSize);
+  let sectorCount = base.sectorCount;
+  if (flags.sectors !== undefined) {
+    sectorCount = positiveIntegerFlag('sectors', flags.sectors);
+  } else if (imageSizeBytes !== undefined && (!sectorCountKnown || sectorSize !== undefined)) {
+    if (imageSizeBytes === 0) {
+      throw new KvsError('INVALID_ARGUMENT', `${sources.imageName ?? 'the image'} is empty`);
+    }
+    sectorCount = Math.ceil(imageSizeBytes / sectorSizeBytes);
+  }
+  let formats = [...base.formats];
+  if (flags.magic !== undefined || flags.checksum !== undefined) {
+    formats[0] = {
+      magic: flags.magic === undefined ? formats[0]!.magic : parseMagic('--magic', flags.magic),
+      checksum:
+        flags.checksum === undefined
+          ? formats[0]!.checksum
+          : checksumFlag('checksum', flags.checksum),
+    };
+  }
+  if (flags['extra-formats'] !== undefined) {
+    formats = [formats[0]!];
+    for (const spec of flags['extra-formats'].split(',').filter((part) => part.trim() !== '')) {
+      const [magic, checksum = 'crc16', rest] = spec.split(':');
+      if (rest !== undefined || magic === undefined) {
+        invalid('--extra-formats', `expected MAGIC:CHECKSUM, got ${JSON.stringify(spec)}`);
+      }
+      formats.push({
+        magic: parseMagic('--extra-formats', magic),
+        checksum: checksumFlag('extra-formats', checksum.trim()),
+      });
+    }
+  }
+  const integerFlag = (flag: keyof ImageConfigFlags, fallback: number): number => {
+    const text = flags[flag];
+    return text === undefined ? fallback : positiveIntegerFlag(flag, text);
+  };
+  const config: ImageConfig = {
+    sectorSizeBytes,
+    sectorCount,
+    alignmentBytes: integerFlag('alignment', base.alignmentBytes),
+    formats,
+    redundancy: integerFlag('redundancy', base.redundancy),
+    maxEntries: integerFlag('max-entries', base.maxEntries),
+    ...(base.partitionAlignmentBytes === undefined
+      ? {}
+      : { partitionAlignmentBytes: base.partitionAlignmentBytes }),
+    ...keyHashCharOf(flags['target-arch'], base),
+  };
+  return validateImageConfig(config, file === undefined ? 'config' : `config (with ${file.name})`);
+}
+
 /** A config as a config file's JSON object (the inverse of {@link parseImageConfig}). */
 export function imageConfigToJson(config: ImageConfig): Json {
   const [primary, ...extra] = config.formats;

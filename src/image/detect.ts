@@ -1,15 +1,9 @@
-import type { ChecksumName } from '../format/checksum.js';
+import { type ChecksumAlgorithm, type ChecksumName, createChecksum } from '../format/checksum.js';
+import { DecodedEntry, decodeEntryAt, entryChecksumMatches } from '../format/entry-codec.js';
 import { MIN_ALIGNMENT_BYTES, alignmentUnitsToBytes } from '../format/entry-header.js';
 import { KvsError } from '../status.js';
 import { type ImageConfig, validateImageConfig } from './config.js';
-import {
-  type ProbedEntry,
-  firstUnerased,
-  isChecksumValid,
-  isErasedWord,
-  probeEntry,
-  probedKey,
-} from './_probe.js';
+import { firstUnerased, isErasedWord } from './_probe.js';
 
 /** What {@link detectImageConfig} inferred, and how sure it is. */
 export interface DetectedImageConfig {
@@ -33,7 +27,7 @@ export interface DetectOptions {
 interface FormatEvidence {
   readonly magic: number;
   readonly checksum: ChecksumName;
-  readonly entries: ProbedEntry[];
+  readonly entries: DecodedEntry[];
   readonly newestTransactionId: number;
 }
 
@@ -70,7 +64,7 @@ export function detectImageConfig(
     );
   }
   formats.sort((a, b) => b.newestTransactionId - a.newestTransactionId);
-  const valid = new Map<number, ProbedEntry>();
+  const valid = new Map<number, DecodedEntry>();
   for (const format of formats) for (const entry of format.entries) valid.set(entry.address, entry);
 
   const unitCounts = new Map<number, number>();
@@ -82,14 +76,14 @@ export function detectImageConfig(
   const alignmentBytes = alignmentUnitsToBytes(units);
 
   const sizes = [...valid.values()].map((entry) => entry.sizeBytes);
-  const keyOf = keyIds(image, formats);
+  const copies = copyIds(image, formats);
   const candidates =
     options.sectorSizeBytes === undefined
       ? sectorSizeCandidates(image.length, Math.max(alignmentBytes, ...sizes))
       : image.length % options.sectorSizeBytes === 0 && image.length >= 2 * options.sectorSizeBytes
         ? [options.sectorSizeBytes]
         : [];
-  const scored = candidates.map((size) => ({ size, ...fitSectorSize(image, size, valid, keyOf) }));
+  const scored = candidates.map((size) => ({ size, ...fitSectorSize(image, size, valid, copies) }));
   if (scored.length === 0) {
     throw new KvsError(
       'INVALID_ARGUMENT',
@@ -123,8 +117,8 @@ export function detectImageConfig(
   const sectorCount = image.length / sectorSizeBytes;
   const inconsistent = sectorCount - chosen.consistent;
 
-  const { copies, keys } = countCopies(image, formats);
-  const redundancy = Math.min(Math.max(1, copies), 8, sectorCount - 1);
+  const { mostCopies, keys } = countCopies(image, formats);
+  const redundancy = Math.min(Math.max(1, mostCopies), 8, sectorCount - 1);
   const maxEntries = Math.max(DEFAULT_MAX_ENTRIES, keys);
   const notes: string[] = [];
   if (ties.length > 1) {
@@ -169,30 +163,38 @@ export function detectImageConfig(
   };
 }
 
+/** The checksum names tried on each magic, in order, and their algorithms. */
+type Checksums = ReadonlyMap<ChecksumName, ChecksumAlgorithm | null>;
+
 /** Magics whose entries validate, with the checksum algorithm they validate under. */
 function findFormats(image: Uint8Array): FormatEvidence[] {
-  const byMagic = new Map<number, ProbedEntry[]>();
+  const byMagic = new Map<number, DecodedEntry[]>();
+  let entry = new DecodedEntry();
   for (
     let address = 0;
     address + MIN_ALIGNMENT_BYTES <= image.length;
     address += MIN_ALIGNMENT_BYTES
   ) {
-    if (isErasedWord(image, address)) continue;
-    const probed = probeEntry(image, address, image.length);
-    if (probed === null || probed.header.magic === 0) continue;
-    const list = byMagic.get(probed.header.magic);
-    if (list === undefined) byMagic.set(probed.header.magic, [probed]);
-    else list.push(probed);
+    if (decodeEntryAt(image, address, image.length, entry) !== 'OK') continue;
+    const { magic } = entry.header;
+    if (magic === 0) continue;
+    const list = byMagic.get(magic);
+    if (list === undefined) byMagic.set(magic, [entry]);
+    else list.push(entry);
+    entry = new DecodedEntry();
   }
+  const checksums: Checksums = new Map(
+    (['crc16', 'crc32', 'none'] as const).map((name) => [name, createChecksum(name)]),
+  );
   const magics = [...byMagic].sort((a, b) => b[1].length - a[1].length).slice(0, MAX_MAGICS);
   const formats: FormatEvidence[] = [];
   for (const [magic, probes] of magics) {
     const sample = probes.slice(0, SAMPLE_ENTRIES);
     const checksum: ChecksumName | undefined = (['crc16', 'crc32'] as const).find((name) =>
-      sample.some((entry) => isChecksumValid(image, entry, name)),
+      sample.some((entry) => isChecksumValid(image, entry, checksums, name)),
     );
     if (checksum === undefined) continue;
-    formats.push(evidence(image, magic, checksum, probes));
+    formats.push(evidence(image, magic, checksums, checksum, probes));
   }
   if (formats.length > 0) return formats;
   // No checksum validates: a format without checksums (field 0) whose entries are followed
@@ -207,19 +209,30 @@ function findFormats(image: Uint8Array): FormatEvidence[] {
         isErasedWord(image, entry.address + entry.sizeBytes),
     );
     if (chained.length > 0 && chained.length * 2 >= zero.length) {
-      formats.push(evidence(image, magic, 'none', probes));
+      formats.push(evidence(image, magic, checksums, 'none', probes));
     }
   }
   return formats;
 }
 
+/** True if `entry` passes the checksum `name`, computed by its algorithm in `checksums`. */
+function isChecksumValid(
+  image: Uint8Array,
+  entry: DecodedEntry,
+  checksums: Checksums,
+  name: ChecksumName,
+): boolean {
+  return entryChecksumMatches(image, entry.address, entry.header, checksums.get(name)!);
+}
+
 function evidence(
   image: Uint8Array,
   magic: number,
+  checksums: Checksums,
   checksum: ChecksumName,
-  probes: readonly ProbedEntry[],
+  probes: readonly DecodedEntry[],
 ): FormatEvidence {
-  const entries = probes.filter((entry) => isChecksumValid(image, entry, checksum));
+  const entries = probes.filter((entry) => isChecksumValid(image, entry, checksums, checksum));
   const newestTransactionId = Math.max(...entries.map((entry) => entry.header.transactionId));
   return { magic, checksum, entries, newestTransactionId };
 }
@@ -249,9 +262,11 @@ interface SectorSizeFit {
 function fitSectorSize(
   image: Uint8Array,
   sectorSizeBytes: number,
-  valid: ReadonlyMap<number, ProbedEntry>,
-  keyOf: ReadonlyMap<number, string>,
+  valid: ReadonlyMap<number, DecodedEntry>,
+  copies: CopyIds,
 ): SectorSizeFit {
+  // The sector each copy was last seen in: two copies of an entry in one sector share it.
+  const lastSector = new Float64Array(copies.count).fill(-1);
   let consistent = 0;
   let copiesApart = true;
   let straddling = 0;
@@ -262,7 +277,6 @@ function fitSectorSize(
   for (let start = 0; start < image.length; start += sectorSizeBytes) {
     const end = start + sectorSizeBytes;
     let address = start;
-    const seen = new Set<string>();
     for (;;) {
       let entry = valid.get(address);
       // Damaged bytes (neither an entry nor erased) are skipped to the next entry, as pw_kvs's
@@ -278,9 +292,9 @@ function fitSectorSize(
         entry = valid.get(address);
       }
       if (entry === undefined || address + entry.sizeBytes > end) break;
-      const copy = `${keyOf.get(address)}@${entry.header.transactionId}`;
-      if (seen.has(copy)) copiesApart = false;
-      seen.add(copy);
+      const copy = copies.byAddress.get(address)!;
+      if (lastSector[copy] === start) copiesApart = false;
+      lastSector[copy] = start;
       address += entry.sizeBytes;
     }
     if (address === end || firstUnerased(image, address, end) === -1) consistent++;
@@ -288,24 +302,49 @@ function fitSectorSize(
   return { consistent, copiesApart, straddling };
 }
 
-/** The key of every valid entry, by address. */
-function keyIds(image: Uint8Array, formats: readonly FormatEvidence[]): Map<number, string> {
-  const keys = new Map<number, string>();
+/** Which copy each valid entry is: entries of one key and transaction id share a number. */
+interface CopyIds {
+  /** The copy number (0 .. count - 1) of the valid entry at each address. */
+  readonly byAddress: ReadonlyMap<number, number>;
+  readonly count: number;
+}
+
+/** An exact, cheap map key for an entry's key: one char per byte. */
+function keyId(image: Uint8Array, entry: DecodedEntry): string {
+  return String.fromCharCode(...image.subarray(entry.keyOffset, entry.valueOffset));
+}
+
+/**
+ * The copy number of every valid entry, by address: computed once, so that each sector size
+ * tried compares numbers rather than building a string per entry.
+ */
+function copyIds(image: Uint8Array, formats: readonly FormatEvidence[]): CopyIds {
+  const numbers = new Map<string, number>();
+  const byAddress = new Map<number, number>();
   for (const format of formats) {
-    for (const entry of format.entries) keys.set(entry.address, probedKey(image, entry).join(','));
+    for (const entry of format.entries) {
+      // The transaction id is digits after the last '@': the text is unique per copy.
+      const copy = `${keyId(image, entry)}@${entry.header.transactionId}`;
+      let number = numbers.get(copy);
+      if (number === undefined) {
+        number = numbers.size;
+        numbers.set(copy, number);
+      }
+      byAddress.set(entry.address, number);
+    }
   }
-  return keys;
+  return { byAddress, count: numbers.size };
 }
 
 /** The most copies any key's newest entry has, and the number of keys. */
 function countCopies(
   image: Uint8Array,
   formats: readonly FormatEvidence[],
-): { copies: number; keys: number } {
+): { mostCopies: number; keys: number } {
   const newest = new Map<string, { transactionId: number; copies: number }>();
   for (const format of formats) {
     for (const entry of format.entries) {
-      const id = probedKey(image, entry).join(',');
+      const id = keyId(image, entry);
       const transactionId = entry.header.transactionId;
       const seen = newest.get(id);
       if (seen === undefined || seen.transactionId < transactionId) {
@@ -315,7 +354,7 @@ function countCopies(
       }
     }
   }
-  let copies = 0;
-  for (const seen of newest.values()) copies = Math.max(copies, seen.copies);
-  return { copies, keys: newest.size };
+  let mostCopies = 0;
+  for (const seen of newest.values()) mostCopies = Math.max(mostCopies, seen.copies);
+  return { mostCopies, keys: newest.size };
 }

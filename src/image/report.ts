@@ -1,4 +1,4 @@
-import { utf8Decode } from '../utf8.js';
+import { bytesToHex, printableText } from '../bytes.js';
 import type { ImageDiff } from './diff.js';
 import type { ImageScan, ScannedEntry } from './scan.js';
 
@@ -18,24 +18,8 @@ export type ReportJson =
   | readonly ReportJson[]
   | { readonly [key: string]: ReportJson | undefined };
 
-/** Bytes as lowercase hex, without prefix. */
-export function bytesToHex(bytes: Uint8Array): string {
-  let text = '';
-  for (const byte of bytes) text += HEX_PAIRS[byte]!;
-  return text;
-}
-
-/** The two hex digits of each byte value. */
-const HEX_PAIRS = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
-
-/** The bytes as text when they are printable UTF-8 (no control characters), else undefined. */
-export function printableText(bytes: Uint8Array): string | undefined {
-  const text = utf8Decode(bytes, true);
-  if (text === undefined) return undefined;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text)) return undefined;
-  return text;
-}
+// The bytes helpers live in src/bytes.ts; reports keep exporting them under these names.
+export { bytesToHex, printableText };
 
 /**
  * Bytes shown so that text and bytes never look alike: printable UTF-8 as a JSON string in

@@ -1,16 +1,10 @@
-import type { ChecksumName } from '../format/checksum.js';
+import { keyToText } from '../bytes.js';
+import { type ChecksumName, createChecksum } from '../format/checksum.js';
+import { DecodedEntry, decodeEntryAt, entryChecksumMatches } from '../format/entry-codec.js';
 import { MIN_ALIGNMENT_BYTES, TOMBSTONE_VALUE_SIZE, readU32 } from '../format/entry-header.js';
 import { KvsError, hex } from '../status.js';
-import { utf8Decode } from '../utf8.js';
 import type { ImageConfig } from './config.js';
-import {
-  type ProbedEntry,
-  firstUnerased,
-  isChecksumValid,
-  isErasedWord,
-  probeEntry,
-  probedKey,
-} from './_probe.js';
+import { firstUnerased } from './_probe.js';
 
 /**
  * What an entry is to the store: the current value of its key (`live`), the current
@@ -112,7 +106,7 @@ export interface ImageScan {
 }
 
 interface RawEntry {
-  readonly probed: ProbedEntry;
+  readonly probed: DecodedEntry;
   readonly sector: number;
   readonly formatIndex: number;
   readonly key: Uint8Array;
@@ -121,13 +115,8 @@ interface RawEntry {
 
 const CHECKSUMS_TO_TRY: readonly ChecksumName[] = ['crc16', 'crc32'];
 
-/** The key as text when printable UTF-8, else 0x-prefixed hex. */
-export function keyToText(key: Uint8Array): string {
-  const text = utf8Decode(key, true);
-  // eslint-disable-next-line no-control-regex
-  if (text !== undefined && text.length > 0 && !/[\u0000-\u001f\u007f]/.test(text)) return text;
-  return `0x${Array.from(key, (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
-}
+/** The key as text when printable UTF-8, else 0x-prefixed hex (see src/bytes.ts). */
+export { keyToText };
 
 /**
  * Walks every sector of `image` as pw_kvs's init does (entries back to back from the sector
@@ -149,42 +138,55 @@ export function scanImage(image: Uint8Array, config: ImageConfig): ImageScan {
   const unknown = new Map<number, { checksum: ChecksumName; entryCount: number }>();
   const freeStart: number[] = [];
 
+  // One algorithm object per listed format, and the ones tried on unlisted magics.
+  const algorithms = config.formats.map((format) => createChecksum(format.checksum));
+  const tried = CHECKSUMS_TO_TRY.map((name) => ({ name, algorithm: createChecksum(name) }));
+  // A decoded entry is kept only when it is pushed; until then it is reused.
+  let entry = new DecodedEntry();
+
   for (let sector = 0; sector < sectorCount; sector++) {
     const start = sector * sectorSizeBytes;
     const end = start + sectorSizeBytes;
     let address = start;
     while (address < end) {
-      if (isErasedWord(image, address)) break;
-      const probed = probeEntry(image, address, end);
-      const formatIndex = probed === null ? -1 : (magics.get(probed.header.magic) ?? -1);
-      if (probed !== null && formatIndex >= 0) {
-        const checksum = config.formats[formatIndex]!.checksum;
-        if (isChecksumValid(image, probed, checksum)) {
-          raw.push({ probed, sector, formatIndex, key: probedKey(image, probed).slice() });
-          address += probed.sizeBytes;
+      const status = decodeEntryAt(image, address, end, entry);
+      if (status === 'ERASED') break;
+      const formatIndex = status === 'OK' ? (magics.get(entry.header.magic) ?? -1) : -1;
+      let reason: string;
+      if (formatIndex >= 0) {
+        const key = image.slice(entry.keyOffset, entry.valueOffset);
+        if (entryChecksumMatches(image, address, entry.header, algorithms[formatIndex]!)) {
+          raw.push({ probed: entry, sector, formatIndex, key });
+          address += entry.sizeBytes;
+          entry = new DecodedEntry();
           continue;
         }
+        const checksum = config.formats[formatIndex]!.checksum;
         raw.push({
-          probed,
+          probed: entry,
           sector,
           formatIndex,
-          key: probedKey(image, probed).slice(),
+          key,
           reason: `checksum does not match (${checksum})`,
         });
-      }
-      let reason = magics.has(readU32(image, address))
-        ? 'a damaged entry header'
-        : 'no entry of a listed format';
-      if (probed !== null && formatIndex < 0) {
-        const checksum = CHECKSUMS_TO_TRY.find((name) => isChecksumValid(image, probed, name));
+        entry = new DecodedEntry();
+        reason = `entry of key ${keyToText(key)} fails its checksum`;
+      } else {
+        reason = magics.has(readU32(image, address))
+          ? 'a damaged entry header'
+          : 'no entry of a listed format';
+        const { header } = entry;
+        const checksum =
+          status === 'OK'
+            ? tried.find(({ algorithm }) => entryChecksumMatches(image, address, header, algorithm))
+                ?.name
+            : undefined;
         if (checksum !== undefined) {
-          const seen = unknown.get(probed.header.magic) ?? { checksum, entryCount: 0 };
+          const seen = unknown.get(header.magic) ?? { checksum, entryCount: 0 };
           seen.entryCount++;
-          unknown.set(probed.header.magic, seen);
-          reason = `an entry of unlisted magic ${hex(probed.header.magic)} (${checksum})`;
+          unknown.set(header.magic, seen);
+          reason = `an entry of unlisted magic ${hex(header.magic)} (${checksum})`;
         }
-      } else if (probed !== null) {
-        reason = `entry of key ${keyToText(probedKey(image, probed))} fails its checksum`;
       }
       let next = address + MIN_ALIGNMENT_BYTES;
       while (next < end && !magics.has(readU32(image, next))) next += MIN_ALIGNMENT_BYTES;

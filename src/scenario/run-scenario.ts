@@ -1,3 +1,4 @@
+import { bytesToHex } from '../bytes.js';
 import { FlashPartition } from '../flash/flash-partition.js';
 import { MemoryFlash } from '../flash/memory-flash.js';
 import { KeyValueStore, type KeyValueStoreOptions } from '../engine/key-value-store.js';
@@ -28,19 +29,13 @@ export interface ScenarioReport {
   image: Uint8Array;
 }
 
-function toHex(bytes: Uint8Array): string {
-  let text = '';
-  for (const byte of bytes) text += byte.toString(16).padStart(2, '0');
-  return text;
-}
-
 /** The key fields of a result: text when it decodes, and hex when it is not plain ASCII. */
 function keyFields(key: Uint8Array): Record<string, string> {
   const ascii = key.every((byte) => byte < 0x80);
   const text = utf8Decode(key, true);
   const fields: Record<string, string> = {};
   if (text !== undefined) fields.key = text;
-  if (!ascii || text === undefined) fields.key_hex = toHex(key);
+  if (!ascii || text === undefined) fields.key_hex = bytesToHex(key);
   return fields;
 }
 
@@ -48,7 +43,7 @@ function keyFields(key: Uint8Array): Record<string, string> {
 function readFields(buffer: Uint8Array, result: FlashResult): Record<string, unknown> {
   const fields: Record<string, unknown> = { status: result.status, size: result.size };
   if (result.status === 'OK' || result.size > 0) {
-    fields.value_hex = toHex(buffer.subarray(0, result.size));
+    fields.value_hex = bytesToHex(buffer.subarray(0, result.size));
   }
   return fields;
 }
@@ -190,7 +185,7 @@ function runOp(
         const read = readFields(buffer, item.readStatus(buffer));
         items.push({
           ...keyFields(item.key),
-          key_hex: toHex(item.key),
+          key_hex: bytesToHex(item.key),
           status: read.status,
           value_hex: read.value_hex ?? '',
         });

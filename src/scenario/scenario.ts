@@ -1,3 +1,4 @@
+import { hexToBytes } from '../bytes.js';
 import { type ChecksumName, isChecksumName } from '../format/checksum.js';
 import { DEFAULT_MAGIC } from '../format/entry-format.js';
 import type { KeyHashChar } from '../format/hash.js';
@@ -182,15 +183,8 @@ function checksum(where: string, value: unknown, fallback: ChecksumName): Checks
   return value;
 }
 
-/** Decodes hex text (even length, 0-9a-f) to bytes. */
-export function hexToBytes(where: string, text: unknown): Uint8Array {
-  if (typeof text !== 'string' || text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) {
-    invalid(where, `expected hex text with an even number of digits, got ${JSON.stringify(text)}`);
-  }
-  const bytes = new Uint8Array(text.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(text.slice(i * 2, i * 2 + 2), 16);
-  return bytes;
-}
+/** Decodes hex text (even length, 0-9a-f) to bytes: see src/bytes.ts. */
+export { hexToBytes };
 
 function key(where: string, json: Json): Uint8Array {
   if (typeof json.key === 'string') return utf8Encode(json.key);

@@ -1,3 +1,4 @@
+import { bytesToHex, hexToBytes } from '../bytes.js';
 import { FlashPartition } from '../flash/flash-partition.js';
 import { type FlashGeometry, MemoryFlash } from '../flash/memory-flash.js';
 import { KeyValueStore, type KeyValueStoreOptions } from '../engine/key-value-store.js';
@@ -54,18 +55,6 @@ export interface TortureReport {
 
 type Acceptable = Map<string, (string | null)[]>;
 
-function hex(bytes: Uint8Array): string {
-  let out = '';
-  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
-  return out;
-}
-
-function fromHex(text: string): Uint8Array {
-  const bytes = new Uint8Array(text.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);
-  return bytes;
-}
-
 /** Runs one workload op, returning its status. Only KvsErrors are turned into statuses. */
 function apply(kvs: KeyValueStore, op: WorkloadOp): StatusCode {
   switch (op.op) {
@@ -90,8 +79,8 @@ function updateModel(
   inFlight: boolean,
 ): void {
   if (op.op !== 'put' && op.op !== 'delete') return;
-  const key = hex(op.key);
-  const next = op.op === 'put' ? hex(op.value) : null;
+  const key = bytesToHex(op.key);
+  const next = op.op === 'put' ? bytesToHex(op.value) : null;
   const before = model.get(key) ?? [null];
   if (status === 'OK' && !inFlight) {
     model.set(key, [next]);
@@ -169,8 +158,8 @@ function verify(
   for (const [key, acceptable] of model) {
     let actual: string | null;
     try {
-      const value = kvs.get(fromHex(key));
-      actual = value === undefined ? null : hex(value);
+      const value = kvs.get(hexToBytes('torture key', key));
+      actual = value === undefined ? null : bytesToHex(value);
     } catch (error) {
       if (!KvsError.is(error)) throw error;
       lost.push(key);
@@ -182,7 +171,7 @@ function verify(
   const status = kvs.putStatus(probeKey, probe);
   if (status !== 'OK') return { lost, problem: `a put after recovery returned ${status}` };
   const back = kvs.get(probeKey);
-  if (back === undefined || hex(back) !== hex(probe)) {
+  if (back === undefined || bytesToHex(back) !== bytesToHex(probe)) {
     return { lost, problem: 'a put after recovery did not read back' };
   }
   return { lost };
@@ -320,8 +309,9 @@ export function failureScenario(
     },
   ];
   for (const op of ops) {
-    if (op.op === 'put') steps.push({ op: 'put', key_hex: hex(op.key), value_hex: hex(op.value) });
-    else if (op.op === 'delete') steps.push({ op: 'delete', key_hex: hex(op.key) });
+    if (op.op === 'put')
+      steps.push({ op: 'put', key_hex: bytesToHex(op.key), value_hex: bytesToHex(op.value) });
+    else if (op.op === 'delete') steps.push({ op: 'delete', key_hex: bytesToHex(op.key) });
     else steps.push({ op: op.op });
   }
   steps.push({ op: 'power_up' }, { op: 'reboot' });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_IMAGE_CONFIG,
   imageConfigToJson,
+  mergeImageConfig,
   parseImageConfig,
   partitionOptionsOf,
   storeOptionsOf,
@@ -76,5 +77,100 @@ describe('image configs', () => {
 
   it('refuses a key_hash_char other than signed or unsigned', () => {
     expect(() => parseImageConfig({ key_hash_char: 'arm' }, 'test')).toThrow(invalid);
+  });
+});
+
+describe('mergeImageConfig', () => {
+  const message = (call: () => unknown): string => {
+    try {
+      call();
+    } catch (error) {
+      expect(error).toEqual(invalid);
+      return (error as Error).message;
+    }
+    throw new Error('expected INVALID_ARGUMENT');
+  };
+
+  it('gives the base config, the sector count from the image size rounded up', () => {
+    expect(mergeImageConfig({})).toEqual(DEFAULT_IMAGE_CONFIG);
+    expect(mergeImageConfig({ imageSizeBytes: 5 * 4096 + 1 })).toEqual({
+      ...DEFAULT_IMAGE_CONFIG,
+      sectorCount: 6,
+    });
+  });
+
+  it('keeps the sector count a detected base or a file vouches for, unless --sector-size', () => {
+    const base = { ...DEFAULT_IMAGE_CONFIG, sectorCount: 3 };
+    expect(
+      mergeImageConfig({ base, baseSectorCountKnown: true, imageSizeBytes: 8 * 4096 }).sectorCount,
+    ).toBe(3);
+    const file = { json: { sector_count: 5 }, name: 'a.json' };
+    expect(mergeImageConfig({ file, imageSizeBytes: 8 * 4096 }).sectorCount).toBe(5);
+    expect(
+      mergeImageConfig({ file, imageSizeBytes: 8 * 4096, flags: { 'sector-size': '2048' } }),
+    ).toMatchObject({ sectorSizeBytes: 2048, sectorCount: 16 });
+    expect(
+      mergeImageConfig({ file: { json: {}, name: 'b.json' }, imageSizeBytes: 8 * 4096 })
+        .sectorCount,
+    ).toBe(8);
+  });
+
+  it('puts the flags over the file over the base', () => {
+    const config = mergeImageConfig({
+      base: { ...DEFAULT_IMAGE_CONFIG, redundancy: 2, keyHashChar: 'unsigned' },
+      file: { json: { sector_size: 1024, max_entries: 50, checksum: 'crc32' }, name: 'c.json' },
+      flags: {
+        sectors: '6',
+        magic: '0x10',
+        'extra-formats': '0x20:none, 48',
+        alignment: '32',
+        'max-entries': '9',
+      },
+    });
+    expect(config).toEqual({
+      sectorSizeBytes: 1024,
+      sectorCount: 6,
+      alignmentBytes: 32,
+      formats: [
+        { magic: 0x10, checksum: 'crc32' },
+        { magic: 0x20, checksum: 'none' },
+        { magic: 48, checksum: 'crc16' },
+      ],
+      redundancy: 2,
+      maxEntries: 9,
+      keyHashChar: 'unsigned',
+    });
+    expect(mergeImageConfig({ flags: { 'target-arch': 'arm' } }).keyHashChar).toBe('unsigned');
+    expect(mergeImageConfig({ flags: { 'target-arch': 'x86' } }).keyHashChar).toBe('signed');
+  });
+
+  it('names the flag, the file or the image in its INVALID_ARGUMENT messages', () => {
+    expect(message(() => mergeImageConfig({ flags: { redundancy: '0' } }))).toBe(
+      '--redundancy: expected a positive integer, got "0"',
+    );
+    expect(message(() => mergeImageConfig({ flags: { checksum: 'md5' } }))).toBe(
+      '--checksum: expected crc16, crc32, none or ignore, got "md5"',
+    );
+    expect(message(() => mergeImageConfig({ flags: { 'extra-formats': '1:crc16:x' } }))).toBe(
+      '--extra-formats: expected MAGIC:CHECKSUM, got "1:crc16:x"',
+    );
+    expect(message(() => mergeImageConfig({ flags: { 'target-arch': 'mips' } }))).toBe(
+      '--target-arch: expected x86 or arm, got "mips"',
+    );
+    expect(message(() => mergeImageConfig({ flags: { magic: 'x' } }))).toMatch(/^--magic: /);
+    expect(message(() => mergeImageConfig({ imageSizeBytes: 0, imageName: 'image file e' }))).toBe(
+      'image file e is empty',
+    );
+    expect(
+      message(() => mergeImageConfig({ file: { json: { sector_sise: 1 }, name: 'd.json' } })),
+    ).toMatch(/^config file d\.json: unknown field 'sector_sise'/);
+    expect(
+      message(() =>
+        mergeImageConfig({ file: { json: {}, name: 'd.json' }, flags: { sectors: '1' } }),
+      ),
+    ).toBe('config (with d.json): pw_kvs needs at least 2 sectors, got 1');
+    expect(message(() => mergeImageConfig({ flags: { sectors: '1' } }))).toBe(
+      'config: pw_kvs needs at least 2 sectors, got 1',
+    );
   });
 });

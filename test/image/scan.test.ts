@@ -101,6 +101,52 @@ describe('scanImage finds each kind of damage', () => {
     expect(scan.problems.map((p) => p.kind)).toContain('unknown-format');
   });
 
+  it.each(['crc16', 'crc32', 'none', 'ignore'] as const)(
+    'checks entries with the listed format’s own checksum (%s), legacy formats included',
+    (checksum) => {
+      const primary = { magic: 0x0badcafe, checksum };
+      const legacy = { magic: 0x600df00d, checksum: checksum === 'crc32' ? 'crc16' : 'crc32' };
+      const both: ImageConfig = { ...config, formats: [primary, legacy] as ImageConfig['formats'] };
+      const bytes = image(
+        (store) => {
+          store.put('new', 'value');
+          store.put('gone', 'x');
+          store.delete('gone');
+        },
+        { ...config, formats: [primary] },
+      );
+      const old = image((store) => store.put('old', 'value'), {
+        ...config,
+        formats: [legacy] as ImageConfig['formats'],
+      });
+      // The legacy entry's sector copied into a sector the primary store left erased.
+      const from = scanImage(old, { ...config, formats: [legacy] as ImageConfig['formats'] })
+        .entries[0]!.sector;
+      const to = scanImage(bytes, { ...config, formats: [primary] })
+        .sectors.filter((sector) => sector.freeBytes === 512)
+        .at(-1)!.index;
+      bytes.set(old.subarray(from * 512, from * 512 + 512), to * 512);
+      const scan = scanImage(bytes, both);
+      expect(scan.problems.filter((p) => p.kind !== 'no-empty-sector')).toEqual([]);
+      expect(scan.entries.map((e) => [e.keyText, e.state, e.formatIndex])).toEqual([
+        ['new', 'live', 0],
+        ['gone', 'stale', 0],
+        ['gone', 'tombstone', 0],
+        ['old', 'live', 1],
+      ]);
+      // A changed value byte is caught by the CRCs; without a checksum (none) only a non-zero
+      // field is; with ignore, nothing.
+      const at = scan.entries[0]!.address + (checksum === 'none' ? 4 : 16 + 3);
+      bytes[at]! ^= 0x01;
+      const damaged = scanImage(bytes, both);
+      expect(damaged.entries[0]!.state).toBe(checksum === 'ignore' ? 'live' : 'corrupt');
+      if (checksum !== 'ignore') {
+        expect(damaged.entries[0]!.reason).toBe(`checksum does not match (${checksum})`);
+        expect(damaged.corruptRegions[0]!.reason).toBe('entry of key new fails its checksum');
+      }
+    },
+  );
+
   it('a lost redundant copy is a missing-copies problem', () => {
     const redundant: ImageConfig = { ...config, redundancy: 2 };
     const bytes = image((store) => store.put('k', 'v'), redundant);
