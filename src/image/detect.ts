@@ -75,11 +75,12 @@ export function detectImageConfig(
   const units = [...unitCounts].sort((a, b) => b[1] - a[1])[0]![0];
   const alignmentBytes = alignmentUnitsToBytes(units);
 
-  const sizes = [...valid.values()].map((entry) => entry.sizeBytes);
+  let largestEntry = alignmentBytes;
+  for (const entry of valid.values()) largestEntry = Math.max(largestEntry, entry.sizeBytes);
   const copies = copyIds(image, formats);
   const candidates =
     options.sectorSizeBytes === undefined
-      ? sectorSizeCandidates(image.length, Math.max(alignmentBytes, ...sizes))
+      ? sectorSizeCandidates(image.length, largestEntry)
       : image.length % options.sectorSizeBytes === 0 && image.length >= 2 * options.sectorSizeBytes
         ? [options.sectorSizeBytes]
         : [];
@@ -233,7 +234,14 @@ function evidence(
   probes: readonly DecodedEntry[],
 ): FormatEvidence {
   const entries = probes.filter((entry) => isChecksumValid(image, entry, checksums, checksum));
-  const newestTransactionId = Math.max(...entries.map((entry) => entry.header.transactionId));
+  // Loops, not Math.max(...list), here and above: a dump can hold more entries than a call
+  // takes arguments.
+  let newestTransactionId = -Infinity;
+  for (const entry of entries) {
+    if (entry.header.transactionId > newestTransactionId) {
+      newestTransactionId = entry.header.transactionId;
+    }
+  }
   return { magic, checksum, entries, newestTransactionId };
 }
 

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ImageConfig } from '../../src/image/config.js';
+import { DEFAULT_IMAGE_CONFIG, type ImageConfig } from '../../src/image/config.js';
 import { detectImageConfig } from '../../src/image/detect.js';
 import { KvsError } from '../../src/status.js';
 import { fcOptions } from '../helpers/fc.js';
 import { listCases, loadCase } from '../helpers/vectors.js';
-import { DETECT_GEOMETRIES, caseConfig, workloadImage } from './_images.js';
+import { DETECT_GEOMETRIES, caseConfig, openStore, workloadImage } from './_images.js';
 
 /** What a config writes: 'ignore' and 'none' both write zero checksums. */
 function writes(config: ImageConfig): unknown {
@@ -79,5 +79,29 @@ describe('detectImageConfig', () => {
       }),
       fcOptions(200),
     );
+  });
+});
+
+describe('detectImageConfig on a large dump', () => {
+  it('detects an image of more entries than a function call takes arguments (150 000)', () => {
+    // One key given a new value 150 000 times: 32-byte entries, none garbage collected, every
+    // one a valid entry of the magic.
+    const config: ImageConfig = {
+      ...DEFAULT_IMAGE_CONFIG,
+      sectorSizeBytes: 4096,
+      sectorCount: 1200,
+      maxEntries: 4,
+    };
+    const { flash, store } = openStore(config);
+    const value = new Uint8Array(4);
+    const view = new DataView(value.buffer);
+    for (let i = 0; i < 150_000; i++) {
+      view.setUint32(0, i, true);
+      store.put('k', value);
+    }
+    expect(flash.counters.eraseCalls).toBe(0);
+    const detected = detectImageConfig(flash.bytes);
+    expect(detected.config.formats).toEqual(config.formats);
+    expect(detected.config.sectorSizeBytes * detected.config.sectorCount).toBe(4096 * 1200);
   });
 });
