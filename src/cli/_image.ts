@@ -436,6 +436,7 @@ function openBytes(
   const { flash, store, initStatus } = openImageBytes(original, config, {
     // The copy is never saved by commands that only look; pw_kvs's behaviour is then harmless.
     surplusKeys: options.forWriting && options.force !== true ? 'refuse' : 'treatAsCorrupt',
+    scan,
   });
   return {
     path: imagePath,

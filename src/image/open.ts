@@ -58,6 +58,11 @@ export interface OpenImageBytesOptions {
    * `'treatAsCorrupt'`.
    */
   readonly surplusKeys?: 'refuse' | 'treatAsCorrupt';
+  /**
+   * The scan of these very bytes under this config, when the caller already made it (the
+   * CLI scans before opening, to refuse or warn): saves a second scan. Defaults to scanning.
+   */
+  readonly scan?: ImageScan;
 }
 
 /**
@@ -70,7 +75,7 @@ export function openImageBytes(
   config: ImageConfig,
   options: OpenImageBytesOptions = {},
 ): ImageBytes {
-  const scan = scanImage(bytes, config);
+  const scan = options.scan ?? scanImage(bytes, config);
   const { flash, store } = storeOn(config, bytes, {
     surplusKeys: options.surplusKeys ?? 'treatAsCorrupt',
   });

@@ -28,6 +28,26 @@ function engineKeys(config: ImageConfig, image: Uint8Array): { keys: string[]; s
   return { keys: [...store.items()].map((item) => hex(item.key)).sort(), status };
 }
 
+/** Each sector's spans tile it in address order, and its byte counts are their sums. */
+function expectTiled(scan: ReturnType<typeof scanImage>, sectorSizeBytes: number): void {
+  for (const sector of scan.sectors) {
+    let address = sector.address;
+    const sums = { live: 0, stale: 0, corrupt: 0, free: 0 };
+    for (const span of sector.spans) {
+      expect(span.address).toBe(address);
+      address += span.sizeBytes;
+      sums[span.kind] += span.sizeBytes;
+    }
+    expect(address).toBe(sector.address + sectorSizeBytes);
+    expect([sector.liveBytes, sector.staleBytes, sector.corruptBytes, sector.freeBytes]).toEqual([
+      sums.live,
+      sums.stale,
+      sums.corrupt,
+      sums.free,
+    ]);
+  }
+}
+
 describe('scanImage on the reference images', () => {
   const ids = listCases();
 
@@ -46,6 +66,7 @@ describe('scanImage on the reference images', () => {
         config.sectorSizeBytes,
       );
     }
+    expectTiled(scan, config.sectorSizeBytes);
     // An image the scan finds clean is one pw_kvs's init accepts without repair.
     if (scan.problems.length === 0) expect(engine.status).toBe('OK');
   });
@@ -140,6 +161,7 @@ describe('scanImage finds each kind of damage', () => {
           0,
         );
         expect(total).toBe(2048);
+        expectTiled(scan, 512);
       }),
       fcOptions(200),
     );
