@@ -53,8 +53,13 @@ const ASCII_CHUNK = 4096;
  * with `fatal`, makes it return undefined.
  */
 export function utf8Decode(bytes: Uint8Array, fatal = false): string | undefined {
+  const length = bytes.length;
   let i = 0;
-  while (i < bytes.length && bytes[i]! < 0x80) i++;
+  while (i < length && bytes[i]! < 0x80) i++;
+  // All ASCII and short (a key, a small value): one call on the bytes themselves, no view.
+  if (i === length && length <= ASCII_CHUNK) {
+    return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
   // An ASCII prefix (a whole key, usually) converts in chunks, not one character at a time.
   let text = '';
   for (let start = 0; start < i; start += ASCII_CHUNK) {

@@ -4,6 +4,7 @@ import { stringify } from 'csv-stringify/sync';
 import { utf8Decode, utf8Encode } from '../utf8.js';
 import { cliFail } from './_errors.js';
 import { readUserFile, readUserInput } from './_io.js';
+import { bytesToHex } from '../image/report.js';
 import { printableText, toHex } from './_output.js';
 import { checkKey, decodeHex } from './_report.js';
 import { VALUE_TYPES, type ValueType, decodeTyped, isValueType } from '../image/value-types.js';
@@ -317,21 +318,62 @@ function exportValue(
   if (typed !== undefined) return { encoding: type!, value: typed };
   const text = printableText(value);
   return text === null
-    ? { encoding: 'hex', value: toHex(value) }
+    ? { encoding: 'hex', value: bytesToHex(value) }
     : { encoding: 'string', value: text };
 }
 
-/** A JSON manifest of `entries` (with `config`), as `create` reads it. */
+/** Text is kept in chunks of about this many characters: flat strings, no long rope. */
+const MANIFEST_CHUNK_CHARS = 1 << 16;
+
+/**
+ * Writes a JSON manifest row by row: {@link manifestJson}'s text, made as the rows come (each
+ * row is text as soon as it is added, so its key and value bytes need not be kept).
+ */
+export class JsonManifestWriter {
+  /** Rows added so far. */
+  count = 0;
+  private readonly chunks: string[] = [];
+  private chunk: string;
+
+  constructor(config: unknown) {
+    // The document without its entries, whose closing brace the entries go before.
+    const head = JSON.stringify({ config }, null, 2);
+    this.chunk = head === '{}' ? '{\n  "entries": [' : `${head.slice(0, -2)},\n  "entries": [`;
+  }
+
+  /** Adds the row of `entry` (its key as text when printable, its value by type or text). */
+  add(entry: ManifestEntry): void {
+    const keyText = printableText(entry.key);
+    const shown = exportValue(entry.value, entry.type);
+    this.chunk +=
+      (this.count === 0 ? '\n    {\n      ' : ',\n    {\n      ') +
+      (keyText === null
+        ? `"key_hex": "${bytesToHex(entry.key)}"`
+        : `"key": ${JSON.stringify(keyText)}`) +
+      `,\n      "encoding": ${JSON.stringify(shown.encoding)},\n      "value": ${JSON.stringify(shown.value)}\n    }`;
+    this.count++;
+    if (this.chunk.length >= MANIFEST_CHUNK_CHARS) {
+      this.chunks.push(this.chunk);
+      this.chunk = '';
+    }
+  }
+
+  /** The whole text, in chunks to write one after the other (it ends with a newline). */
+  finish(): string[] {
+    this.chunks.push(`${this.chunk}${this.count === 0 ? ']' : '\n  ]'}\n}\n`);
+    this.chunk = '';
+    return this.chunks;
+  }
+}
+
+/**
+ * A JSON manifest of `entries` (with `config`), as `create` reads it: the text of
+ * `JSON.stringify({ config, entries: rows }, null, 2)` and a newline.
+ */
 export function manifestJson(config: unknown, entries: readonly ManifestEntry[]): string {
-  // Plain literals, no spread: 100 000 rows build in milliseconds.
-  const rows = entries.map(({ key, value, type }) => {
-    const keyText = printableText(key);
-    const { encoding, value: shown } = exportValue(value, type);
-    return keyText === null
-      ? { key_hex: toHex(key), encoding, value: shown }
-      : { key: keyText, encoding, value: shown };
-  });
-  return `${JSON.stringify({ config, entries: rows }, null, 2)}\n`;
+  const writer = new JsonManifestWriter(config);
+  for (const entry of entries) writer.add(entry);
+  return writer.finish().join('');
 }
 
 /** A CSV manifest of `entries`; fails for keys that are not printable text (use JSON). */

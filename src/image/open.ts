@@ -97,8 +97,27 @@ export function changedSectors(
 ): number[] {
   const changed: number[] = [];
   const length = Math.max(before.length, after.length);
+  // Equal lengths on 4-byte boundaries (every image the layer opens): compare a word at a
+  // time, 16 MiB in a few milliseconds; else byte by byte.
+  const isWordAligned =
+    before.length === after.length &&
+    before.byteOffset % 4 === 0 &&
+    after.byteOffset % 4 === 0 &&
+    length % 4 === 0 &&
+    sectorSizeBytes % 4 === 0;
+  const a = isWordAligned ? new Uint32Array(before.buffer, before.byteOffset, length / 4) : null;
+  const b = isWordAligned ? new Uint32Array(after.buffer, after.byteOffset, length / 4) : null;
   for (let start = 0; start < length; start += sectorSizeBytes) {
     const end = Math.min(start + sectorSizeBytes, length);
+    if (a !== null && b !== null) {
+      for (let i = start / 4; i < end / 4; i++) {
+        if (a[i] !== b[i]) {
+          changed.push(start / sectorSizeBytes);
+          break;
+        }
+      }
+      continue;
+    }
     for (let i = start; i < end; i++) {
       if (before[i] !== after[i]) {
         changed.push(start / sectorSizeBytes);

@@ -30,11 +30,41 @@ const HEX_PAIRS = Array.from({ length: 256 }, (_, byte) => byte.toString(16).pad
 
 /** The bytes as text when they are printable UTF-8 (no control characters), else undefined. */
 export function printableText(bytes: Uint8Array): string | undefined {
+  const ascii = asciiClass(bytes);
+  if (ascii === PRINTABLE) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  // A control byte below 0x80 is that character in any decoding: never printable.
+  if (ascii === CONTROL) return undefined;
   const text = utf8Decode(bytes, true);
   if (text === undefined) return undefined;
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text)) return undefined;
   return text;
+}
+
+/** Characters converted per String.fromCharCode call on the fast path. */
+const PRINTABLE_ASCII_MAX = 4096;
+/** {@link asciiClass}: short, and every byte printable ASCII (tab and line breaks included). */
+const PRINTABLE = 0;
+/** {@link asciiClass}: a control character other than tab and line breaks. */
+const CONTROL = 1;
+/** {@link asciiClass}: long, or a byte of 0x80 or more before any control byte: decode it. */
+const OTHER = 2;
+
+/**
+ * What a byte loop alone tells of `bytes`: {@link PRINTABLE} (their text is the bytes as char
+ * codes), {@link CONTROL} (a byte such as 0x00 makes them not printable, however the rest
+ * decodes) or {@link OTHER} (UTF-8 decides).
+ */
+function asciiClass(bytes: Uint8Array): number {
+  if (bytes.length > PRINTABLE_ASCII_MAX) return OTHER;
+  let result = PRINTABLE;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (byte >= 0x20 && byte <= 0x7e) continue;
+    if (byte >= 0x80) result = OTHER;
+    else if (byte === 0x7f || (byte !== 0x09 && byte !== 0x0a && byte !== 0x0d)) return CONTROL;
+  }
+  return result;
 }
 
 /**
