@@ -155,7 +155,11 @@ function entryTitle(entry: ScannedEntry): string {
 
 function MapView(props: { image: ImageBytes; marked: ReadonlySet<number> }) {
   const [selected, setSelected] = useState<number | undefined>(undefined);
-  const entries = props.image.scan.entries.filter((entry) => entry.sector === selected);
+  // The entry objects are made on first use: not for the map alone.
+  const entries =
+    selected === undefined
+      ? []
+      : props.image.scan.entries.filter((entry) => entry.sector === selected);
   return (
     <section>
       <SectorMap
@@ -688,6 +692,12 @@ function DiffView(props: { image: ImageBytes; config: ImageConfig }) {
 
 // ---- The page ----
 
+/** Entries of a scan, from its counts (the entry objects are made only for the log). */
+function entryCount(scan: ImageScan): number {
+  const { live, tombstone, stale, corrupt } = scan.entryCounts;
+  return live + tombstone + stale + corrupt;
+}
+
 function Inspector(props: { source: Source }) {
   const [source, setSource] = useState(props.source);
   const [edits, setEdits] = useState<readonly Edit[]>([]);
@@ -757,7 +767,7 @@ function Inspector(props: { source: Source }) {
         <h1>flashkv inspector</h1>
         <span data-testid="summary">
           {source.name}: {describeImageConfig(source.config)}; {image.scan.liveKeys} keys,{' '}
-          {image.scan.entries.length} entries, {image.scan.problems.length} problems
+          {entryCount(image.scan)} entries, {image.scan.problems.length} problems
           {edits.length > 0 ? ' (unsaved edits)' : ''}
         </span>
       </header>

@@ -133,6 +133,12 @@ export function changedSectorsOf(image: ImageBytes): number[] {
   return changedSectors(image.original, image.flash.bytes, image.config.sectorSizeBytes);
 }
 
+/** Whether the scan found an entry that is not corrupt (from its counts: no entry objects). */
+function hasValidEntry(scan: ImageScan): boolean {
+  const { live, tombstone, stale } = scan.entryCounts;
+  return live + tombstone + stale > 0;
+}
+
 /**
  * When the config sees no valid entry in bytes that are not erased, but detection finds
  * entries under another config, a sentence saying so (a wrong sector size or magic shows an
@@ -145,7 +151,7 @@ export function otherConfigHint(
   wasDetected = false,
 ): string | undefined {
   if (wasDetected) return undefined;
-  if (scan.entries.some((entry) => entry.state !== 'corrupt') || isErased(image)) return undefined;
+  if (hasValidEntry(scan) || isErased(image)) return undefined;
   let detected: DetectedImageConfig;
   try {
     // Not bound to the given sector size: a wrong sector size is the usual reason.
@@ -154,7 +160,7 @@ export function otherConfigHint(
     return undefined;
   }
   const seen = scanImage(image, detected.config);
-  if (seen.entries.every((entry) => entry.state === 'corrupt')) return undefined;
+  if (!hasValidEntry(seen)) return undefined;
   return (
     `the config (${describeImageConfig(config)}) sees no valid entry, but ` +
     `${detected.entriesFound} entries are readable as ${describeImageConfig(detected.config)}; ` +

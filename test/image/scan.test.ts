@@ -48,6 +48,18 @@ function expectTiled(scan: ReturnType<typeof scanImage>, sectorSizeBytes: number
   }
 }
 
+/** The scan's counts are those of its entries, made once (the same objects on every read). */
+function expectCounted(scan: ReturnType<typeof scanImage>): void {
+  const counts = { live: 0, tombstone: 0, stale: 0, corrupt: 0 };
+  for (const entry of scan.entries) counts[entry.state]++;
+  expect(scan.entryCounts).toEqual(counts);
+  expect(scan.entries).toBe(scan.entries);
+  expect(scan.sectors[0]!.spans).toBe(scan.sectors[0]!.spans);
+  const perSector = scan.sectors.map((sector) => sector.entryCount);
+  for (const entry of scan.entries) perSector[entry.sector]!--;
+  expect(perSector.every((left) => left === 0)).toBe(true);
+}
+
 describe('scanImage on the reference images', () => {
   const ids = listCases();
 
@@ -67,6 +79,7 @@ describe('scanImage on the reference images', () => {
       );
     }
     expectTiled(scan, config.sectorSizeBytes);
+    expectCounted(scan);
     // An image the scan finds clean is one pw_kvs's init accepts without repair.
     if (scan.problems.length === 0) expect(engine.status).toBe('OK');
   });
@@ -152,6 +165,19 @@ describe('scanImage finds each kind of damage', () => {
     expect(scanImage(full, config).problems.map((p) => p.kind)).toContain('no-empty-sector');
   });
 
+  it('keeps its own copy of the keys: later changes to the bytes do not show', () => {
+    const bytes = image((store) => {
+      store.put('key-a', 'one');
+      store.put('key-b', 'two');
+    });
+    const scan = scanImage(bytes, config);
+    bytes.fill(0);
+    expect(scan.entries.map((e) => [e.keyText, new TextDecoder().decode(e.key), e.state])).toEqual([
+      ['key-a', 'key-a', 'live'],
+      ['key-b', 'key-b', 'live'],
+    ]);
+  });
+
   it('ends on any bytes, accounting for every byte', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 2048, maxLength: 2048 }), (bytes) => {
@@ -162,6 +188,7 @@ describe('scanImage finds each kind of damage', () => {
         );
         expect(total).toBe(2048);
         expectTiled(scan, 512);
+        expectCounted(scan);
       }),
       fcOptions(200),
     );
