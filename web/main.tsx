@@ -69,6 +69,18 @@ function configFor(bytes: Uint8Array): ImageConfig {
 
 /** A sector's spans with neighbours of the same kind merged: one bar piece per run. */
 function runsOf(sector: SectorReport): { address: number; sizeBytes: number; kind: string }[] {
+  // A sector of one kind (full, empty) is one run: its spans need not be made.
+  const sizes = [
+    ['live', sector.liveBytes],
+    ['stale', sector.staleBytes],
+    ['corrupt', sector.corruptBytes],
+    ['free', sector.freeBytes],
+  ] as const;
+  const present = sizes.filter(([, sizeBytes]) => sizeBytes > 0);
+  if (present.length === 1) {
+    const [kind, sizeBytes] = present[0]!;
+    return [{ address: sector.address, sizeBytes, kind }];
+  }
   const runs: { address: number; sizeBytes: number; kind: string }[] = [];
   for (const span of sector.spans) {
     const last = runs[runs.length - 1];
