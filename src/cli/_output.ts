@@ -72,6 +72,8 @@ export function printTable(
   const columnCount = Math.max(head.length, rowCount === 0 ? 0 : columns.length);
   const widths = new Array<number>(columnCount).fill(0);
   const cellWidths = columns.map((cells, column) => {
+    // The last column is never padded: its widths matter only under a longer header.
+    if (column === columns.length - 1 && column >= head.length - 1) return new Int32Array(0);
     const measured = new Int32Array(rowCount);
     let widest = 0;
     for (let row = 0; row < rowCount; row++) {

@@ -20,13 +20,32 @@ export type ReportJson =
 
 /** Bytes as lowercase hex, without prefix. */
 export function bytesToHex(bytes: Uint8Array): string {
+  // The digits' char codes go into a scratch array, then one String.fromCharCode per 4 KiB:
+  // a few times faster than joining two-digit strings, and the result is a flat string.
   let text = '';
-  for (const byte of bytes) text += HEX_PAIRS[byte]!;
+  for (let start = 0; start < bytes.length; start += HEX_CHUNK_BYTES) {
+    const end = Math.min(bytes.length, start + HEX_CHUNK_BYTES);
+    for (let i = start, at = 0; i < end; i++, at += 2) {
+      const code = bytes[i]! * 2;
+      HEX_SCRATCH[at] = HEX_CODES[code]!;
+      HEX_SCRATCH[at + 1] = HEX_CODES[code + 1]!;
+    }
+    const codes = HEX_SCRATCH.subarray(0, (end - start) * 2);
+    text += String.fromCharCode.apply(null, codes as unknown as number[]);
+  }
   return text;
 }
 
-/** The two hex digits of each byte value. */
-const HEX_PAIRS = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+/** Bytes converted per String.fromCharCode call. */
+const HEX_CHUNK_BYTES = 4096;
+/** The char codes of the two hex digits of each byte value, at 2 × byte. */
+const HEX_CODES = Uint16Array.from({ length: 512 }, (_, at) =>
+  (at >> 1)
+    .toString(16)
+    .padStart(2, '0')
+    .charCodeAt(at & 1),
+);
+const HEX_SCRATCH = new Uint16Array(HEX_CHUNK_BYTES * 2);
 
 /** The bytes as text when they are printable UTF-8 (no control characters), else undefined. */
 export function printableText(bytes: Uint8Array): string | undefined {

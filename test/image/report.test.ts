@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { printableText, showBytes } from '../../src/image/report.js';
+import { bytesToHex, printableText, showBytes } from '../../src/image/report.js';
 import { fcOptions } from '../helpers/fc.js';
 
 /** The definition: strict UTF-8 without control characters other than tab and line breaks. */
@@ -52,5 +52,21 @@ describe('printableText', () => {
   it('shows text quoted and other bytes as hex', () => {
     expect(showBytes(new TextEncoder().encode('a"b\\'))).toBe('"a\\"b\\\\"');
     expect(showBytes(new Uint8Array([7, 0]))).toBe('hex:0700');
+  });
+});
+
+describe('bytesToHex', () => {
+  it('is the lowercase hex of any bytes, short or longer than a chunk', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => {
+        expect(bytesToHex(bytes)).toBe(Buffer.from(bytes).toString('hex'));
+      }),
+      fcOptions(1000),
+    );
+    const long = Uint8Array.from({ length: 10_000 }, (_, i) => (i * 37) & 0xff);
+    expect(bytesToHex(long)).toBe(Buffer.from(long).toString('hex'));
+    expect(bytesToHex(long.subarray(4095, 4099))).toBe(
+      Buffer.from(long.subarray(4095, 4099)).toString('hex'),
+    );
   });
 });
