@@ -322,7 +322,7 @@ function exportValue(
     : { encoding: 'string', value: text };
 }
 
-/** Text is kept in chunks of about this many characters: flat strings, no long rope. */
+/** Rows are joined into one flat string per this many characters (no long rope to keep). */
 const MANIFEST_CHUNK_CHARS = 1 << 16;
 
 /**
@@ -333,36 +333,47 @@ export class JsonManifestWriter {
   /** Rows added so far. */
   count = 0;
   private readonly chunks: string[] = [];
-  private chunk: string;
+  /** Text not yet joined into a chunk, and its length. */
+  private parts: string[] = [];
+  private partsChars = 0;
 
   constructor(config: unknown) {
     // The document without its entries, whose closing brace the entries go before.
     const head = JSON.stringify({ config }, null, 2);
-    this.chunk = head === '{}' ? '{\n  "entries": [' : `${head.slice(0, -2)},\n  "entries": [`;
+    this.push(head === '{}' ? '{\n  "entries": [' : `${head.slice(0, -2)},\n  "entries": [`);
   }
 
   /** Adds the row of `entry` (its key as text when printable, its value by type or text). */
   add(entry: ManifestEntry): void {
     const keyText = printableText(entry.key);
     const shown = exportValue(entry.value, entry.type);
-    this.chunk +=
+    this.push(
       (this.count === 0 ? '\n    {\n      ' : ',\n    {\n      ') +
-      (keyText === null
-        ? `"key_hex": "${bytesToHex(entry.key)}"`
-        : `"key": ${JSON.stringify(keyText)}`) +
-      `,\n      "encoding": ${JSON.stringify(shown.encoding)},\n      "value": ${JSON.stringify(shown.value)}\n    }`;
+        (keyText === null
+          ? `"key_hex": "${bytesToHex(entry.key)}"`
+          : `"key": ${JSON.stringify(keyText)}`) +
+        `,\n      "encoding": ${JSON.stringify(shown.encoding)},\n      "value": ${JSON.stringify(shown.value)}\n    }`,
+    );
     this.count++;
-    if (this.chunk.length >= MANIFEST_CHUNK_CHARS) {
-      this.chunks.push(this.chunk);
-      this.chunk = '';
-    }
   }
 
   /** The whole text, in chunks to write one after the other (it ends with a newline). */
   finish(): string[] {
-    this.chunks.push(`${this.chunk}${this.count === 0 ? ']' : '\n  ]'}\n}\n`);
-    this.chunk = '';
+    this.push(`${this.count === 0 ? ']' : '\n  ]'}\n}\n`);
+    this.chunks.push(this.parts.join(''));
+    this.parts = [];
+    this.partsChars = 0;
     return this.chunks;
+  }
+
+  private push(text: string): void {
+    this.parts.push(text);
+    this.partsChars += text.length;
+    if (this.partsChars >= MANIFEST_CHUNK_CHARS) {
+      this.chunks.push(this.parts.join(''));
+      this.parts = [];
+      this.partsChars = 0;
+    }
   }
 }
 
