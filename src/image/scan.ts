@@ -370,14 +370,17 @@ function classify(
   freeStart: readonly number[],
   unknown: ReadonlyMap<number, { checksum: ChecksumName; entryCount: number }>,
 ): ImageScan {
-  const { count, reasons } = log;
+  const { count } = log;
+  // Corrupt entries by index (the reasons map is sparse; a flag per entry is a cheap test).
+  const isCorrupt = new Uint8Array(count);
+  for (const i of log.reasons.keys()) isCorrupt[i] = 1;
   // Per-key facts live in typed arrays indexed by the key's number.
   const { keyOf, keyCount } = numberKeys(log);
 
   // The newest transaction of each key decides which of its entries are current (-1: none).
   const newest = new Float64Array(keyCount).fill(-1);
   for (let i = 0; i < count; i++) {
-    if (reasons.has(i)) continue;
+    if (isCorrupt[i] === 1) continue;
     const number = keyOf[i]!;
     const transactionId = log.transactionId[i]!;
     if (newest[number]! < transactionId) newest[number] = transactionId;
@@ -387,7 +390,7 @@ function classify(
   const states = new Uint8Array(count);
   let legacyEntries = 0;
   for (let i = 0; i < count; i++) {
-    if (reasons.has(i)) {
+    if (isCorrupt[i] === 1) {
       states[i] = CORRUPT;
       continue;
     }
