@@ -67,8 +67,10 @@ export interface OpenImageBytesOptions {
 
 /**
  * Scans `bytes` under `config` and opens an initialised store on a copy of them. `bytes` must
- * be the whole partition (`sectorSizeBytes * sectorCount` bytes; see `fitImage`). Pure: never
- * changes `bytes`.
+ * be the whole partition (`sectorSizeBytes * sectorCount` bytes; see `fitImage`) and stay
+ * unchanged while the result is in use. Pure: never changes `bytes`. The store is made and
+ * initialised on first use of `flash`, `store` or `initStatus`: a client that only reads the
+ * scan (the inspector's sector map) never pays for init.
  */
 export function openImageBytes(
   bytes: Uint8Array,
@@ -76,11 +78,30 @@ export function openImageBytes(
   options: OpenImageBytesOptions = {},
 ): ImageBytes {
   const scan = options.scan ?? scanImage(bytes, config);
-  const { flash, store } = storeOn(config, bytes, {
-    surplusKeys: options.surplusKeys ?? 'treatAsCorrupt',
-  });
-  const initStatus = store.initStatus();
-  return { config, original: bytes, flash, store, scan, initStatus };
+  let opened: { flash: MemoryFlash; store: KeyValueStore; initStatus: StatusCode } | undefined;
+  const open = (): { flash: MemoryFlash; store: KeyValueStore; initStatus: StatusCode } => {
+    if (opened === undefined) {
+      const { flash, store } = storeOn(config, bytes, {
+        surplusKeys: options.surplusKeys ?? 'treatAsCorrupt',
+      });
+      opened = { flash, store, initStatus: store.initStatus() };
+    }
+    return opened;
+  };
+  return {
+    config,
+    original: bytes,
+    scan,
+    get flash(): MemoryFlash {
+      return open().flash;
+    },
+    get store(): KeyValueStore {
+      return open().store;
+    },
+    get initStatus(): StatusCode {
+      return open().initStatus;
+    },
+  };
 }
 
 /** Whether every byte is erased (0xFF). */

@@ -34,6 +34,19 @@ describe('the image layer', () => {
     expect(checkImage(image)).toEqual({ ok: true, problems: [], initChanges: [] });
     expect(bytes).toEqual(copy);
     expect(refuseDataLoss(bytes, CONFIG, image.scan)).toBeUndefined();
+    // One store, made once, on its own copy.
+    expect(image.store).toBe(image.store);
+    expect(image.flash).toBe(image.flash);
+    expect(image.flash.bytes).not.toBe(bytes);
+    expect(image.store.get('a')).toEqual(utf8Encode('1'));
+  });
+
+  it('reuses a scan it is given, and opens the store on the bytes as given', () => {
+    const bytes = imageOf({ a: '1' });
+    const scan = openImageBytes(bytes, CONFIG).scan;
+    const image = openImageBytes(bytes, CONFIG, { scan });
+    expect(image.scan).toBe(scan);
+    expect([...image.store.items()].map((item) => item.keyText)).toEqual(['a']);
   });
 
   it('a flipped value byte is corrupt data: refused for a put, allowed for a repair', () => {
