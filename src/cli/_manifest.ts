@@ -352,7 +352,8 @@ export class JsonManifestWriter {
         (keyText === null
           ? `"key_hex": "${bytesToHex(entry.key)}"`
           : `"key": ${JSON.stringify(keyText)}`) +
-        `,\n      "encoding": ${JSON.stringify(shown.encoding)},\n      "value": ${JSON.stringify(shown.value)}\n    }`,
+        // Encodings are plain names and hex is digits: only text needs JSON's escaping.
+        `,\n      "encoding": "${shown.encoding}",\n      "value": ${shown.encoding === 'hex' ? `"${shown.value}"` : JSON.stringify(shown.value)}\n    }`,
     );
     this.count++;
   }

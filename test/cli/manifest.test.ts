@@ -5,6 +5,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type ManifestEntry,
+  type ValueType,
+  decodeTyped,
   manifestCsv,
   manifestJson,
   parseManifest,
@@ -63,7 +65,7 @@ describe('manifests round-trip', () => {
 describe('manifestJson', () => {
   /** The definition: the document as JSON.stringify indents it, and a newline. */
   function reference(config: unknown, list: readonly ManifestEntry[]): string {
-    const rows = list.map(({ key, value }) => {
+    const rows = list.map(({ key, value, type }) => {
       const text = (bytes: Uint8Array): string | undefined => {
         try {
           const decoded = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -78,10 +80,13 @@ describe('manifestJson', () => {
       const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
       const keyText = text(key);
       const valueText = text(value);
+      const typed = type === undefined ? undefined : decodeTyped(type, value);
       const shown =
-        valueText === undefined
-          ? { encoding: 'hex', value: hex(value) }
-          : { encoding: 'string', value: valueText };
+        typed !== undefined
+          ? { encoding: type!, value: typed }
+          : valueText === undefined
+            ? { encoding: 'hex', value: hex(value) }
+            : { encoding: 'string', value: valueText };
       return keyText === undefined ? { key_hex: hex(key), ...shown } : { key: keyText, ...shown };
     });
     return `${JSON.stringify({ config, entries: rows }, null, 2)}\n`;
@@ -104,7 +109,15 @@ describe('manifestJson', () => {
       fc.constant({}),
       fc.record({ sector_size: fc.nat(), formats: fc.array(fc.record({ magic: fc.nat() })) }),
     );
-    const list = fc.uniqueArray(fc.record({ key: textish, value: textish }), {
+    const typedValue = fc.oneof(
+      fc.record({ key: textish, value: textish }),
+      fc.record({
+        key: textish,
+        value: fc.uint8Array({ minLength: 4, maxLength: 4 }),
+        type: fc.constantFrom<ValueType>('u32', 'i32', 'f32', 'u16'),
+      }),
+    );
+    const list = fc.uniqueArray(typedValue, {
       maxLength: 6,
       selector: (entry) => Buffer.from(entry.key).toString('hex'),
     });
