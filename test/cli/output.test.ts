@@ -82,12 +82,18 @@ describe('sectorBar', () => {
     const plain = { live: String, stale: String, corrupt: String, free: String };
     fc.assert(
       fc.property(
-        fc.array(
-          fc.record({
-            sizeBytes: fc.integer({ min: 1, max: 300 }),
-            kind: fc.constantFrom<SpanKind>('live', 'stale', 'corrupt', 'free'),
-          }),
-          { minLength: 1, maxLength: 30 },
+        fc.oneof(
+          fc.array(
+            fc.record({
+              sizeBytes: fc.integer({ min: 1, max: 300 }),
+              kind: fc.constantFrom<SpanKind>('live', 'stale', 'corrupt', 'free'),
+            }),
+            { minLength: 1, maxLength: 30 },
+          ),
+          // Sectors of one kind (full, erased), drawn without their spans.
+          fc
+            .tuple(fc.constantFrom<SpanKind>('live', 'free'), fc.integer({ min: 1, max: 8 }))
+            .map(([kind, count]) => Array.from({ length: count }, () => ({ sizeBytes: 64, kind }))),
         ),
         fc.constantFrom(7, 32),
         fc.nat({ max: 3 }),
@@ -100,7 +106,17 @@ describe('sectorBar', () => {
             at += part.sizeBytes;
             return span;
           });
-          const sector = { index, address, spans } as unknown as SectorReport;
+          const bytesOf = (kind: SpanKind): number =>
+            parts.reduce((sum, part) => sum + (part.kind === kind ? part.sizeBytes : 0), 0);
+          const sector = {
+            index,
+            address,
+            liveBytes: bytesOf('live'),
+            staleBytes: bytesOf('stale'),
+            corruptBytes: bytesOf('corrupt'),
+            freeBytes: bytesOf('free'),
+            spans,
+          } as unknown as SectorReport;
           expect(sectorBar(sector, sectorSizeBytes, cells, plain)).toBe(
             reference(sector, sectorSizeBytes, cells),
           );
