@@ -126,18 +126,21 @@ export function problemKind(kind: string): string {
 
 /** One entry of a scan in the report format. */
 export function entryJson(entry: ScannedEntry): ReportJson {
-  return {
+  // Plain literals, no spread: 100 000 entries of a dump build several times faster.
+  const { key, key_hex } = keyJson(entry.key);
+  const json = {
     address: entry.address,
     sector: entry.sector,
     size_bytes: entry.sizeBytes,
     magic: entry.magic,
     format_index: entry.formatIndex,
     transaction_id: entry.transactionId,
-    ...keyJson(entry.key),
+    key,
+    key_hex,
     value_size_bytes: entry.valueSizeBytes,
     state: entry.state,
-    ...(entry.reason === undefined ? {} : { reason: entry.reason }),
   };
+  return entry.reason === undefined ? json : { ...json, reason: entry.reason };
 }
 
 /** The problems of a scan in the report format. */
