@@ -40,13 +40,21 @@ export default defineCommand({
     const keys: string[] = [];
     const values: string[] = [];
     const states: string[] = [];
+    // Sector numbers and value sizes repeat: each cell text is made once and shared.
+    const sectorCells: string[] = [];
+    const sizeCells = new Map<number | null, string>();
     for (const entry of entries) {
       addresses.push(`0x${entry.address.toString(16).padStart(6, '0')}`);
-      sectors.push(String(entry.sector));
+      sectors.push((sectorCells[entry.sector] ??= String(entry.sector)));
       formats.push(formatName(entry.formatIndex));
       transactions.push(String(entry.transactionId));
       keys.push(entry.key.length === 0 ? '?' : showBytes(entry.key));
-      values.push(entry.valueSizeBytes === null ? 'tombstone' : `${entry.valueSizeBytes} B`);
+      let size = sizeCells.get(entry.valueSizeBytes);
+      if (size === undefined) {
+        size = entry.valueSizeBytes === null ? 'tombstone' : `${entry.valueSizeBytes} B`;
+        sizeCells.set(entry.valueSizeBytes, size);
+      }
+      values.push(size);
       states.push(entry.reason === undefined ? entry.state : `${entry.state}: ${entry.reason}`);
     }
     printTable(
