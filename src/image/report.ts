@@ -1,4 +1,4 @@
-import { utf8Decode } from '../utf8.js';
+import { latin1Text, utf8Decode } from '../utf8.js';
 import type { ImageDiff } from './diff.js';
 import type { ImageScan, ScannedEntry } from './scan.js';
 
@@ -20,18 +20,18 @@ export type ReportJson =
 
 /** Bytes as lowercase hex, without prefix. */
 export function bytesToHex(bytes: Uint8Array): string {
-  // The digits' char codes go into a scratch array, then one String.fromCharCode per 4 KiB:
+  // The digits' char codes go into a scratch list, then one String.fromCharCode per 4 KiB:
   // a few times faster than joining two-digit strings, and the result is a flat string.
   let text = '';
   for (let start = 0; start < bytes.length; start += HEX_CHUNK_BYTES) {
     const end = Math.min(bytes.length, start + HEX_CHUNK_BYTES);
+    HEX_SCRATCH.length = (end - start) * 2;
     for (let i = start, at = 0; i < end; i++, at += 2) {
       const code = bytes[i]! * 2;
       HEX_SCRATCH[at] = HEX_CODES[code]!;
       HEX_SCRATCH[at + 1] = HEX_CODES[code + 1]!;
     }
-    const codes = HEX_SCRATCH.subarray(0, (end - start) * 2);
-    text += String.fromCharCode.apply(null, codes as unknown as number[]);
+    text += String.fromCharCode.apply(null, HEX_SCRATCH);
   }
   return text;
 }
@@ -45,12 +45,13 @@ const HEX_CODES = Uint16Array.from({ length: 512 }, (_, at) =>
     .padStart(2, '0')
     .charCodeAt(at & 1),
 );
-const HEX_SCRATCH = new Uint16Array(HEX_CHUNK_BYTES * 2);
+/** The digits' char codes, handed to String.fromCharCode (a plain array: it takes those fastest). */
+const HEX_SCRATCH: number[] = [];
 
 /** The bytes as text when they are printable UTF-8 (no control characters), else undefined. */
 export function printableText(bytes: Uint8Array): string | undefined {
   const ascii = asciiClass(bytes);
-  if (ascii === PRINTABLE) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  if (ascii === PRINTABLE) return latin1Text(bytes);
   // A control byte below 0x80 is that character in any decoding: never printable.
   if (ascii === CONTROL) return undefined;
   const text = utf8Decode(bytes, true);

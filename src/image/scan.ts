@@ -1,7 +1,7 @@
 import type { ChecksumName } from '../format/checksum.js';
 import { MIN_ALIGNMENT_BYTES, TOMBSTONE_VALUE_SIZE, readU32 } from '../format/entry-header.js';
 import { KvsError, hex } from '../status.js';
-import { utf8Decode } from '../utf8.js';
+import { latin1Text, utf8Decode } from '../utf8.js';
 import type { ImageConfig } from './config.js';
 import {
   type ProbedEntry,
@@ -300,10 +300,7 @@ function keyTextOf(log: EntryLog, i: number): string {
   const start = log.keyStart[i]!;
   const end = start + log.keyLength[i]!;
   if (end > start && isPrintableAscii(log.keyBytes, start, end)) {
-    return String.fromCharCode.apply(
-      null,
-      log.keyBytes.subarray(start, end) as unknown as number[],
-    );
+    return latin1Text(log.keyBytes, start, end);
   }
   return keyToText(log.key(i));
 }
