@@ -48,25 +48,6 @@ function utf8EncodeFrom(text: string, prefix: Uint8Array): Uint8Array {
 /** Characters converted per String.fromCharCode call (well under engines' argument limits). */
 const ASCII_CHUNK = 4096;
 
-/** The scratch list {@link latin1Text} hands to String.fromCharCode. */
-const CHAR_CODES: number[] = [];
-
-/**
- * The bytes `[start, end)` of `bytes` as one character each (Latin-1: ASCII stays ASCII). Copied
- * through a plain array, which String.fromCharCode.apply takes several times faster than a
- * typed array or a view of one.
- */
-export function latin1Text(bytes: Uint8Array, start = 0, end = bytes.length): string {
-  let text = '';
-  for (let from = start; from < end; from += ASCII_CHUNK) {
-    const to = Math.min(end, from + ASCII_CHUNK);
-    CHAR_CODES.length = to - from;
-    for (let i = from; i < to; i++) CHAR_CODES[i - from] = bytes[i]!;
-    text += String.fromCharCode.apply(null, CHAR_CODES);
-  }
-  return text;
-}
-
 /**
  * Decodes UTF-8 as the WHATWG decoder does: each maximal invalid subpart becomes one U+FFFD, or,
  * with `fatal`, makes it return undefined.
@@ -75,7 +56,11 @@ export function utf8Decode(bytes: Uint8Array, fatal = false): string | undefined
   let i = 0;
   while (i < bytes.length && bytes[i]! < 0x80) i++;
   // An ASCII prefix (a whole key, usually) converts in chunks, not one character at a time.
-  let text = latin1Text(bytes, 0, i);
+  let text = '';
+  for (let start = 0; start < i; start += ASCII_CHUNK) {
+    const chunk = bytes.subarray(start, Math.min(i, start + ASCII_CHUNK));
+    text += String.fromCharCode.apply(null, chunk as unknown as number[]);
+  }
   while (i < bytes.length) {
     const first = bytes[i++]!;
     if (first < 0x80) {

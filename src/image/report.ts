@@ -1,4 +1,4 @@
-import { latin1Text, utf8Decode } from '../utf8.js';
+import { utf8Decode } from '../utf8.js';
 import type { ImageDiff } from './diff.js';
 import type { ImageScan, ScannedEntry } from './scan.js';
 
@@ -17,6 +17,29 @@ export type ReportJson =
   | string
   | readonly ReportJson[]
   | { readonly [key: string]: ReportJson | undefined };
+
+/** Characters converted per String.fromCharCode call (well under engines' argument limits). */
+const CHARS_PER_CALL = 4096;
+
+/** The scratch list {@link latin1Text} hands to String.fromCharCode. */
+const CHAR_CODES: number[] = [];
+
+/**
+ * The bytes `[start, end)` of `bytes` as one character each (Latin-1: ASCII stays ASCII). Copied
+ * through a plain array, which String.fromCharCode.apply takes several times faster than a
+ * typed array or a view of one. (Not in src/utf8.ts: the image layer is not in the browser
+ * bundle of the store, whose size is measured.)
+ */
+export function latin1Text(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  let text = '';
+  for (let from = start; from < end; from += CHARS_PER_CALL) {
+    const to = Math.min(end, from + CHARS_PER_CALL);
+    CHAR_CODES.length = to - from;
+    for (let i = from; i < to; i++) CHAR_CODES[i - from] = bytes[i]!;
+    text += String.fromCharCode.apply(null, CHAR_CODES);
+  }
+  return text;
+}
 
 /** Bytes as lowercase hex, without prefix. */
 export function bytesToHex(bytes: Uint8Array): string {

@@ -1,7 +1,8 @@
 import type { ChecksumName } from '../format/checksum.js';
 import { MIN_ALIGNMENT_BYTES, TOMBSTONE_VALUE_SIZE, readU32 } from '../format/entry-header.js';
 import { KvsError, hex } from '../status.js';
-import { latin1Text, utf8Decode } from '../utf8.js';
+import { utf8Decode } from '../utf8.js';
+import { latin1Text } from './report.js';
 import type { ImageConfig } from './config.js';
 import {
   type ProbedEntry,
