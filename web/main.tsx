@@ -19,7 +19,8 @@ import {
   refuseDataLoss,
   repairImage,
 } from '../src/image/open.js';
-import { bytesToHex, showBytes } from '../src/image/report.js';
+import { bytesToHex } from '../src/bytes.js';
+import { showBytes } from '../src/image/report.js';
 import type { ImageScan, ScannedEntry, SectorReport } from '../src/image/scan.js';
 import { fitImage } from '../src/image/window.js';
 import { utf8Encode } from '../src/utf8.js';
@@ -69,6 +70,18 @@ function configFor(bytes: Uint8Array): ImageConfig {
 
 /** A sector's spans with neighbours of the same kind merged: one bar piece per run. */
 function runsOf(sector: SectorReport): { address: number; sizeBytes: number; kind: string }[] {
+  // A sector of one kind (full, empty) is one run: its spans need not be made.
+  const sizes = [
+    ['live', sector.liveBytes],
+    ['stale', sector.staleBytes],
+    ['corrupt', sector.corruptBytes],
+    ['free', sector.freeBytes],
+  ] as const;
+  const present = sizes.filter(([, sizeBytes]) => sizeBytes > 0);
+  if (present.length === 1) {
+    const [kind, sizeBytes] = present[0]!;
+    return [{ address: sector.address, sizeBytes, kind }];
+  }
   const runs: { address: number; sizeBytes: number; kind: string }[] = [];
   for (const span of sector.spans) {
     const last = runs[runs.length - 1];
@@ -155,7 +168,11 @@ function entryTitle(entry: ScannedEntry): string {
 
 function MapView(props: { image: ImageBytes; marked: ReadonlySet<number> }) {
   const [selected, setSelected] = useState<number | undefined>(undefined);
-  const entries = props.image.scan.entries.filter((entry) => entry.sector === selected);
+  // The entry objects are made on first use: not for the map alone.
+  const entries =
+    selected === undefined
+      ? []
+      : props.image.scan.entries.filter((entry) => entry.sector === selected);
   return (
     <section>
       <SectorMap
@@ -688,6 +705,12 @@ function DiffView(props: { image: ImageBytes; config: ImageConfig }) {
 
 // ---- The page ----
 
+/** Entries of a scan, from its counts (the entry objects are made only for the log). */
+function entryCount(scan: ImageScan): number {
+  const { live, tombstone, stale, corrupt } = scan.entryCounts;
+  return live + tombstone + stale + corrupt;
+}
+
 function Inspector(props: { source: Source }) {
   const [source, setSource] = useState(props.source);
   const [edits, setEdits] = useState<readonly Edit[]>([]);
@@ -757,7 +780,7 @@ function Inspector(props: { source: Source }) {
         <h1>flashkv inspector</h1>
         <span data-testid="summary">
           {source.name}: {describeImageConfig(source.config)}; {image.scan.liveKeys} keys,{' '}
-          {image.scan.entries.length} entries, {image.scan.problems.length} problems
+          {entryCount(image.scan)} entries, {image.scan.problems.length} problems
           {edits.length > 0 ? ' (unsaved edits)' : ''}
         </span>
       </header>

@@ -9,7 +9,7 @@ import {
   positiveIntegerFlag,
 } from '../image/config.js';
 import { type DetectedImageConfig, detectImageConfig } from '../image/detect.js';
-import { bytesToHex } from '../image/report.js';
+import { bytesToHex } from '../bytes.js';
 import { type ImageScan, scanImage } from '../image/scan.js';
 import {
   type ImageBytes,
@@ -347,6 +347,7 @@ function openBytes(
   const { flash, store, initStatus } = openImageBytes(original, config, {
     // The copy is never saved by commands that only look; pw_kvs's behaviour is then harmless.
     surplusKeys: options.forWriting && options.force !== true ? 'refuse' : 'treatAsCorrupt',
+    scan,
   });
   return {
     path: imagePath,

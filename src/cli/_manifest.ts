@@ -4,7 +4,7 @@ import { stringify } from 'csv-stringify/sync';
 import { utf8Decode, utf8Encode } from '../utf8.js';
 import { cliFail } from './_errors.js';
 import { readUserFile, readUserInput } from './_io.js';
-import { printableText, toHex } from './_output.js';
+import { bytesToHex, printableText } from '../bytes.js';
 import { checkKey, decodeHex } from './_report.js';
 import { VALUE_TYPES, type ValueType, decodeTyped, isValueType } from '../image/value-types.js';
 
@@ -298,7 +298,7 @@ export function parseManifest(
       row.where,
       namespace === undefined ? row.key : Uint8Array.from([...namespace, ...row.key]),
     );
-    const id = toHex(key);
+    const id = bytesToHex(key);
     const first = seen.get(id);
     if (first !== undefined) fail(row.where, `key already given at ${first}`);
     seen.set(id, row.where);
@@ -317,21 +317,74 @@ function exportValue(
   if (typed !== undefined) return { encoding: type!, value: typed };
   const text = printableText(value);
   return text === undefined
-    ? { encoding: 'hex', value: toHex(value) }
+    ? { encoding: 'hex', value: bytesToHex(value) }
     : { encoding: 'string', value: text };
 }
 
-/** A JSON manifest of `entries` (with `config`), as `create` reads it. */
+/** Rows are joined into one flat string per this many characters (no long rope to keep). */
+const MANIFEST_CHUNK_CHARS = 1 << 16;
+
+/**
+ * Writes a JSON manifest row by row: {@link manifestJson}'s text, made as the rows come (each
+ * row is text as soon as it is added, so its key and value bytes need not be kept).
+ */
+export class JsonManifestWriter {
+  /** Rows added so far. */
+  count = 0;
+  private readonly chunks: string[] = [];
+  /** Text not yet joined into a chunk, and its length. */
+  private parts: string[] = [];
+  private partsChars = 0;
+
+  constructor(config: unknown) {
+    // The document without its entries, whose closing brace the entries go before.
+    const head = JSON.stringify({ config }, null, 2);
+    this.push(head === '{}' ? '{\n  "entries": [' : `${head.slice(0, -2)},\n  "entries": [`);
+  }
+
+  /** Adds the row of `entry` (its key as text when printable, its value by type or text). */
+  add(entry: ManifestEntry): void {
+    const keyText = printableText(entry.key);
+    const shown = exportValue(entry.value, entry.type);
+    this.push(
+      (this.count === 0 ? '\n    {\n      ' : ',\n    {\n      ') +
+        (keyText === undefined
+          ? `"key_hex": "${bytesToHex(entry.key)}"`
+          : `"key": ${JSON.stringify(keyText)}`) +
+        // Encodings are plain names and hex is digits: only text needs JSON's escaping.
+        `,\n      "encoding": "${shown.encoding}",\n      "value": ${shown.encoding === 'hex' ? `"${shown.value}"` : JSON.stringify(shown.value)}\n    }`,
+    );
+    this.count++;
+  }
+
+  /** The whole text, in chunks to write one after the other (it ends with a newline). */
+  finish(): string[] {
+    this.push(`${this.count === 0 ? ']' : '\n  ]'}\n}\n`);
+    this.chunks.push(this.parts.join(''));
+    this.parts = [];
+    this.partsChars = 0;
+    return this.chunks;
+  }
+
+  private push(text: string): void {
+    this.parts.push(text);
+    this.partsChars += text.length;
+    if (this.partsChars >= MANIFEST_CHUNK_CHARS) {
+      this.chunks.push(this.parts.join(''));
+      this.parts = [];
+      this.partsChars = 0;
+    }
+  }
+}
+
+/**
+ * A JSON manifest of `entries` (with `config`), as `create` reads it: the text of
+ * `JSON.stringify({ config, entries: rows }, null, 2)` and a newline.
+ */
 export function manifestJson(config: unknown, entries: readonly ManifestEntry[]): string {
-  // Plain literals, no spread: 100 000 rows build in milliseconds.
-  const rows = entries.map(({ key, value, type }) => {
-    const keyText = printableText(key);
-    const { encoding, value: shown } = exportValue(value, type);
-    return keyText === undefined
-      ? { key_hex: toHex(key), encoding, value: shown }
-      : { key: keyText, encoding, value: shown };
-  });
-  return `${JSON.stringify({ config, entries: rows }, null, 2)}\n`;
+  const writer = new JsonManifestWriter(config);
+  for (const entry of entries) writer.add(entry);
+  return writer.finish().join('');
 }
 
 /** A CSV manifest of `entries`; fails for keys that are not printable text (use JSON). */
@@ -339,13 +392,13 @@ export function manifestCsv(entries: readonly ManifestEntry[]): string {
   const rows = entries.map(({ key, value, type }) => {
     const keyText = printableText(key);
     if (keyText === undefined || /[\r\n]/.test(keyText)) {
-      cliFail(`key 0x${toHex(key)} is not printable text: export as JSON (--format json)`);
+      cliFail(`key 0x${bytesToHex(key)} is not printable text: export as JSON (--format json)`);
     }
     const { encoding, value: text } = exportValue(value, type);
     // Text with line breaks or edge spaces would not survive a trimmed CSV: write it as hex.
     return (text === text.trim() && !/[\r\n]/.test(text)) || encoding !== 'string'
       ? [keyText, 'data', encoding, text]
-      : [keyText, 'data', 'hex', toHex(value)];
+      : [keyText, 'data', 'hex', bytesToHex(value)];
   });
   return stringify([['key', 'type', 'encoding', 'value'], ...rows], { quoted_match: /^#/ });
 }

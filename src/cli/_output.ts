@@ -1,9 +1,8 @@
 import pc from 'picocolors';
 import stringWidth from 'string-width';
-import { bytesToHex as toHex } from '../bytes.js';
+import { bytesToHex, printableText } from '../bytes.js';
 import type { SectorReport, SpanKind } from '../image/scan.js';
-import { printableText as textOf } from '../image/report.js';
-import { isPlain } from './_io.js';
+import { isPlain, print } from './_io.js';
 
 // Printable ASCII and the ellipsis of cut previews: one column each, no string-width needed.
 const PLAIN_ASCII = /^[\u0020-\u007e\u2026]*$/;
@@ -48,14 +47,80 @@ export function tableLines(
   return lines;
 }
 
+/** Runs of spaces by length, made once each: padding 100 000 cells allocates nothing. */
+const PADDING: string[] = [];
+
+function padding(count: number): string {
+  return (PADDING[count] ??= ' '.repeat(count));
+}
+
+/** Lines are written to stdout in chunks of about this many characters. */
+const CHUNK_CHARS = 1 << 16;
+
+/**
+ * Prints the table {@link tableLines} lays out, byte for byte, from cells given column by
+ * column (`columns[column][row]`, every column as long as the first). Each cell's width is
+ * measured once, and the lines go to stdout in chunks of about 64 KiB: no row arrays and no
+ * array of lines are built, so 100 000 rows cost little more than their text.
+ */
+export function printTable(
+  head: readonly string[],
+  columns: readonly (readonly string[])[],
+  bold = false,
+): void {
+  const rowCount = columns.length === 0 ? 0 : columns[0]!.length;
+  const columnCount = Math.max(head.length, rowCount === 0 ? 0 : columns.length);
+  const widths = new Array<number>(columnCount).fill(0);
+  const cellWidths = columns.map((cells, column) => {
+    // The last column is never padded: its widths matter only under a longer header.
+    if (column === columns.length - 1 && column >= head.length - 1) return new Int32Array(0);
+    const measured = new Int32Array(rowCount);
+    let widest = 0;
+    for (let row = 0; row < rowCount; row++) {
+      const width = widthOf(cells[row]!);
+      measured[row] = width;
+      if (width > widest) widest = width;
+    }
+    widths[column] = widest;
+    return measured;
+  });
+  for (let column = 0; column < head.length; column++) {
+    widths[column] = Math.max(widths[column]!, widthOf(head[column]!));
+  }
+  if (head.length > 0) {
+    let header = '';
+    for (let column = 0; column < head.length; column++) {
+      const cell = head[column]!;
+      header +=
+        column === head.length - 1 ? cell : cell + padding(widths[column]! - widthOf(cell) + 2);
+    }
+    header = header.trimEnd();
+    print(bold ? colours().bold(header) : header);
+  }
+  const last = columns.length - 1;
+  let chunk = '';
+  let lines = 0;
+  for (let row = 0; row < rowCount; row++) {
+    let line = '';
+    for (let column = 0; column < last; column++) {
+      line += columns[column]![row]! + padding(widths[column]! - cellWidths[column]![row]! + 2);
+    }
+    line = (line + columns[last]![row]!).trimEnd();
+    chunk = lines === 0 ? line : `${chunk}\n${line}`;
+    lines++;
+    if (chunk.length >= CHUNK_CHARS) {
+      print(chunk);
+      chunk = '';
+      lines = 0;
+    }
+  }
+  if (lines > 0) print(chunk);
+}
+
 /** {@link tableLines} joined into one string. */
 export function table(head: readonly string[], rows: readonly (readonly unknown[])[]): string {
   return tableLines(head, rows).join('\n');
 }
-
-// Bytes as lowercase hex, and as text when printable UTF-8 (else undefined): see src/bytes.ts.
-export { toHex };
-export { printableText } from '../bytes.js';
 
 /**
  * A one-line preview of a value: quoted text when printable, else `hex:` digits (so the text
@@ -64,10 +129,10 @@ export { printableText } from '../bytes.js';
 export function preview(bytes: Uint8Array, width = 40): string {
   // Only the bytes that can show are formatted: a 4 KiB value costs as much as a short one.
   const head = bytes.length > width ? bytes.subarray(0, width + 3) : bytes;
-  const headText = textOf(head);
-  let shown = headText === undefined ? `hex:${toHex(head)}` : JSON.stringify(headText);
-  if (head !== bytes && headText === undefined && textOf(bytes) !== undefined) {
-    shown = JSON.stringify(textOf(bytes));
+  const headText = printableText(head);
+  let shown = headText === undefined ? `hex:${bytesToHex(head)}` : JSON.stringify(headText);
+  if (head !== bytes && headText === undefined && printableText(bytes) !== undefined) {
+    shown = JSON.stringify(printableText(bytes));
   }
   return shown.length > width || head !== bytes ? `${shown.slice(0, width - 1)}…` : shown;
 }
@@ -89,19 +154,45 @@ function palette(): Record<SpanKind, (text: string) => string> {
 /** When a cell holds several kinds, the one drawn: damage first, then what is kept. */
 const PRIORITY: readonly SpanKind[] = ['corrupt', 'live', 'stale', 'free'];
 
+/** A sector's byte count of each kind. */
+const BYTES_OF: Record<SpanKind, (sector: SectorReport) => number> = {
+  live: (sector) => sector.liveBytes,
+  stale: (sector) => sector.staleBytes,
+  corrupt: (sector) => sector.corruptBytes,
+  free: (sector) => sector.freeBytes,
+};
+
+/** Each kind of bytes as one bit, for the kinds present in a cell of a bar. */
+const KIND_BITS: Record<SpanKind, number> = { corrupt: 1, live: 2, stale: 4, free: 8 };
+
 /** One sector as a bar of `cells` characters, each the dominant kind of its bytes. */
-export function sectorBar(sector: SectorReport, sectorSizeBytes: number, cells = 32): string {
+export function sectorBar(
+  sector: SectorReport,
+  sectorSizeBytes: number,
+  cells = 32,
+  colour: Record<SpanKind, (text: string) => string> = palette(),
+): string {
+  // A sector of one kind (full, erased) is one glyph throughout: its spans need not be made.
+  const kinds = (['live', 'stale', 'corrupt', 'free'] as const).filter(
+    (kind) => BYTES_OF[kind](sector) > 0,
+  );
+  if (kinds.length === 1) return colour[kinds[0]!](GLYPHS[kinds[0]!]).repeat(cells);
   const cellBytes = sectorSizeBytes / cells;
-  const colour = palette();
+  const { spans } = sector;
   let bar = '';
+  // Spans are in address order: the first one that can still reach a cell only moves forward.
+  let first = 0;
   for (let cell = 0; cell < cells; cell++) {
     const start = sector.address + cell * cellBytes;
     const end = start + cellBytes;
-    const present = new Set<SpanKind>();
-    for (const span of sector.spans) {
-      if (span.address < end && span.address + span.sizeBytes > start) present.add(span.kind);
+    while (first < spans.length && spans[first]!.address + spans[first]!.sizeBytes <= start) {
+      first++;
     }
-    const kind = PRIORITY.find((candidate) => present.has(candidate)) ?? 'free';
+    let present = 0;
+    for (let i = first; i < spans.length && spans[i]!.address < end; i++) {
+      present |= KIND_BITS[spans[i]!.kind];
+    }
+    const kind = PRIORITY.find((candidate) => (present & KIND_BITS[candidate]) !== 0) ?? 'free';
     bar += colour[kind](GLYPHS[kind]);
   }
   return bar;
@@ -141,8 +232,9 @@ export function sectorRows(
 
 /** The sector map: a bar and the byte counts per sector (runs of erased sectors as one row). */
 export function sectorMap(sectors: readonly SectorReport[], sectorSizeBytes: number): string {
+  const colour = palette();
   const rows = sectorRows(sectors, sectorSizeBytes, (sector) => [
-    sectorBar(sector, sectorSizeBytes),
+    sectorBar(sector, sectorSizeBytes, 32, colour),
     sector.liveBytes,
     sector.staleBytes,
     sector.freeBytes,

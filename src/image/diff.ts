@@ -1,6 +1,6 @@
 import { KvsError } from '../status.js';
 import { type ImageBytes, changedSectors } from './open.js';
-import { bytesToHex } from './report.js';
+import { bytesToHex } from '../bytes.js';
 
 /** A key whose value differs between two images. */
 export interface ChangedKey {

@@ -1,4 +1,4 @@
-import { bytesToHex } from './report.js';
+import { bytesToHex } from '../bytes.js';
 import type { ImageScan, ScannedEntry } from './scan.js';
 
 /** What a corrupt entry costs its key. */

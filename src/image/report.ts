@@ -18,9 +18,6 @@ export type ReportJson =
   | readonly ReportJson[]
   | { readonly [key: string]: ReportJson | undefined };
 
-// The bytes helpers live in src/bytes.ts; reports keep exporting them under these names.
-export { bytesToHex, printableText };
-
 /**
  * Bytes shown so that text and bytes never look alike: printable UTF-8 as a JSON string in
  * double quotes (`"home"`), anything else as `hex:` and its digits (`hex:07000000`). Keys and
@@ -61,18 +58,21 @@ export function problemKind(kind: string): string {
 
 /** One entry of a scan in the report format. */
 export function entryJson(entry: ScannedEntry): ReportJson {
-  return {
+  // Plain literals, no spread: 100 000 entries of a dump build several times faster.
+  const { key, key_hex } = keyJson(entry.key);
+  const json = {
     address: entry.address,
     sector: entry.sector,
     size_bytes: entry.sizeBytes,
     magic: entry.magic,
     format_index: entry.formatIndex,
     transaction_id: entry.transactionId,
-    ...keyJson(entry.key),
+    key,
+    key_hex,
     value_size_bytes: entry.valueSizeBytes,
     state: entry.state,
-    ...(entry.reason === undefined ? {} : { reason: entry.reason }),
   };
+  return entry.reason === undefined ? json : { ...json, reason: entry.reason };
 }
 
 /** The problems of a scan in the report format. */

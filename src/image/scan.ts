@@ -1,4 +1,4 @@
-import { keyToText } from '../bytes.js';
+import { keyToText, latin1Text } from '../bytes.js';
 import { type ChecksumName, createChecksum } from '../format/checksum.js';
 import { DecodedEntry, decodeEntryAt, entryChecksumMatches } from '../format/entry-codec.js';
 import { MIN_ALIGNMENT_BYTES, TOMBSTONE_VALUE_SIZE, readU32 } from '../format/entry-header.js';
@@ -92,8 +92,10 @@ export interface UnknownFormat {
 export interface ImageScan {
   readonly config: ImageConfig;
   readonly sectors: readonly SectorReport[];
-  /** Every entry, in flash order. */
+  /** Every entry, in flash order (made on first use: a client that only counts never pays). */
   readonly entries: readonly ScannedEntry[];
+  /** How many entries are in each state (`entries.length` is their sum). */
+  readonly entryCounts: Readonly<Record<ScannedEntryState, number>>;
   readonly corruptRegions: readonly CorruptRegion[];
   /** Keys with a current value. */
   readonly liveKeys: number;
@@ -103,14 +105,6 @@ export interface ImageScan {
   readonly legacyEntries: number;
   readonly unknownFormats: readonly UnknownFormat[];
   readonly problems: readonly ImageProblem[];
-}
-
-interface RawEntry {
-  readonly probed: DecodedEntry;
-  readonly sector: number;
-  readonly formatIndex: number;
-  readonly key: Uint8Array;
-  readonly reason?: string;
 }
 
 const CHECKSUMS_TO_TRY: readonly ChecksumName[] = ['crc16', 'crc32'];
@@ -133,7 +127,7 @@ export function scanImage(image: Uint8Array, config: ImageConfig): ImageScan {
     );
   }
   const magics = new Map(config.formats.map((format, index) => [format.magic, index]));
-  const raw: RawEntry[] = [];
+  const log = new EntryLog();
   const corruptRegions: CorruptRegion[] = [];
   const unknown = new Map<number, { checksum: ChecksumName; entryCount: number }>();
   const freeStart: number[] = [];
@@ -141,8 +135,8 @@ export function scanImage(image: Uint8Array, config: ImageConfig): ImageScan {
   // One algorithm object per listed format, and the ones tried on unlisted magics.
   const algorithms = config.formats.map((format) => createChecksum(format.checksum));
   const tried = CHECKSUMS_TO_TRY.map((name) => ({ name, algorithm: createChecksum(name) }));
-  // A decoded entry is kept only when it is pushed; until then it is reused.
-  let entry = new DecodedEntry();
+  // One decoded entry, reused: the log copies what it keeps.
+  const entry = new DecodedEntry();
 
   for (let sector = 0; sector < sectorCount; sector++) {
     const start = sector * sectorSizeBytes;
@@ -154,23 +148,14 @@ export function scanImage(image: Uint8Array, config: ImageConfig): ImageScan {
       const formatIndex = status === 'OK' ? (magics.get(entry.header.magic) ?? -1) : -1;
       let reason: string;
       if (formatIndex >= 0) {
-        const key = image.slice(entry.keyOffset, entry.valueOffset);
         if (entryChecksumMatches(image, address, entry.header, algorithms[formatIndex]!)) {
-          raw.push({ probed: entry, sector, formatIndex, key });
+          log.add(image, entry, sector, formatIndex);
           address += entry.sizeBytes;
-          entry = new DecodedEntry();
           continue;
         }
         const checksum = config.formats[formatIndex]!.checksum;
-        raw.push({
-          probed: entry,
-          sector,
-          formatIndex,
-          key,
-          reason: `checksum does not match (${checksum})`,
-        });
-        entry = new DecodedEntry();
-        reason = `entry of key ${keyToText(key)} fails its checksum`;
+        log.add(image, entry, sector, formatIndex, `checksum does not match (${checksum})`);
+        reason = `entry of key ${keyToText(image.subarray(entry.keyOffset, entry.valueOffset))} fails its checksum`;
       } else {
         reason = magics.has(readU32(image, address))
           ? 'a damaged entry header'
@@ -207,62 +192,215 @@ export function scanImage(image: Uint8Array, config: ImageConfig): ImageScan {
       freeStart.push(address);
     }
   }
-  return classify(config, raw, corruptRegions, freeStart, unknown);
+  return classify(config, log, corruptRegions, freeStart, unknown);
 }
+
+// ---- The entry log: what the sector loop found, one column per field ----
+
+/** Entries the log has room for before its first growth. */
+const INITIAL_LOG_CAPACITY = 1024;
+/** `valueSize` of a tombstone in the log (a u16 field, so no value is this large). */
+const TOMBSTONE = TOMBSTONE_VALUE_SIZE;
+
+/**
+ * The entries a scan found, in flash order, as typed arrays (one per field) and one buffer of
+ * key bytes: 100 000 entries are a few MiB in a dozen objects, not several hundred thousand.
+ * {@link ScannedEntry} objects are made from it only when asked for.
+ */
+class EntryLog {
+  count = 0;
+  address = new Float64Array(INITIAL_LOG_CAPACITY);
+  sector = new Uint32Array(INITIAL_LOG_CAPACITY);
+  sizeBytes = new Uint32Array(INITIAL_LOG_CAPACITY);
+  magic = new Uint32Array(INITIAL_LOG_CAPACITY);
+  formatIndex = new Int32Array(INITIAL_LOG_CAPACITY);
+  transactionId = new Uint32Array(INITIAL_LOG_CAPACITY);
+  valueSize = new Uint32Array(INITIAL_LOG_CAPACITY);
+  keyStart = new Uint32Array(INITIAL_LOG_CAPACITY);
+  keyLength = new Uint8Array(INITIAL_LOG_CAPACITY);
+  /** The key bytes of every entry, back to back (copied: the scan never aliases the image). */
+  keyBytes = new Uint8Array(INITIAL_LOG_CAPACITY * 16);
+  keyBytesUsed = 0;
+  /** Why each corrupt entry is corrupt, by index. */
+  readonly reasons = new Map<number, string>();
+
+  /** Appends the entry `probed` found in `sector`; with a `reason`, it is corrupt. */
+  add(
+    image: Uint8Array,
+    probed: DecodedEntry,
+    sector: number,
+    formatIndex: number,
+    reason?: string,
+  ): void {
+    if (this.count === this.address.length) this.grow();
+    const i = this.count++;
+    const { header } = probed;
+    this.address[i] = probed.address;
+    this.sector[i] = sector;
+    this.sizeBytes[i] = probed.sizeBytes;
+    this.magic[i] = header.magic;
+    this.formatIndex[i] = formatIndex;
+    this.transactionId[i] = header.transactionId;
+    this.valueSize[i] = header.valueSize;
+    const key = image.subarray(probed.keyOffset, probed.valueOffset);
+    if (this.keyBytesUsed + key.length > this.keyBytes.length) {
+      const bigger = new Uint8Array(
+        Math.max(this.keyBytes.length * 2, this.keyBytesUsed + key.length),
+      );
+      bigger.set(this.keyBytes.subarray(0, this.keyBytesUsed));
+      this.keyBytes = bigger;
+    }
+    this.keyBytes.set(key, this.keyBytesUsed);
+    this.keyStart[i] = this.keyBytesUsed;
+    this.keyLength[i] = key.length;
+    this.keyBytesUsed += key.length;
+    if (reason !== undefined) this.reasons.set(i, reason);
+  }
+
+  /** The key of entry `i`: a view of the log's own copy. */
+  key(i: number): Uint8Array {
+    const start = this.keyStart[i]!;
+    return this.keyBytes.subarray(start, start + this.keyLength[i]!);
+  }
+
+  private grow(): void {
+    const capacity = this.address.length * 2;
+    const grown = <T extends Float64Array | Uint32Array | Int32Array | Uint8Array>(
+      array: T,
+      make: new (length: number) => T,
+    ): T => {
+      const bigger = new make(capacity);
+      bigger.set(array);
+      return bigger;
+    };
+    this.address = grown(this.address, Float64Array);
+    this.sector = grown(this.sector, Uint32Array);
+    this.sizeBytes = grown(this.sizeBytes, Uint32Array);
+    this.magic = grown(this.magic, Uint32Array);
+    this.formatIndex = grown(this.formatIndex, Int32Array);
+    this.transactionId = grown(this.transactionId, Uint32Array);
+    this.valueSize = grown(this.valueSize, Uint32Array);
+    this.keyStart = grown(this.keyStart, Uint32Array);
+    this.keyLength = grown(this.keyLength, Uint8Array);
+  }
+}
+
+/** Whether every byte is printable ASCII (0x20..0x7e): then the key's text is its char codes. */
+function isPrintableAscii(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i]!;
+    if (byte < 0x20 || byte > 0x7e) return false;
+  }
+  return true;
+}
+
+/** The text of entry `i`'s key, as {@link keyToText} makes it (printable ASCII without a copy). */
+function keyTextOf(log: EntryLog, i: number): string {
+  const start = log.keyStart[i]!;
+  const end = start + log.keyLength[i]!;
+  if (end > start && isPrintableAscii(log.keyBytes, start, end)) {
+    return latin1Text(log.keyBytes, start, end);
+  }
+  return keyToText(log.key(i));
+}
+
+/**
+ * Numbers each entry's key (0, 1, … in order of first appearance) by its bytes, with an
+ * open-addressing hash table over the log's key buffer: no string and no object per key.
+ * Returns the number of each entry and the count of distinct keys.
+ */
+function numberKeys(log: EntryLog): { keyOf: Int32Array; keyCount: number } {
+  const { count, keyBytes, keyStart, keyLength } = log;
+  const keyOf = new Int32Array(count);
+  let size = 16;
+  while (size < count * 2) size *= 2;
+  const mask = size - 1;
+  // Slot → first entry of its key, plus one (0: empty).
+  const slots = new Int32Array(size);
+  let keyCount = 0;
+  for (let i = 0; i < count; i++) {
+    const start = keyStart[i]!;
+    const length = keyLength[i]!;
+    // FNV-1a over the key's bytes.
+    let hash = 0x811c9dc5;
+    for (let b = start; b < start + length; b++) hash = Math.imul(hash ^ keyBytes[b]!, 0x01000193);
+    let slot = hash & mask;
+    for (;;) {
+      const first = slots[slot]! - 1;
+      if (first < 0) {
+        slots[slot] = i + 1;
+        keyOf[i] = keyCount++;
+        break;
+      }
+      if (keyLength[first] === length) {
+        const other = keyStart[first]!;
+        let same = true;
+        for (let b = 0; b < length; b++) {
+          if (keyBytes[start + b] !== keyBytes[other + b]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) {
+          keyOf[i] = keyOf[first]!;
+          break;
+        }
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+  return { keyOf, keyCount };
+}
+
+/** The state of each log entry, as {@link ScannedEntryState} codes. */
+const STATES: readonly ScannedEntryState[] = ['live', 'tombstone', 'stale', 'corrupt'];
+const LIVE = 0;
+const TOMBSTONE_STATE = 1;
+const STALE = 2;
+const CORRUPT = 3;
 
 function classify(
   config: ImageConfig,
-  raw: readonly RawEntry[],
+  log: EntryLog,
   corruptRegions: readonly CorruptRegion[],
   freeStart: readonly number[],
   unknown: ReadonlyMap<number, { checksum: ChecksumName; entryCount: number }>,
 ): ImageScan {
-  // The newest transaction of each key decides which of its entries are current.
-  const newest = new Map<string, number>();
-  // One char per byte: a cheap, exact map key (join(',') costs more on 100 000 entries).
-  const keyId = (key: Uint8Array): string => String.fromCharCode(...key);
-  // Each key's id once: the passes below look entries up by key.
-  const ids = raw.map((entry) => keyId(entry.key));
-  raw.forEach((entry, i) => {
-    if (entry.reason !== undefined) return;
-    const id = ids[i]!;
-    const transactionId = entry.probed.header.transactionId;
-    if ((newest.get(id) ?? -1) < transactionId) newest.set(id, transactionId);
-  });
+  const { count } = log;
+  // Corrupt entries by index (the reasons map is sparse; a flag per entry is a cheap test).
+  const isCorrupt = new Uint8Array(count);
+  for (const i of log.reasons.keys()) isCorrupt[i] = 1;
+  // Per-key facts live in typed arrays indexed by the key's number.
+  const { keyOf, keyCount } = numberKeys(log);
 
-  const copies = new Map<string, number>();
+  // The newest transaction of each key decides which of its entries are current (-1: none).
+  const newest = new Float64Array(keyCount).fill(-1);
+  for (let i = 0; i < count; i++) {
+    if (isCorrupt[i] === 1) continue;
+    const number = keyOf[i]!;
+    const transactionId = log.transactionId[i]!;
+    if (newest[number]! < transactionId) newest[number] = transactionId;
+  }
+
+  const copies = new Uint32Array(keyCount);
+  const states = new Uint8Array(count);
   let legacyEntries = 0;
-  const entries: ScannedEntry[] = raw.map((entry, i) => {
-    const { header, address, sizeBytes } = entry.probed;
-    const isTombstone = header.valueSize === TOMBSTONE_VALUE_SIZE;
-    let state: ScannedEntryState = 'corrupt';
-    if (entry.reason === undefined) {
-      const id = ids[i]!;
-      if (newest.get(id) === header.transactionId) {
-        state = isTombstone ? 'tombstone' : 'live';
-        copies.set(id, (copies.get(id) ?? 0) + 1);
-        if (entry.formatIndex > 0) legacyEntries++;
-      } else {
-        state = 'stale';
-      }
+  for (let i = 0; i < count; i++) {
+    if (isCorrupt[i] === 1) {
+      states[i] = CORRUPT;
+      continue;
     }
-    // A plain literal per case (no spread): 100 000 entries build in a few milliseconds.
-    const scanned: ScannedEntry = {
-      address,
-      sector: entry.sector,
-      sizeBytes,
-      magic: header.magic,
-      formatIndex: entry.formatIndex,
-      transactionId: header.transactionId,
-      key: entry.key,
-      keyText: keyToText(entry.key),
-      valueSizeBytes: isTombstone ? null : header.valueSize,
-      state,
-    };
-    return entry.reason === undefined ? scanned : { ...scanned, reason: entry.reason };
-  });
+    const number = keyOf[i]!;
+    if (newest[number] === log.transactionId[i]) {
+      states[i] = log.valueSize[i] === TOMBSTONE ? TOMBSTONE_STATE : LIVE;
+      copies[number]!++;
+      if (log.formatIndex[i]! > 0) legacyEntries++;
+    } else {
+      states[i] = STALE;
+    }
+  }
 
-  const sectors = sectorReports(config, entries, corruptRegions, freeStart);
+  const sectors = sectorReports(config, log, states, corruptRegions, freeStart);
   const problems: ImageProblem[] = corruptRegions.map((region) => ({
     kind: 'corrupt-data',
     message: `sector ${region.sector}: ${region.sizeBytes} B at ${hex(region.address)}: ${region.reason}`,
@@ -275,19 +413,28 @@ function classify(
       message: `${format.entryCount} ${format.entryCount === 1 ? 'entry' : 'entries'} of magic ${hex(magic)} (${format.checksum}) that the config does not list: pw_kvs would treat them as corruption and erase them (pass --magic ${hex(magic)}, or --detect)`,
     });
   }
-  const reported = new Set<string>();
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i]!;
-    if (entry.state !== 'live' && entry.state !== 'tombstone') continue;
-    const id = ids[i]!;
-    const count = copies.get(id)!;
-    if (count < config.redundancy && !reported.has(id)) {
-      reported.add(id);
+  // One pass over the current entries, in flash order: each key is counted (live or deleted)
+  // and, when short of copies, reported once, at its first current entry.
+  const seen = new Uint8Array(keyCount);
+  const stateCounts = [0, 0, 0, 0];
+  let liveKeys = 0;
+  let deletedKeys = 0;
+  for (let i = 0; i < count; i++) {
+    const state = states[i]!;
+    stateCounts[state]!++;
+    if (state !== LIVE && state !== TOMBSTONE_STATE) continue;
+    const number = keyOf[i]!;
+    if (seen[number] === 1) continue;
+    seen[number] = 1;
+    if (state === LIVE) liveKeys++;
+    else deletedKeys++;
+    const copiesFound = copies[number]!;
+    if (copiesFound < config.redundancy) {
       problems.push({
         kind: 'missing-copies',
-        message: `key ${entry.keyText}: ${count} of ${config.redundancy} copies`,
-        sector: entry.sector,
-        address: entry.address,
+        message: `key ${keyTextOf(log, i)}: ${copiesFound} of ${config.redundancy} copies`,
+        sector: log.sector[i]!,
+        address: log.address[i]!,
       });
     }
   }
@@ -297,27 +444,26 @@ function classify(
       message: 'no sector is empty: garbage collection needs one (maintenance makes one)',
     });
   }
-  let liveKeys = 0;
-  let deletedKeys = 0;
-  const counted = new Set<string>();
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i]!;
-    const id = ids[i]!;
-    if ((entry.state !== 'live' && entry.state !== 'tombstone') || counted.has(id)) continue;
-    counted.add(id);
-    if (entry.state === 'live') liveKeys++;
-    else deletedKeys++;
-  }
   if (liveKeys + deletedKeys > config.maxEntries) {
     problems.push({
       kind: 'too-many-keys',
       message: `${liveKeys + deletedKeys} keys (${deletedKeys} deleted) are more than max_entries ${config.maxEntries}: pw_kvs would drop the surplus`,
     });
   }
+  // Entry objects only when a client asks for them (ls, export and check never do).
+  let entries: ScannedEntry[] | undefined;
   return {
     config,
     sectors,
-    entries,
+    get entries(): readonly ScannedEntry[] {
+      return (entries ??= scannedEntries(log, states));
+    },
+    entryCounts: {
+      live: stateCounts[LIVE]!,
+      tombstone: stateCounts[TOMBSTONE_STATE]!,
+      stale: stateCounts[STALE]!,
+      corrupt: stateCounts[CORRUPT]!,
+    },
     corruptRegions,
     liveKeys,
     deletedKeys,
@@ -327,44 +473,132 @@ function classify(
   };
 }
 
+/** The log's entries as objects, in flash order. */
+function scannedEntries(log: EntryLog, states: Uint8Array): ScannedEntry[] {
+  const entries = new Array<ScannedEntry>(log.count);
+  for (let i = 0; i < log.count; i++) entries[i] = scannedEntry(log, states, i);
+  return entries;
+}
+
+function scannedEntry(log: EntryLog, states: Uint8Array, i: number): ScannedEntry {
+  const valueSize = log.valueSize[i]!;
+  const reason = log.reasons.get(i);
+  // A plain literal per case (no spread): 100 000 entries build in a few milliseconds.
+  return reason === undefined
+    ? {
+        address: log.address[i]!,
+        sector: log.sector[i]!,
+        sizeBytes: log.sizeBytes[i]!,
+        magic: log.magic[i]!,
+        formatIndex: log.formatIndex[i]!,
+        transactionId: log.transactionId[i]!,
+        key: log.key(i),
+        keyText: keyTextOf(log, i),
+        valueSizeBytes: valueSize === TOMBSTONE ? null : valueSize,
+        state: STATES[states[i]!]!,
+      }
+    : {
+        address: log.address[i]!,
+        sector: log.sector[i]!,
+        sizeBytes: log.sizeBytes[i]!,
+        magic: log.magic[i]!,
+        formatIndex: log.formatIndex[i]!,
+        transactionId: log.transactionId[i]!,
+        key: log.key(i),
+        keyText: keyTextOf(log, i),
+        valueSizeBytes: valueSize === TOMBSTONE ? null : valueSize,
+        state: 'corrupt',
+        reason,
+      };
+}
+
 function sectorReports(
   config: ImageConfig,
-  entries: readonly ScannedEntry[],
+  log: EntryLog,
+  states: Uint8Array,
   corruptRegions: readonly CorruptRegion[],
   freeStart: readonly number[],
 ): SectorReport[] {
   const { sectorSizeBytes } = config;
-  // Entries and regions by sector, in one pass: 100 000 entries in 4096 sectors stay linear.
-  const entriesBySector = freeStart.map((): ScannedEntry[] => []);
-  for (const entry of entries) entriesBySector[entry.sector]?.push(entry);
-  const regionsBySector = freeStart.map((): CorruptRegion[] => []);
-  for (const region of corruptRegions) regionsBySector[region.sector]?.push(region);
-  return freeStart.map((free, index) => {
+  // Entries and regions come in flash order: one cursor each walks them sector by sector.
+  // Byte counts are summed here; the spans are made when a client reads them.
+  const reports: SectorReport[] = new Array<SectorReport>(freeStart.length);
+  let nextEntry = 0;
+  let nextRegion = 0;
+  for (let index = 0; index < freeStart.length; index++) {
     const address = index * sectorSizeBytes;
     const end = address + sectorSizeBytes;
-    const inSector = entriesBySector[index]!;
-    const spans: SectorSpan[] = [];
-    for (const entry of inSector) {
-      if (entry.state === 'corrupt') continue;
-      const kind = entry.state === 'stale' ? 'stale' : 'live';
-      spans.push({ address: entry.address, sizeBytes: entry.sizeBytes, kind });
+    const firstEntry = nextEntry;
+    const firstRegion = nextRegion;
+    let liveBytes = 0;
+    let staleBytes = 0;
+    let corruptBytes = 0;
+    while (nextEntry < log.count && log.sector[nextEntry] === index) {
+      const state = states[nextEntry]!;
+      if (state === STALE) staleBytes += log.sizeBytes[nextEntry]!;
+      else if (state !== CORRUPT) liveBytes += log.sizeBytes[nextEntry]!;
+      nextEntry++;
     }
-    for (const region of regionsBySector[index]!) {
-      spans.push({ address: region.address, sizeBytes: region.sizeBytes, kind: 'corrupt' });
+    while (nextRegion < corruptRegions.length && corruptRegions[nextRegion]!.sector === index) {
+      corruptBytes += corruptRegions[nextRegion++]!.sizeBytes;
     }
-    if (free < end) spans.push({ address: free, sizeBytes: end - free, kind: 'free' });
-    spans.sort((a, b) => a.address - b.address);
-    const total = (kind: SpanKind): number =>
-      spans.reduce((sum, span) => sum + (span.kind === kind ? span.sizeBytes : 0), 0);
-    return {
+    const free = freeStart[index]!;
+    const freeBytes = free < end ? end - free : 0;
+    const lastEntry = nextEntry;
+    const lastRegion = nextRegion;
+    let spans: SectorSpan[] | undefined;
+    reports[index] = {
       index,
       address,
-      liveBytes: total('live'),
-      staleBytes: total('stale'),
-      corruptBytes: total('corrupt'),
-      freeBytes: total('free'),
-      entryCount: inSector.length,
-      spans,
+      liveBytes,
+      staleBytes,
+      corruptBytes,
+      freeBytes,
+      entryCount: lastEntry - firstEntry,
+      get spans(): readonly SectorSpan[] {
+        return (spans ??= sectorSpans(
+          log,
+          states,
+          corruptRegions,
+          [firstEntry, lastEntry, firstRegion, lastRegion],
+          free,
+          freeBytes,
+        ));
+      },
     };
-  });
+  }
+  return reports;
+}
+
+/**
+ * One sector's spans in address order: its entries `[firstEntry, lastEntry)` of the log (not
+ * the corrupt ones, which its corrupt regions cover) merged with its regions
+ * `[firstRegion, lastRegion)`, then the free bytes from `free`.
+ */
+function sectorSpans(
+  log: EntryLog,
+  states: Uint8Array,
+  corruptRegions: readonly CorruptRegion[],
+  [firstEntry, lastEntry, firstRegion, lastRegion]: readonly [number, number, number, number],
+  free: number,
+  freeBytes: number,
+): SectorSpan[] {
+  const spans: SectorSpan[] = [];
+  let region = firstRegion;
+  for (let i = firstEntry; i < lastEntry; i++) {
+    const state = states[i]!;
+    if (state === CORRUPT) continue;
+    const address = log.address[i]!;
+    while (region < lastRegion && corruptRegions[region]!.address < address) {
+      const { address: at, sizeBytes } = corruptRegions[region++]!;
+      spans.push({ address: at, sizeBytes, kind: 'corrupt' });
+    }
+    spans.push({ address, sizeBytes: log.sizeBytes[i]!, kind: state === STALE ? 'stale' : 'live' });
+  }
+  for (; region < lastRegion; region++) {
+    const { address, sizeBytes } = corruptRegions[region]!;
+    spans.push({ address, sizeBytes, kind: 'corrupt' });
+  }
+  if (freeBytes > 0) spans.push({ address: free, sizeBytes: freeBytes, kind: 'free' });
+  return spans;
 }

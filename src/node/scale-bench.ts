@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,8 +104,15 @@ export function runScaleBench(
 export interface CliTiming {
   /** The command line after `flashkv`, the image shown as IMAGE. */
   command: string;
-  /** Wall-clock milliseconds, process start to exit (Node's start-up included). */
+  /** Wall-clock milliseconds, process start to exit (Node's start-up included): the median run. */
   ms: number;
+  /**
+   * CPU milliseconds (user + system) of that process, which other load on the machine
+   * hardly changes: the median run. Undefined where the system does not tell (Linux only).
+   */
+  cpuMs?: number;
+  /** Wall-clock milliseconds of every run, in order. */
+  runsMs: number[];
   /** Bytes the command printed on stdout. */
   outputBytes: number;
   /** Exit code of the command; null when it was stopped after {@link CLI_TIMEOUT_MS}. */
@@ -118,11 +125,36 @@ export const CLI_TIMEOUT_MS = 30_000;
 /** The built CLI beside this module (dist/cli/main.js). */
 const CLI_PATH = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
+/** Clock ticks per second of /proc's times (USER_HZ, 100 on every Linux). */
+const USER_HZ = 100;
+
+/**
+ * CPU time (user + system) of the children this process has waited for, in ms, from
+ * /proc/self/stat; undefined where there is no /proc.
+ */
+function childrenCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // After "pid (name) ": field 3 (state) onwards; cutime and cstime are fields 16 and 17.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[16 - 3]) + Number(fields[17 - 3]);
+    return Number.isFinite(ticks) ? (ticks * 1000) / USER_HZ : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
 /**
  * Writes `flash` to a temporary image file and times the built CLI's `ls`, `dump`, `check`
- * and `export` on it, each as a fresh process with its output read through a pipe.
+ * and `export` on it, each as a fresh process with its output read through a pipe, `runs`
+ * times (the figures are the median run's).
  */
-export function runCliScaleBench(flash: MemoryFlash, keys: number): CliTiming[] {
+export function runCliScaleBench(flash: MemoryFlash, keys: number, runs = 3): CliTiming[] {
   const folder = mkdtempSync(join(tmpdir(), 'flashkv-bench-'));
   try {
     const image = join(folder, 'scale.img');
@@ -130,18 +162,33 @@ export function runCliScaleBench(flash: MemoryFlash, keys: number): CliTiming[] 
     const config = ['--sector-size', String(flash.sectorSizeBytes), '--max-entries', String(keys)];
     const timings: CliTiming[] = [];
     for (const command of ['ls', 'dump', 'check', 'export']) {
-      const start = performance.now();
-      const result = spawnSync(process.execPath, [CLI_PATH, command, image, ...config], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        maxBuffer: 1 << 30,
-        timeout: CLI_TIMEOUT_MS,
-      });
-      const ms = performance.now() - start;
+      const runsMs: number[] = [];
+      const cpuMs: number[] = [];
+      let outputBytes = 0;
+      let status: number | null = 0;
+      for (let run = 0; run < Math.max(1, runs); run++) {
+        const cpuBefore = childrenCpuMs();
+        const start = performance.now();
+        const result = spawnSync(process.execPath, [CLI_PATH, command, image, ...config], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          maxBuffer: 1 << 30,
+          timeout: CLI_TIMEOUT_MS,
+        });
+        runsMs.push(performance.now() - start);
+        const cpuAfter = childrenCpuMs();
+        if (cpuBefore !== undefined && cpuAfter !== undefined) cpuMs.push(cpuAfter - cpuBefore);
+        outputBytes = result.stdout?.length ?? 0;
+        status = result.status;
+        // A failed or stopped command is reported as it is, not run again.
+        if (status !== 0) break;
+      }
       timings.push({
         command: `${command} IMAGE ${config.join(' ')}`,
-        ms,
-        outputBytes: result.stdout?.length ?? 0,
-        status: result.status,
+        ms: median(runsMs),
+        ...(cpuMs.length === runsMs.length ? { cpuMs: median(cpuMs) } : {}),
+        runsMs,
+        outputBytes,
+        status,
       });
     }
     return timings;

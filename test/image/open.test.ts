@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_IMAGE_CONFIG, type ImageConfig } from '../../src/image/config.js';
 import { checkImage, sectorLabel } from '../../src/image/check.js';
@@ -11,6 +12,7 @@ import {
 } from '../../src/image/open.js';
 import { diffJson, valueJson } from '../../src/image/report.js';
 import { utf8Encode } from '../../src/utf8.js';
+import { fcOptions } from '../helpers/fc.js';
 
 const CONFIG: ImageConfig = { ...DEFAULT_IMAGE_CONFIG, sectorCount: 4 };
 
@@ -32,6 +34,19 @@ describe('the image layer', () => {
     expect(checkImage(image)).toEqual({ ok: true, problems: [], initChanges: [] });
     expect(bytes).toEqual(copy);
     expect(refuseDataLoss(bytes, CONFIG, image.scan)).toBeUndefined();
+    // One store, made once, on its own copy.
+    expect(image.store).toBe(image.store);
+    expect(image.flash).toBe(image.flash);
+    expect(image.flash.bytes).not.toBe(bytes);
+    expect(image.store.get('a')).toEqual(utf8Encode('1'));
+  });
+
+  it('reuses a scan it is given, and opens the store on the bytes as given', () => {
+    const bytes = imageOf({ a: '1' });
+    const scan = openImageBytes(bytes, CONFIG).scan;
+    const image = openImageBytes(bytes, CONFIG, { scan });
+    expect(image.scan).toBe(scan);
+    expect([...image.store.items()].map((item) => item.keyText)).toEqual(['a']);
   });
 
   it('a flipped value byte is corrupt data: refused for a put, allowed for a repair', () => {
@@ -81,5 +96,47 @@ describe('the image layer', () => {
   it('values show as text when printable, else hex', () => {
     expect(valueJson(utf8Encode('hi'))).toMatchObject({ encoding: 'string', value: 'hi' });
     expect(valueJson(new Uint8Array([7, 0]))).toMatchObject({ encoding: 'hex', value: '0700' });
+  });
+});
+
+describe('changedSectors', () => {
+  /** The definition: sectors where any byte differs (a missing byte differs from any). */
+  function reference(before: Uint8Array, after: Uint8Array, sectorSizeBytes: number): number[] {
+    const changed: number[] = [];
+    const length = Math.max(before.length, after.length);
+    for (let start = 0; start < length; start += sectorSizeBytes) {
+      const end = Math.min(start + sectorSizeBytes, length);
+      for (let i = start; i < end; i++) {
+        if (before[i] !== after[i]) {
+          changed.push(start / sectorSizeBytes);
+          break;
+        }
+      }
+    }
+    return changed;
+  }
+
+  it('names the sectors with a differing byte, word-aligned or not', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(16, 64, 100),
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.nat(), { maxLength: 5 }),
+        fc.constantFrom(0, 1, 4),
+        fc.integer({ min: -1, max: 1 }),
+        (sectorSizeBytes, sectors, flips, offset, extra) => {
+          const size = sectorSizeBytes * sectors;
+          const before = new Uint8Array(size + 8).fill(0xff).subarray(offset, offset + size);
+          const after = new Uint8Array(size + extra + 8)
+            .fill(0xff)
+            .subarray(offset, offset + size + extra);
+          for (const flip of flips) after[flip % after.length]! ^= 1 << (flip % 8);
+          expect(changedSectors(before, after, sectorSizeBytes)).toEqual(
+            reference(before, after, sectorSizeBytes),
+          );
+        },
+      ),
+      fcOptions(500),
+    );
   });
 });

@@ -28,6 +28,38 @@ function engineKeys(config: ImageConfig, image: Uint8Array): { keys: string[]; s
   return { keys: [...store.items()].map((item) => hex(item.key)).sort(), status };
 }
 
+/** Each sector's spans tile it in address order, and its byte counts are their sums. */
+function expectTiled(scan: ReturnType<typeof scanImage>, sectorSizeBytes: number): void {
+  for (const sector of scan.sectors) {
+    let address = sector.address;
+    const sums = { live: 0, stale: 0, corrupt: 0, free: 0 };
+    for (const span of sector.spans) {
+      expect(span.address).toBe(address);
+      address += span.sizeBytes;
+      sums[span.kind] += span.sizeBytes;
+    }
+    expect(address).toBe(sector.address + sectorSizeBytes);
+    expect([sector.liveBytes, sector.staleBytes, sector.corruptBytes, sector.freeBytes]).toEqual([
+      sums.live,
+      sums.stale,
+      sums.corrupt,
+      sums.free,
+    ]);
+  }
+}
+
+/** The scan's counts are those of its entries, made once (the same objects on every read). */
+function expectCounted(scan: ReturnType<typeof scanImage>): void {
+  const counts = { live: 0, tombstone: 0, stale: 0, corrupt: 0 };
+  for (const entry of scan.entries) counts[entry.state]++;
+  expect(scan.entryCounts).toEqual(counts);
+  expect(scan.entries).toBe(scan.entries);
+  expect(scan.sectors[0]!.spans).toBe(scan.sectors[0]!.spans);
+  const perSector = scan.sectors.map((sector) => sector.entryCount);
+  for (const entry of scan.entries) perSector[entry.sector]!--;
+  expect(perSector.every((left) => left === 0)).toBe(true);
+}
+
 describe('scanImage on the reference images', () => {
   const ids = listCases();
 
@@ -46,6 +78,8 @@ describe('scanImage on the reference images', () => {
         config.sectorSizeBytes,
       );
     }
+    expectTiled(scan, config.sectorSizeBytes);
+    expectCounted(scan);
     // An image the scan finds clean is one pw_kvs's init accepts without repair.
     if (scan.problems.length === 0) expect(engine.status).toBe('OK');
   });
@@ -177,6 +211,19 @@ describe('scanImage finds each kind of damage', () => {
     expect(scanImage(full, config).problems.map((p) => p.kind)).toContain('no-empty-sector');
   });
 
+  it('keeps its own copy of the keys: later changes to the bytes do not show', () => {
+    const bytes = image((store) => {
+      store.put('key-a', 'one');
+      store.put('key-b', 'two');
+    });
+    const scan = scanImage(bytes, config);
+    bytes.fill(0);
+    expect(scan.entries.map((e) => [e.keyText, new TextDecoder().decode(e.key), e.state])).toEqual([
+      ['key-a', 'key-a', 'live'],
+      ['key-b', 'key-b', 'live'],
+    ]);
+  });
+
   it('ends on any bytes, accounting for every byte', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 2048, maxLength: 2048 }), (bytes) => {
@@ -186,6 +233,8 @@ describe('scanImage finds each kind of damage', () => {
           0,
         );
         expect(total).toBe(2048);
+        expectTiled(scan, 512);
+        expectCounted(scan);
       }),
       fcOptions(200),
     );

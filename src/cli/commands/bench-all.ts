@@ -190,7 +190,9 @@ export default defineCommand({
       );
     }
     if (cli !== undefined) {
-      print(`CLI on that image (wall time, Node start-up included):`);
+      print(
+        `CLI on that image (median of ${cli[0]?.runsMs.length ?? 0} runs; wall and CPU time, Node start-up included):`,
+      );
       for (const timing of cli) {
         const failed =
           timing.status === 0
@@ -200,6 +202,7 @@ export default defineCommand({
               : ` (exit ${timing.status})`;
         print(
           `  flashkv ${timing.command.padEnd(50)} ${timing.ms.toFixed(0).padStart(6)} ms` +
+            (timing.cpuMs === undefined ? '' : ` (${timing.cpuMs.toFixed(0)} ms CPU)`) +
             `  ${(timing.outputBytes / 1e6).toFixed(1)} MB out${failed}`,
         );
       }

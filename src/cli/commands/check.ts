@@ -188,7 +188,10 @@ function checkOne(path: string, args: ConfigArgs, asJson: boolean): void {
   const { scan, config } = image;
   const { problems, initChanges } = checkProblems(image);
   if (problems.length > 0) setExitCode(EXIT_PROBLEMS);
-  const entryProblems = scan.entries.filter((entry) => entry.state === 'corrupt');
+  // Entry objects only when some are corrupt: a clean image is judged from counts.
+  const counts = scan.entryCounts;
+  const entryProblems =
+    counts.corrupt === 0 ? [] : scan.entries.filter((entry) => entry.state === 'corrupt');
   if (asJson) {
     printJson('check', {
       image: path,
@@ -204,10 +207,9 @@ function checkOne(path: string, args: ConfigArgs, asJson: boolean): void {
   }
   printDetection(image);
   requireOpen(image);
-  const counts = { live: 0, tombstone: 0, stale: 0, corrupt: 0 };
-  for (const entry of scan.entries) counts[entry.state]++;
+  const entryCount = counts.live + counts.tombstone + counts.stale + counts.corrupt;
   print(
-    `${path}: ${config.sectorCount} sectors of ${config.sectorSizeBytes} B, ${scan.entries.length} entries ` +
+    `${path}: ${config.sectorCount} sectors of ${config.sectorSizeBytes} B, ${entryCount} entries ` +
       `(${counts.live} live, ${counts.tombstone} tombstones, ${counts.stale} stale, ${counts.corrupt} corrupt)`,
   );
   print(

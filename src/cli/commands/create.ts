@@ -6,7 +6,7 @@ import {
   imageConfigToJson,
   parseImageConfig,
 } from '../../image/config.js';
-import { printableText, showBytes } from '../../image/report.js';
+import { showBytes } from '../../image/report.js';
 import { KvsError } from '../../status.js';
 import { cliFail } from '../_errors.js';
 import {
@@ -20,7 +20,8 @@ import {
 } from '../_image.js';
 import { print } from '../_io.js';
 import { readManifest } from '../_manifest.js';
-import { bytes, toHex } from '../_output.js';
+import { bytesToHex, printableText } from '../../bytes.js';
+import { bytes } from '../_output.js';
 import { printJson, refuseTogether } from '../_report.js';
 
 export default defineCommand({
@@ -111,7 +112,7 @@ export default defineCommand({
           .filter((entry) => entry.type !== undefined)
           .map((entry) => {
             const text = printableText(entry.key);
-            return [text === undefined ? `hex:${toHex(entry.key)}` : text, entry.type!];
+            return [text === undefined ? `hex:${bytesToHex(entry.key)}` : text, entry.type!];
           }),
       );
       const configJson = {

@@ -2,7 +2,7 @@ import { defineCommand } from 'citty';
 import { scanJson, showBytes } from '../../image/report.js';
 import { CONFIG_ARGS, JSON_ARG, openImage } from '../_image.js';
 import { print } from '../_io.js';
-import { sectorMap, tableLines } from '../_output.js';
+import { printTable, sectorMap } from '../_output.js';
 import { formatName, printJson, warningsJson, warnProblems } from '../_report.js';
 
 export default defineCommand({
@@ -31,20 +31,36 @@ export default defineCommand({
       return;
     }
     warnProblems(image);
-    for (const line of tableLines(
-      ['address', 'sector', 'format', 'transaction', 'key', 'value', 'state'],
-      scan.entries.map((entry) => [
-        `0x${entry.address.toString(16).padStart(6, '0')}`,
-        entry.sector,
-        formatName(entry.formatIndex),
-        entry.transactionId,
-        entry.key.length === 0 ? '?' : showBytes(entry.key),
-        entry.valueSizeBytes === null ? 'tombstone' : `${entry.valueSizeBytes} B`,
-        entry.reason === undefined ? entry.state : `${entry.state}: ${entry.reason}`,
-      ]),
-    )) {
-      print(line);
+    // The log's cells column by column, each string built once (100 000 entries).
+    const { entries } = scan;
+    const addresses: string[] = [];
+    const sectors: string[] = [];
+    const formats: string[] = [];
+    const transactions: string[] = [];
+    const keys: string[] = [];
+    const values: string[] = [];
+    const states: string[] = [];
+    // Sector numbers and value sizes repeat: each cell text is made once and shared.
+    const sectorCells: string[] = [];
+    const sizeCells = new Map<number | null, string>();
+    for (const entry of entries) {
+      addresses.push(`0x${entry.address.toString(16).padStart(6, '0')}`);
+      sectors.push((sectorCells[entry.sector] ??= String(entry.sector)));
+      formats.push(formatName(entry.formatIndex));
+      transactions.push(String(entry.transactionId));
+      keys.push(entry.key.length === 0 ? '?' : showBytes(entry.key));
+      let size = sizeCells.get(entry.valueSizeBytes);
+      if (size === undefined) {
+        size = entry.valueSizeBytes === null ? 'tombstone' : `${entry.valueSizeBytes} B`;
+        sizeCells.set(entry.valueSizeBytes, size);
+      }
+      values.push(size);
+      states.push(entry.reason === undefined ? entry.state : `${entry.state}: ${entry.reason}`);
     }
+    printTable(
+      ['address', 'sector', 'format', 'transaction', 'key', 'value', 'state'],
+      [addresses, sectors, formats, transactions, keys, values, states],
+    );
     for (const region of scan.corruptRegions) {
       print(
         `corrupt: sector ${region.sector}, ${region.sizeBytes} B at 0x${region.address.toString(16)}: ${region.reason}`,

@@ -3,7 +3,7 @@ import { keyJson, showBytes } from '../../image/report.js';
 import { EXIT_PROBLEMS, cliFail } from '../_errors.js';
 import { CONFIG_ARGS, JSON_ARG, openImage, requireOpen, writeFile } from '../_image.js';
 import { print } from '../_io.js';
-import { toHex } from '../_output.js';
+import { bytesToHex } from '../../bytes.js';
 import { keyArgument, printJson, refuseTogether, valueJson, warnProblems } from '../_report.js';
 
 export default defineCommand({
@@ -50,7 +50,7 @@ export default defineCommand({
       return;
     }
     if (args.base64 === true) print(Buffer.from(value).toString('base64'));
-    else if (args.hex === true) print(toHex(value));
+    else if (args.hex === true) print(bytesToHex(value));
     else print(showBytes(value));
   },
 });
