@@ -20,6 +20,21 @@ export function hexToBytes(where: string, text: unknown): Uint8Array {
   return bytes;
 }
 
+/**
+ * Decodes hex as a person types it: pairs of digits, with whitespace anywhere and an optional
+ * 0x prefix. Throws INVALID_ARGUMENT, the message starting with `where`, for anything else.
+ */
+export function hexInputToBytes(where: string, text: string): Uint8Array {
+  const digits = text.replace(/\s+/g, '').replace(/^0x/i, '');
+  if (digits.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(digits)) {
+    throw new KvsError(
+      'INVALID_ARGUMENT',
+      `${where}: expected hex digits in pairs, got ${JSON.stringify(text)}`,
+    );
+  }
+  return hexToBytes(where, digits);
+}
+
 /** Characters converted per String.fromCharCode call (well under engines' argument limits). */
 const CHARS_PER_CALL = 4096;
 

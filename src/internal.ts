@@ -23,7 +23,7 @@ export {
 export type { EntryHeader } from './format/entry-header.js';
 export { crc16Ccitt, crc32, checksumMatches, isChecksumName } from './format/checksum.js';
 export { hashKey } from './format/hash.js';
-export { bytesToHex, hexToBytes, keyToText, printableText } from './bytes.js';
+export { bytesToHex, hexInputToBytes, hexToBytes, keyToText, printableText } from './bytes.js';
 export { parseScenario, SCENARIO_OPS } from './scenario/scenario.js';
 export type { Scenario, ScenarioOp } from './scenario/scenario.js';
 export { runScenario, scenarioReportJson, scenarioStoreOptions } from './scenario/run-scenario.js';
@@ -61,6 +61,7 @@ export {
   openImageBytes,
   otherConfigHint,
   refuseDataLoss,
+  repairDataLoss,
   repairImage,
   storeOn,
 } from './image/open.js';

@@ -17,9 +17,10 @@ import {
   openImageBytes,
   otherConfigHint,
   refuseDataLoss,
+  repairDataLoss,
   repairImage,
 } from '../src/image/open.js';
-import { bytesToHex } from '../src/bytes.js';
+import { bytesToHex, hexInputToBytes } from '../src/bytes.js';
 import { showBytes } from '../src/image/report.js';
 import type { ImageScan, ScannedEntry, SectorReport } from '../src/image/scan.js';
 import { fitImage } from '../src/image/window.js';
@@ -475,12 +476,21 @@ function EditView(props: {
   const [key, setKey] = useState('');
   const [value, setValue] = useState('');
   const [isHex, setIsHex] = useState(false);
-  const hexBytes = (text: string): Uint8Array => {
-    const digits = text.replace(/\s+/g, '').replace(/^0x/i, '');
-    if (digits.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(digits))
-      throw new KvsError('INVALID_ARGUMENT', 'value: expected hex digits in pairs');
-    return new Uint8Array(digits.match(/../g)?.map((pair) => Number.parseInt(pair, 16)) ?? []);
-  };
+  const [allowLoss, setAllowLoss] = useState(false);
+  // A repair that loses keys is refused, as `flashkv repair` refuses it without --force.
+  const repair =
+    (heavy: boolean) =>
+    (image: ImageBytes): string => {
+      const result = repairImage(image, heavy);
+      const loss = repairDataLoss(image.config, result.effect);
+      if (loss !== undefined && result.changedSectors.length > 0 && !allowLoss) {
+        throw new KvsError(
+          'FAILED_PRECONDITION',
+          `refusing to ${heavy ? 'heavy repair' : 'repair'}: ${loss}; tick "allow losing keys" to repair anyway`,
+        );
+      }
+      return result.status;
+    };
   return (
     <section>
       <div class="toolbar">
@@ -508,7 +518,10 @@ function EditView(props: {
           type="button"
           onClick={() =>
             props.onEdit(`put ${key}`, false, (image) =>
-              image.store.putStatus(key, isHex ? hexBytes(value) : utf8Encode(value)),
+              image.store.putStatus(
+                key,
+                isHex ? hexInputToBytes('value', value) : utf8Encode(value),
+              ),
             )
           }
         >
@@ -522,20 +535,20 @@ function EditView(props: {
         >
           Delete
         </button>
-        <button
-          type="button"
-          onClick={() => props.onEdit('repair', true, (image) => repairImage(image).status)}
-        >
+        <button type="button" onClick={() => props.onEdit('repair', true, repair(false))}>
           Repair
         </button>
-        <button
-          type="button"
-          onClick={() =>
-            props.onEdit('heavy repair', true, (image) => repairImage(image, true).status)
-          }
-        >
+        <button type="button" onClick={() => props.onEdit('heavy repair', true, repair(true))}>
           Heavy repair
         </button>
+        <label>
+          <input
+            type="checkbox"
+            checked={allowLoss}
+            onChange={(event) => setAllowLoss(event.currentTarget.checked)}
+          />{' '}
+          allow losing keys
+        </label>
       </div>
       <div class="toolbar">
         <button type="button" disabled={props.edits.length === 0} onClick={props.onUndo}>

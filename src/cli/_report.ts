@@ -1,4 +1,4 @@
-import { hexToBytes } from '../bytes.js';
+import { hexInputToBytes } from '../bytes.js';
 import { MAX_KEY_LENGTH } from '../format/entry-header.js';
 import { describeImageConfig } from '../image/config.js';
 import { SCHEMA_VERSION } from '../image/report.js';
@@ -50,12 +50,10 @@ export function printDetection(image: OpenedImage): void {
  * line that starts with `where`.
  */
 export function decodeHex(where: string, text: string): Uint8Array {
-  const digits = text.replace(/\s+/g, '').replace(/^0x/i, '');
   try {
-    return hexToBytes(where, digits);
+    return hexInputToBytes(where, text);
   } catch (error) {
-    if (KvsError.is(error))
-      cliFail(`${where}: expected hex digits in pairs, got ${JSON.stringify(text)}`);
+    if (KvsError.is(error)) cliFail(error.message);
     throw error;
   }
 }

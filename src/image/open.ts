@@ -243,6 +243,19 @@ export function refuseDataLoss(
   return undefined;
 }
 
+/**
+ * Why a repair with this effect loses data, or undefined when it does not: it keeps fewer keys
+ * than the image had, or the image holds bytes but no valid entry under `config` (the repair
+ * would erase it). The command line refuses to save such a repair without --force, the
+ * inspector without its "allow losing keys" box.
+ */
+export function repairDataLoss(config: ImageConfig, effect: RepairEffect): string | undefined {
+  if (!effect.losesData) return undefined;
+  return effect.noValidEntry
+    ? `no valid entry was found under the config (${config.sectorCount} × ${config.sectorSizeBytes} B); repair would erase the image`
+    : `the result keeps ${effect.keysAfter} of the ${effect.keysBefore} keys the image had`;
+}
+
 /** What a repair did to the store's copy, before anything is saved. */
 export interface RepairResult {
   /** The maintenance's pw_status. */

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bytesToHex, hexToBytes, keyToText, printableText } from '../../src/bytes.js';
+import {
+  bytesToHex,
+  hexInputToBytes,
+  hexToBytes,
+  keyToText,
+  printableText,
+} from '../../src/bytes.js';
 import { KvsError } from '../../src/status.js';
 import { fcOptions } from '../helpers/fc.js';
 
@@ -36,6 +42,25 @@ describe('bytesToHex / hexToBytes', () => {
       }
       expect(KvsError.is(error, 'INVALID_ARGUMENT')).toBe(true);
       expect((error as KvsError).message.startsWith('op 3 key_hex: ')).toBe(true);
+    },
+  );
+});
+
+describe('hexInputToBytes', () => {
+  it('takes digits as a person types them: spaces, line breaks, a 0x prefix, either case', () => {
+    expect(hexInputToBytes('value', '0xDE ad\n be ef')).toEqual(
+      Uint8Array.from([0xde, 0xad, 0xbe, 0xef]),
+    );
+    expect(hexInputToBytes('value', '')).toEqual(new Uint8Array(0));
+  });
+
+  it.each([['abc'], ['0x0'], ['zz'], ['00 0'], ['0x0x00']])(
+    'refuses %j with INVALID_ARGUMENT naming where the text was and quoting it',
+    (text) => {
+      expect(() => hexInputToBytes('key', text)).toThrow(
+        `key: expected hex digits in pairs, got ${JSON.stringify(text)}`,
+      );
+      expect(() => hexInputToBytes('key', text)).toThrow(KvsError);
     },
   );
 });

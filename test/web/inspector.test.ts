@@ -162,6 +162,53 @@ describe('flashkv inspect in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('refuses a repair that loses a key until allowed, then saves what repair --force writes', async () => {
+    const lossy = referenceImage('basic-001', 'lossy.img');
+    const dump = (await json(['dump', lossy])) as {
+      entries: {
+        address: number;
+        key_hex: string;
+        value_size_bytes: number | null;
+        state: string;
+      }[];
+    };
+    const copies = new Map<string, number>();
+    for (const entry of dump.entries) {
+      copies.set(entry.key_hex, (copies.get(entry.key_hex) ?? 0) + 1);
+    }
+    // A key with one entry only: with its value damaged, repair has no older value to keep.
+    const only = dump.entries.find(
+      (entry) =>
+        entry.state === 'live' && entry.value_size_bytes! > 0 && copies.get(entry.key_hex) === 1,
+    );
+    expect(only).toBeDefined();
+    const bytes = readFileSync(lossy);
+    const valueAt = only!.address + 16 + only!.key_hex.length / 2;
+    bytes[valueAt] = bytes[valueAt]! ^ 0x01;
+    writeFileSync(lossy, bytes);
+    const byCli = copyImage(lossy, 'lossy-cli.img');
+    const forced = (await json(['repair', byCli, '--force', '--no-backup'])) as {
+      lost_keys: { key_hex: string }[];
+      saved: boolean;
+    };
+    expect(forced.saved).toBe(true);
+    expect(forced.lost_keys.map((key) => key.key_hex)).toEqual([only!.key_hex]);
+
+    const { page, problems } = await inspect(lossy);
+    await tab(page, 'Edit');
+    await page.getByRole('button', { name: 'Repair', exact: true }).click();
+    await page.getByText(/^refusing to repair: the result keeps \d+ of the \d+ keys/).waitFor();
+    await page.getByText('no unsaved edits').waitFor();
+    expect(readFileSync(lossy)).toEqual(bytes);
+    await page.getByLabel('allow losing keys').check();
+    await page.getByRole('button', { name: 'Repair', exact: true }).click();
+    await page.getByText('repair: done (unsaved)').waitFor();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText(/^saved /).waitFor();
+    expect(readFileSync(lossy)).toEqual(readFileSync(byCli));
+    expect(problems).toEqual([]);
+  });
+
   it('put + save changes the file exactly as flashkv put does; diff of two images', async () => {
     const original = referenceImage('basic-001', 'put.img');
     const byCli = copyImage(original, 'put-cli.img');

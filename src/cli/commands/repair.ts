@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync } from 'node:fs';
 import { defineCommand } from 'citty';
 import { keyJson, problemsJson, showBytes } from '../../image/report.js';
-import { repairImage } from '../../image/open.js';
+import { repairDataLoss, repairImage } from '../../image/open.js';
 import { EXIT_PROBLEMS, EXIT_USAGE, cliFail } from '../_errors.js';
 import {
   CONFIG_ARGS,
@@ -64,10 +64,8 @@ export default defineCommand({
           effect,
           remainingProblems: remaining,
         } = repairImage(image, args.heavy === true);
-        const refused = effect.losesData && args.force !== true && changed.length > 0;
-        const why = effect.noValidEntry
-          ? `no valid entry was found under the config (${config.sectorCount} × ${config.sectorSizeBytes} B); repair would erase the image`
-          : `the result keeps ${effect.keysAfter} of the ${effect.keysBefore} keys the image had`;
+        const why = repairDataLoss(config, effect);
+        const refused = why !== undefined && args.force !== true && changed.length > 0;
         if (remaining > 0 || refused) setExitCode(EXIT_PROBLEMS);
         const backupPath = `${image.locked!.target}.bak`;
         let saved = false;
