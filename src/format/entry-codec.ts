@@ -17,6 +17,7 @@ import {
   entrySize,
   headerValueSize,
   readU32,
+  zeroEntryHeader,
 } from './entry-header.js';
 
 /**
@@ -56,14 +57,7 @@ export class DecodedEntry {
   address = 0;
   /** Bytes on flash, header, key, value and padding. */
   sizeBytes = 0;
-  readonly header: EntryHeader = {
-    magic: 0,
-    checksum: 0,
-    alignmentUnits: 0,
-    keyLength: 0,
-    valueSize: 0,
-    transactionId: 0,
-  };
+  readonly header: EntryHeader = zeroEntryHeader();
 
   /** Where the key starts (right after the header). */
   get keyOffset(): number {

@@ -43,16 +43,14 @@ function putU32(out: Uint8Array, offset: number, value: number): void {
   out[offset + 3] = (value >>> 24) & 0xff;
 }
 
+/** A header of zeros, to decode into. */
+export function zeroEntryHeader(): EntryHeader {
+  return { magic: 0, checksum: 0, alignmentUnits: 0, keyLength: 0, valueSize: 0, transactionId: 0 };
+}
+
 /** Decodes a header from the first 16 bytes of `bytes` (little-endian). */
 export function decodeEntryHeader(bytes: Uint8Array): EntryHeader {
-  return decodeEntryHeaderInto(bytes, 0, {
-    magic: 0,
-    checksum: 0,
-    alignmentUnits: 0,
-    keyLength: 0,
-    valueSize: 0,
-    transactionId: 0,
-  });
+  return decodeEntryHeaderInto(bytes, 0, zeroEntryHeader());
 }
 
 /** Decodes the header at `offset` of `bytes` into `header`, and returns it. */

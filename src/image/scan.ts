@@ -483,33 +483,22 @@ function scannedEntries(log: EntryLog, states: Uint8Array): ScannedEntry[] {
 function scannedEntry(log: EntryLog, states: Uint8Array, i: number): ScannedEntry {
   const valueSize = log.valueSize[i]!;
   const reason = log.reasons.get(i);
-  // A plain literal per case (no spread): 100 000 entries build in a few milliseconds.
-  return reason === undefined
-    ? {
-        address: log.address[i]!,
-        sector: log.sector[i]!,
-        sizeBytes: log.sizeBytes[i]!,
-        magic: log.magic[i]!,
-        formatIndex: log.formatIndex[i]!,
-        transactionId: log.transactionId[i]!,
-        key: log.key(i),
-        keyText: keyTextOf(log, i),
-        valueSizeBytes: valueSize === TOMBSTONE ? null : valueSize,
-        state: STATES[states[i]!]!,
-      }
-    : {
-        address: log.address[i]!,
-        sector: log.sector[i]!,
-        sizeBytes: log.sizeBytes[i]!,
-        magic: log.magic[i]!,
-        formatIndex: log.formatIndex[i]!,
-        transactionId: log.transactionId[i]!,
-        key: log.key(i),
-        keyText: keyTextOf(log, i),
-        valueSizeBytes: valueSize === TOMBSTONE ? null : valueSize,
-        state: 'corrupt',
-        reason,
-      };
+  // A plain literal (no spread): 100 000 entries build in a few milliseconds. Only the few
+  // corrupt entries get a reason added.
+  const entry: { -readonly [field in keyof ScannedEntry]: ScannedEntry[field] } = {
+    address: log.address[i]!,
+    sector: log.sector[i]!,
+    sizeBytes: log.sizeBytes[i]!,
+    magic: log.magic[i]!,
+    formatIndex: log.formatIndex[i]!,
+    transactionId: log.transactionId[i]!,
+    key: log.key(i),
+    keyText: keyTextOf(log, i),
+    valueSizeBytes: valueSize === TOMBSTONE ? null : valueSize,
+    state: reason === undefined ? STATES[states[i]!]! : 'corrupt',
+  };
+  if (reason !== undefined) entry.reason = reason;
+  return entry;
 }
 
 function sectorReports(
