@@ -15,46 +15,41 @@ import {
 } from './_io.js';
 import { SCHEMA_VERSION } from '../image/report.js';
 import { removeTemporaryFiles } from '../node/image-file.js';
-import bench from './commands/bench.js';
-import benchAll from './commands/bench-all.js';
-import check from './commands/check.js';
-import create from './commands/create.js';
-import diff from './commands/diff.js';
-import dump from './commands/dump.js';
-import exportCommand from './commands/export.js';
-import fuzz from './commands/fuzz.js';
-import get from './commands/get.js';
-import info from './commands/info.js';
-import inspect from './commands/inspect.js';
-import ls from './commands/ls.js';
-import put from './commands/put.js';
-import repair from './commands/repair.js';
-import rm from './commands/rm.js';
-import run from './commands/run.js';
-import shell from './commands/shell.js';
-import torture from './commands/torture.js';
-
-const commands: Record<string, CommandDef> = {
-  create: create as CommandDef,
-  export: exportCommand as CommandDef,
-  ls: ls as CommandDef,
-  get: get as CommandDef,
-  put: put as CommandDef,
-  rm: rm as CommandDef,
-  info: info as CommandDef,
-  check: check as CommandDef,
-  repair: repair as CommandDef,
-  dump: dump as CommandDef,
-  diff: diff as CommandDef,
-  inspect: inspect as CommandDef,
-  shell: shell as CommandDef,
-  run: run as CommandDef,
-  bench: bench as CommandDef,
-  'bench-all': benchAll as CommandDef,
-  torture: torture as CommandDef,
-  fuzz: fuzz as CommandDef,
-  wear: (await import('./commands/wear.js')).default as CommandDef,
+/**
+ * The commands, each loaded when it runs: a run of `ls` does not pay for loading the inspector,
+ * the wear simulator or the benchmarks (all of them are loaded for the top-level help only).
+ */
+const commandModules: Record<string, () => Promise<{ default: unknown }>> = {
+  create: () => import('./commands/create.js'),
+  export: () => import('./commands/export.js'),
+  ls: () => import('./commands/ls.js'),
+  get: () => import('./commands/get.js'),
+  put: () => import('./commands/put.js'),
+  rm: () => import('./commands/rm.js'),
+  info: () => import('./commands/info.js'),
+  check: () => import('./commands/check.js'),
+  repair: () => import('./commands/repair.js'),
+  dump: () => import('./commands/dump.js'),
+  diff: () => import('./commands/diff.js'),
+  inspect: () => import('./commands/inspect.js'),
+  shell: () => import('./commands/shell.js'),
+  run: () => import('./commands/run.js'),
+  bench: () => import('./commands/bench.js'),
+  'bench-all': () => import('./commands/bench-all.js'),
+  torture: () => import('./commands/torture.js'),
+  fuzz: () => import('./commands/fuzz.js'),
+  wear: () => import('./commands/wear.js'),
 };
+
+/** The definition of command `name`, loaded on first use; undefined for no such command. */
+async function loadCommand(name: string): Promise<CommandDef | undefined> {
+  if (!Object.hasOwn(commandModules, name)) return undefined;
+  return (await commandModules[name]!()).default as CommandDef;
+}
+
+const commands: Record<string, () => Promise<CommandDef>> = Object.fromEntries(
+  Object.keys(commandModules).map((name) => [name, async () => (await loadCommand(name))!]),
+);
 
 const main: CommandDef = {
   meta: {
@@ -81,11 +76,16 @@ const ANSI = /\u001b\[[0-9;]*m/g;
  */
 async function help(argv: string[]): Promise<string> {
   const name = argv.find((arg) => !arg.startsWith('-'));
-  const command = name === undefined ? undefined : commands[name];
+  const command = name === undefined ? undefined : await loadCommand(name);
   let text: string;
   if (command === undefined) {
     const short = Object.fromEntries(
-      Object.entries(commands).map(([key, value]) => [key, summarized(value)]),
+      await Promise.all(
+        Object.keys(commandModules).map(async (key) => [
+          key,
+          summarized((await loadCommand(key))!),
+        ]),
+      ),
     );
     text = await renderUsage({ ...main, subCommands: short });
   } else {
@@ -106,9 +106,9 @@ async function help(argv: string[]): Promise<string> {
  * Fails on an option the command does not define: citty ignores unknown options, and a typo
  * such as --sector-sise must not silently open an image with the default geometry.
  */
-function checkOptions(argv: readonly string[]): void {
+async function checkOptions(argv: readonly string[]): Promise<void> {
   const name = argv[0];
-  const command = name === undefined ? undefined : commands[name];
+  const command = name === undefined ? undefined : await loadCommand(name);
   if (command === undefined) return; // citty reports the unknown command
   const defined = (command.args ?? {}) as Record<
     string,
@@ -158,8 +158,8 @@ function checkOptions(argv: readonly string[]): void {
 
 /** Fails on a command name flashkv does not have, suggesting the closest one. */
 function checkCommand(name: string): void {
-  if (name in commands || name.startsWith('-')) return;
-  const suggestion = closest(name, Object.keys(commands));
+  if (Object.hasOwn(commandModules, name) || name.startsWith('-')) return;
+  const suggestion = closest(name, Object.keys(commandModules));
   // Only a near miss (a typo) gets a suggestion; anything else gets the list.
   const isNear = distance(name, suggestion) <= Math.max(2, Math.floor(name.length / 3));
   throw new CliError(
@@ -198,7 +198,7 @@ async function runCli(argv: string[]): Promise<number> {
       return 0;
     }
     checkCommand(args[0]!);
-    checkOptions(args);
+    await checkOptions(args);
     await runCommand(main, { rawArgs: args });
     // citty does not pass a subcommand's result up: commands report problems via setExitCode.
     return exitCodeSet();
