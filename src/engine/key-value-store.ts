@@ -87,8 +87,8 @@ type ValueResult =
 
 /** The key and value bytes an entry is written from; none when it is copied from flash. */
 interface EntrySource {
-  readonly key: Uint8Array;
-  readonly value: Uint8Array;
+  key: Uint8Array;
+  value: Uint8Array;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -163,6 +163,14 @@ export class KeyValueStore {
   private lastTransactionId = 0;
   /** The entry of reads whose entry does not outlive the operation (see Entry.readInto). */
   private readonly reusableEntry: Entry;
+  /**
+   * What {@link writeEntry} writes with (its entry, reserved addresses and source bytes),
+   * reused so that a put allocates nothing; writes do not nest.
+   */
+  private readonly writtenEntry: Entry;
+  /** `reservedPrefixes[i]` holds the first i addresses {@link getAddressesForWrite} reserved. */
+  private readonly reservedPrefixes: number[][];
+  private readonly writeSource: EntrySource = { key: EMPTY, value: EMPTY };
   /** Where the entry after the one {@link loadEntry} just loaded may start. */
   private scannedNextAddress = 0;
   /** Entries of new keys the last scan found no room for in the index. */
@@ -200,6 +208,10 @@ export class KeyValueStore {
     });
     this.lookup = { io: this.io, sectors: this.sectors, formats: this.formats };
     this.reusableEntry = Entry.reusable(this.io, this.formats.primary);
+    this.writtenEntry = Entry.reusable(this.io, this.formats.primary);
+    this.reservedPrefixes = Array.from({ length: this.redundancy + 1 }, (_, length) =>
+      new Array<number>(length).fill(0),
+    );
   }
 
   // ---------------------------------------------------------------------------------------
@@ -798,9 +810,8 @@ export class KeyValueStore {
     }
 
     const size = entrySizeFor(key.length, value.length, this.partition.alignmentBytes);
-    const reserved: number[] = [];
-    const reservation = this.getAddressesForWrite(reserved, size);
-    if (!ok(reservation)) return reservation;
+    const reserved = this.getAddressesForWrite(size);
+    if (typeof reserved === 'string') return reserved;
 
     // Transaction ids are burned even if the write fails, so none is ever reused.
     this.lastTransactionId = (this.lastTransactionId + 1) >>> 0;
@@ -811,8 +822,11 @@ export class KeyValueStore {
       key,
       state === 'deleted' ? null : value,
       this.lastTransactionId,
+      this.writtenEntry,
     );
-    const source: EntrySource = { key, value };
+    const source = this.writeSource;
+    source.key = key;
+    source.value = value;
     const first = this.writeEntryTo(entry, reserved[0]!, source);
     if (!ok(first.status)) return first.status;
 
@@ -872,8 +886,8 @@ export class KeyValueStore {
         address = reserved[this.cache.addressCount(index)]!;
       } else {
         const found = this.getSectorForWrite(entry.size, this.cache.addresses(index));
-        if (found.sector === undefined) return found.status;
-        address = this.sectors.nextWritableAddress(found.sector);
+        if (typeof found === 'string') return found;
+        address = this.sectors.nextWritableAddress(found);
       }
       const written = this.writeEntryTo(entry, address, source);
       if (!ok(written.status)) return written.status;
@@ -882,35 +896,43 @@ export class KeyValueStore {
     return 'OK';
   }
 
-  /** Reserves one address per copy, each in a different sector. */
-  private getAddressesForWrite(reserved: number[], sizeBytes: number): StatusCode {
+  /**
+   * Reserves one address per copy, each in a different sector (each search avoids the
+   * sectors reserved before it), or returns the status that stopped it. The array is reused
+   * by the next reservation; writes do not nest.
+   */
+  private getAddressesForWrite(sizeBytes: number): readonly number[] | Exclude<StatusCode, 'OK'> {
+    const prefixes = this.reservedPrefixes;
     for (let i = 0; i < this.redundancy; i++) {
-      const found = this.getSectorForWrite(sizeBytes, reserved.slice(0, i));
-      if (found.sector === undefined) return found.status;
-      reserved[i] = this.sectors.nextWritableAddress(found.sector);
+      const found = this.getSectorForWrite(sizeBytes, prefixes[i]!);
+      if (typeof found === 'string') return found;
+      const address = this.sectors.nextWritableAddress(found);
+      for (let length = i + 1; length <= this.redundancy; length++) prefixes[length]![i] = address;
     }
-    return 'OK';
+    return prefixes[this.redundancy]!;
   }
 
-  /** A sector with room, garbage collecting as `gcOnWrite` allows. */
+  /**
+   * A sector with room, garbage collecting as `gcOnWrite` allows; else the status that
+   * stopped the search (a string, so that a write allocates no result object).
+   */
   private getSectorForWrite(
     sizeBytes: number,
     reserved: readonly number[],
-  ): { status: StatusCode; sector?: SectorDescriptor } {
+  ): SectorDescriptor | Exclude<StatusCode, 'OK'> {
     let sector = this.sectors.findSpace(sizeBytes, reserved);
     let collected = 0;
     let mayCollect = this.gcOnWrite !== 'disabled';
     while (sector === undefined && mayCollect) {
       if (this.gcOnWrite === 'oneSector') mayCollect = false;
       const status = this.garbageCollect(reserved);
-      if (!ok(status)) return { status: status === 'NOT_FOUND' ? 'RESOURCE_EXHAUSTED' : status };
+      if (status !== 'OK') return status === 'NOT_FOUND' ? 'RESOURCE_EXHAUSTED' : status;
       sector = this.sectors.findSpace(sizeBytes, reserved);
       collected++;
       // Bounded: collecting more sectors than exist (plus two) cannot make room.
-      if (collected > this.partition.sectorCount + 2) return { status: 'RESOURCE_EXHAUSTED' };
+      if (collected > this.partition.sectorCount + 2) return 'RESOURCE_EXHAUSTED';
     }
-    if (sector === undefined) return { status: 'RESOURCE_EXHAUSTED' };
-    return { status: 'OK', sector };
+    return sector ?? 'RESOURCE_EXHAUSTED';
   }
 
   /**
@@ -1053,9 +1075,8 @@ export class KeyValueStore {
       const status = entry.update(this.formats.primary, this.lastTransactionId);
       if (!ok(status)) return { status, updated: 0 };
 
-      const reserved: number[] = [];
-      const reservation = this.getAddressesForWrite(reserved, entry.size);
-      if (!ok(reservation)) return { status: reservation, updated: 0 };
+      const reserved = this.getAddressesForWrite(entry.size);
+      if (typeof reserved === 'string') return { status: reserved, updated: 0 };
       const first = this.writeEntryTo(entry, reserved[0]!);
       if (!ok(first.status)) return { status: first.status, updated: 0 };
       // pw_kvs subtracts the new entry's size from the old copies' sectors; reproduced.

@@ -196,11 +196,19 @@ export class Sectors {
       if (sector.writableBytes < sizeBytes) continue;
       const distance = (sector.index - start - 1 + 2 * count) % count;
       if (distance >= bestDistance) continue;
-      if (reservedAddresses.some((address) => this.fromAddress(address) === sector)) continue;
+      if (this.holdsAny(sector, reservedAddresses)) continue;
       best = sector;
       bestDistance = distance;
     }
     return best ?? this.find('append', sizeBytes, [], reservedAddresses);
+  }
+
+  /** True if one of `addresses` lies in `sector`. */
+  private holdsAny(sector: SectorDescriptor, addresses: readonly number[]): boolean {
+    for (let i = 0; i < addresses.length; i++) {
+      if (this.fromAddress(addresses[i]!) === sector) return true;
+    }
+    return false;
   }
 
   /**
