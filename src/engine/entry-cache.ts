@@ -84,9 +84,9 @@ export class EntryCache {
   private readonly entrySizes: Uint16Array;
   /** Sizes of 2^16 - 1 bytes or more ([content, entry]), by slot; see {@link OVERSIZED}. */
   private readonly oversized = new Map<number, [number, number]>();
-  /** FNV-1a of the key and of the value, kept only when fingerprints are enabled. */
-  private readonly keyFingerprints: Uint32Array;
-  private readonly valueFingerprints: Uint32Array;
+  /** Fingerprints of the key and of the value, kept only when fingerprints are enabled. */
+  private readonly keyFingerprints: Int32Array;
+  private readonly valueFingerprints: Int32Array;
   private readonly keyLengths: Uint8Array;
   private readonly table: Int32Array;
   private readonly tableMask: number;
@@ -111,8 +111,8 @@ export class EntryCache {
     this.contentSizes = new Uint16Array(maxEntries);
     this.entrySizes = new Uint16Array(maxEntries);
     const fingerprintSlots = fingerprints ? maxEntries : 0;
-    this.keyFingerprints = new Uint32Array(fingerprintSlots);
-    this.valueFingerprints = new Uint32Array(fingerprintSlots);
+    this.keyFingerprints = new Int32Array(fingerprintSlots);
+    this.valueFingerprints = new Int32Array(fingerprintSlots);
     this.keyLengths = new Uint8Array(fingerprintSlots);
     let tableSize = 8;
     while (tableSize < maxEntries * 2) tableSize *= 2;
@@ -320,11 +320,11 @@ export class EntryCache {
   /** Records fingerprints of the key's current entry (no-op unless enabled). */
   setFingerprints(index: number, key: Uint8Array, value: Uint8Array): void {
     if (!this.hasFingerprints) return;
-    this.setFingerprintValues(index, fnv1a(key), key.length, fnv1a(value));
+    this.setFingerprintValues(index, fingerprint(key), key.length, fingerprint(value));
   }
 
   /**
-   * Records fingerprints computed by the caller: {@link fnv1a} of the key and of the value
+   * Records fingerprints computed by the caller: {@link fingerprint} of the key and of the value
    * (no-op unless enabled).
    */
   setFingerprintValues(
@@ -344,12 +344,12 @@ export class EntryCache {
     return (
       this.hasFingerprints &&
       this.keyLengths[index] === key.length &&
-      this.keyFingerprints[index] === fnv1a(key)
+      this.keyFingerprints[index] === fingerprint(key)
     );
   }
 
   /**
-   * False if a value whose {@link fnv1a} is `valueFingerprint` certainly differs from the key's
+   * False if a value whose {@link fingerprint} is `valueFingerprint` certainly differs from the key's
    * current value; true if it may match.
    */
   valueMayMatch(index: number, valueFingerprint: number): boolean {
@@ -558,14 +558,35 @@ function equalAt(key: Uint8Array, bytes: Uint8Array, offset: number): boolean {
   return true;
 }
 
-/** 32-bit FNV-1a: a second, independent hash of a key or value. */
-export function fnv1a(bytes: Uint8Array): number {
-  return fnv1aRange(bytes, 0, bytes.length);
+/** A 32-bit fingerprint of a key or value: a second hash, independent of the key hash. */
+export function fingerprint(bytes: Uint8Array): number {
+  return fingerprintRange(bytes, 0, bytes.length);
 }
 
-/** {@link fnv1a} of `bytes[start..end)`. */
-export function fnv1aRange(bytes: Uint8Array, start: number, end: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
-  return hash >>> 0;
+/**
+ * {@link fingerprint} of `bytes[start..end)`: MurmurHash3 (x86, 32-bit, seed 0) as a signed
+ * int32. It takes four bytes a step, so the scan fingerprints what it loads at a fraction of
+ * a byte-wise hash's cost.
+ */
+export function fingerprintRange(bytes: Uint8Array, start: number, end: number): number {
+  let hash = 0;
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    const word = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
+    hash ^= mixWord(word);
+    hash = (hash << 13) | (hash >>> 19);
+    hash = (Math.imul(hash, 5) + 0xe6546b64) | 0;
+  }
+  let tail = 0;
+  for (let shift = 0; i < end; i++, shift += 8) tail |= bytes[i]! << shift;
+  if (((end - start) & 3) !== 0) hash ^= mixWord(tail);
+  hash ^= end - start;
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
+  return hash ^ (hash >>> 16);
+}
+
+function mixWord(word: number): number {
+  const k = Math.imul(word, 0xcc9e2d51);
+  return Math.imul((k << 15) | (k >>> 17), 0x1b873593);
 }

@@ -18,8 +18,8 @@ import {
   type EntryState,
   type FindResult,
   type LookupContext,
-  fnv1a,
-  fnv1aRange,
+  fingerprint,
+  fingerprintRange,
 } from './entry-cache.js';
 import {
   type GcOnWrite,
@@ -317,8 +317,9 @@ export class KeyValueStore {
           nextAddress = this.scannedNextAddress;
         }
         entryAddress = nextAddress;
-        sector.writableBytes = sectorSize - (entryAddress - sectorAddress);
       }
+      // Accounted once the sector's scan ends (entries only ever move it forward).
+      sector.writableBytes = sectorSize - (entryAddress - sectorAddress);
       if (corruptBytes > 0) {
         sector.markCorrupt();
         this.errorFound = true;
@@ -389,7 +390,7 @@ export class KeyValueStore {
     const keyAt = this.io.loadedOffset;
     const hash = hashKeyRange(keyBytes, keyAt, keyAt + keyLength, this.keyHashChar);
     const fingerprints = this.cache.hasFingerprints;
-    const keyFingerprint = fingerprints ? fnv1aRange(keyBytes, keyAt, keyAt + keyLength) : 0;
+    const keyFingerprint = fingerprints ? fingerprintRange(keyBytes, keyAt, keyAt + keyLength) : 0;
     const verified = entry.verifyChecksumInFlash();
     if (verified !== 'OK') return verified;
     const added = this.cache.addNewOrUpdateExisting(
@@ -416,7 +417,7 @@ export class KeyValueStore {
     const valueSize = entry.valueSize;
     this.io.load(entry.address + ENTRY_HEADER_SIZE + entry.keyLength, valueSize);
     const at = this.io.loadedOffset;
-    const valueFingerprint = fnv1aRange(this.io.loadedBytes, at, at + valueSize);
+    const valueFingerprint = fingerprintRange(this.io.loadedBytes, at, at + valueSize);
     this.cache.setFingerprintValues(index, keyFingerprint, entry.keyLength, valueFingerprint);
   }
 
@@ -799,7 +800,7 @@ export class KeyValueStore {
     priorValueSize: number,
     prior?: Entry,
   ): StatusCode {
-    const valueFingerprint = this.cache.hasFingerprints ? fnv1a(value) : 0;
+    const valueFingerprint = this.cache.hasFingerprints ? fingerprint(value) : 0;
     if (
       priorIndex !== -1 &&
       priorValueSize === value.length &&
@@ -844,8 +845,8 @@ export class KeyValueStore {
       this.updateKeyDescriptor(entry, entry.address, priorIndex, priorSize);
     }
     if (this.cache.hasFingerprints) {
-      const storedFingerprint = state === 'deleted' ? fnv1a(EMPTY) : valueFingerprint;
-      this.cache.setFingerprintValues(index, fnv1a(key), key.length, storedFingerprint);
+      const storedFingerprint = state === 'deleted' ? fingerprint(EMPTY) : valueFingerprint;
+      this.cache.setFingerprintValues(index, fingerprint(key), key.length, storedFingerprint);
     }
     return this.addCopies(index, entry, reserved, source);
   }
