@@ -77,13 +77,35 @@ export function crc16Ccitt(bytes: Uint8Array, crc = 0xffff, start = 0, end = byt
       t[0x100 | bytes[i + 6]!]! ^
       t[bytes[i + 7]!]!;
   }
-  for (; i < end; i++) crc = ((crc << 8) & 0xffff) ^ t[(crc >>> 8) ^ bytes[i]!]!;
+  // The tail (entry fields of 4 and 2 bytes often) in sliced steps too.
+  if (i + 4 <= end) {
+    crc =
+      t[0x300 | ((crc >>> 8) ^ bytes[i]!)]! ^
+      t[0x200 | ((crc & 0xff) ^ bytes[i + 1]!)]! ^
+      t[0x100 | bytes[i + 2]!]! ^
+      t[bytes[i + 3]!]!;
+    i += 4;
+  }
+  if (i + 2 <= end) {
+    crc = t[0x100 | ((crc >>> 8) ^ bytes[i]!)]! ^ t[(crc & 0xff) ^ bytes[i + 1]!]!;
+    i += 2;
+  }
+  if (i < end) crc = ((crc << 8) & 0xffff) ^ t[(crc >>> 8) ^ bytes[i]!]!;
   return crc;
 }
 
 /** CRC-16/CCITT-FALSE over `count` zero bytes, continuing from `crc`. */
 export function crc16CcittZeros(count: number, crc = 0xffff): number {
-  for (let i = 0; i < count; i++) crc = ((crc << 8) & 0xffff) ^ CRC16[crc >>> 8]!;
+  // n zero bytes (2 ≤ n ≤ 8) are one step: table n-1 of the high byte, n-2 of the low one.
+  const t = CRC16;
+  let left = count;
+  for (; left >= 8; left -= 8) crc = t[0x700 | (crc >>> 8)]! ^ t[0x600 | (crc & 0xff)]!;
+  if (left >= 2) {
+    const high = (left - 1) << 8;
+    crc = t[high | (crc >>> 8)]! ^ t[(high - 0x100) | (crc & 0xff)]!;
+    left = 0;
+  }
+  if (left === 1) crc = ((crc << 8) & 0xffff) ^ t[crc >>> 8]!;
   return crc;
 }
 
