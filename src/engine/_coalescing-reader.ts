@@ -45,6 +45,8 @@ export class CoalescingReader implements PartitionIO {
   loadedOffset = 0;
   /** Views of the window's start, by length (see windowStartView). */
   private readonly startViews: (Uint8Array | undefined)[];
+  /** The last view of the window made from each offset (see windowView). */
+  private readonly offsetViews: (Uint8Array | undefined)[];
   /** Receives the bytes of reads that `load` sends straight to the partition. */
   private scratch = new Uint8Array(0);
 
@@ -58,6 +60,7 @@ export class CoalescingReader implements PartitionIO {
     this.sizeBytes = partition.sizeBytes;
     this.window = new Uint8Array(enabled ? partition.sectorSizeBytes : 0);
     this.startViews = new Array<Uint8Array | undefined>(this.window.length + 1).fill(undefined);
+    this.offsetViews = new Array<Uint8Array | undefined>(this.window.length).fill(undefined);
   }
 
   /** Forgets the window. */
@@ -176,7 +179,7 @@ export class CoalescingReader implements PartitionIO {
       );
       const result = this.partition.read(
         windowEnd,
-        this.window.subarray(this.windowLength, fetchEnd - this.windowStart),
+        this.windowView(this.windowLength, fetchEnd - this.windowStart),
       );
       if (result.status !== 'OK') {
         this.invalidate();
@@ -222,6 +225,20 @@ export class CoalescingReader implements PartitionIO {
     if (view === undefined) {
       view = this.window.subarray(0, length);
       this.startViews[length] = view;
+    }
+    return view;
+  }
+
+  /**
+   * The window's bytes [begin, end) as a view, the last one made from `begin` reused when it
+   * ends there too: a scan extends the window at the same offsets by the same steps in every
+   * sector of the same layout.
+   */
+  private windowView(begin: number, end: number): Uint8Array {
+    let view = this.offsetViews[begin];
+    if (view === undefined || view.length !== end - begin) {
+      view = this.window.subarray(begin, end);
+      this.offsetViews[begin] = view;
     }
     return view;
   }
