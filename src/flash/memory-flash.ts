@@ -228,9 +228,13 @@ const OUT_OF_RANGE_RESULT: FlashResult = Object.freeze({ status: 'OUT_OF_RANGE',
 const UNKNOWN_RESULT: FlashResult = Object.freeze({ status: 'UNKNOWN', size: 0 });
 const UNAVAILABLE_RESULT: FlashResult = Object.freeze({ status: 'UNAVAILABLE', size: 0 });
 
-/** Shared results of successful calls, by size, so a read or write allocates nothing. */
-const OK_RESULTS: FlashResult[] = [];
 const MAX_SHARED_RESULT_SIZE = 4096;
+/**
+ * Shared results of successful calls, by size, so a read or write allocates nothing. Sized up
+ * front: storing a far index (a 4096-byte read) in a growing array would turn it into a slow
+ * dictionary.
+ */
+const OK_RESULTS = new Array<FlashResult | undefined>(MAX_SHARED_RESULT_SIZE + 1).fill(undefined);
 
 /**
  * The result `{ status: 'OK', size }`, frozen and shared for sizes up to 4096 bytes (a new
