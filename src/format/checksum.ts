@@ -145,36 +145,36 @@ export function crc32Zeros(count: number, previous = 0): number {
 export class Crc16Checksum implements ChecksumAlgorithm {
   readonly name = 'crc16';
   readonly sizeBytes = 2;
-  private crc = 0xffff;
-  private readonly state = new Uint8Array(2);
+  #crc = 0xffff;
+  readonly #state = new Uint8Array(2);
 
   reset(): void {
-    this.crc = 0xffff;
+    this.#crc = 0xffff;
   }
 
   update(bytes: Uint8Array): void {
-    this.crc = crc16Ccitt(bytes, this.crc);
+    this.#crc = crc16Ccitt(bytes, this.#crc);
   }
 
   /** Adds `bytes[start..end)` without making a view of them. */
   updateRange(bytes: Uint8Array, start: number, end: number): void {
-    this.crc = crc16Ccitt(bytes, this.crc, start, end);
+    this.#crc = crc16Ccitt(bytes, this.#crc, start, end);
   }
 
   /** Adds `count` zero bytes. */
   updateZeros(count: number): void {
-    this.crc = crc16CcittZeros(count, this.crc);
+    this.#crc = crc16CcittZeros(count, this.#crc);
   }
 
   /** The state as a number (what `finish` stores little-endian). */
   get value(): number {
-    return this.crc;
+    return this.#crc;
   }
 
   finish(): Uint8Array {
-    this.state[0] = this.crc & 0xff;
-    this.state[1] = this.crc >>> 8;
-    return this.state;
+    this.#state[0] = this.#crc & 0xff;
+    this.#state[1] = this.#crc >>> 8;
+    return this.#state;
   }
 }
 
@@ -182,39 +182,39 @@ export class Crc16Checksum implements ChecksumAlgorithm {
 export class Crc32Checksum implements ChecksumAlgorithm {
   readonly name = 'crc32';
   readonly sizeBytes = 4;
-  private crc = 0;
-  private readonly state = new Uint8Array(4);
+  #crc = 0;
+  readonly #state = new Uint8Array(4);
 
   reset(): void {
-    this.crc = 0;
+    this.#crc = 0;
   }
 
   update(bytes: Uint8Array): void {
-    this.crc = crc32(bytes, this.crc);
+    this.#crc = crc32(bytes, this.#crc);
   }
 
   /** Adds `bytes[start..end)` without making a view of them. */
   updateRange(bytes: Uint8Array, start: number, end: number): void {
-    this.crc = crc32(bytes, this.crc, start, end);
+    this.#crc = crc32(bytes, this.#crc, start, end);
   }
 
   /** Adds `count` zero bytes. */
   updateZeros(count: number): void {
-    this.crc = crc32Zeros(count, this.crc);
+    this.#crc = crc32Zeros(count, this.#crc);
   }
 
   /** The state as a number (what `finish` stores little-endian). */
   get value(): number {
-    return this.crc;
+    return this.#crc;
   }
 
   finish(): Uint8Array {
-    const crc = this.crc;
-    this.state[0] = crc & 0xff;
-    this.state[1] = (crc >>> 8) & 0xff;
-    this.state[2] = (crc >>> 16) & 0xff;
-    this.state[3] = (crc >>> 24) & 0xff;
-    return this.state;
+    const crc = this.#crc;
+    this.#state[0] = crc & 0xff;
+    this.#state[1] = (crc >>> 8) & 0xff;
+    this.#state[2] = (crc >>> 16) & 0xff;
+    this.#state[3] = (crc >>> 24) & 0xff;
+    return this.#state;
   }
 }
 
@@ -225,7 +225,7 @@ export class Crc32Checksum implements ChecksumAlgorithm {
 export class IgnoreChecksum implements ChecksumAlgorithm {
   readonly name = 'ignore';
   readonly sizeBytes = 0;
-  private static readonly EMPTY = new Uint8Array(0);
+  static readonly #EMPTY = new Uint8Array(0);
 
   reset(): void {}
 
@@ -236,7 +236,7 @@ export class IgnoreChecksum implements ChecksumAlgorithm {
   updateZeros(): void {}
 
   finish(): Uint8Array {
-    return IgnoreChecksum.EMPTY;
+    return IgnoreChecksum.#EMPTY;
   }
 }
 
