@@ -450,10 +450,6 @@ export class KeyValueStore {
     return found;
   }
 
-  #find(key: Uint8Array): FindResult {
-    return this.#noteLookup(this.#cache.find(this.#lookup, key));
-  }
-
   #findExisting(key: Uint8Array, forWrite = false): FindResult {
     return this.#noteLookup(this.#cache.findExisting(this.#lookup, key, forWrite));
   }
