@@ -296,34 +296,7 @@ export class KeyValueStore {
 
     let emptySectorFound = false;
     for (const sector of this.#sectors.descriptors) {
-      const sectorAddress = this.#sectors.baseAddress(sector);
-      let entryAddress = sectorAddress;
-      let corruptBytes = 0;
-      // Every step moves forward by at least 16 bytes, so the scan of a sector ends.
-      while (this.#sectors.isAddressInSector(sector, entryAddress)) {
-        let nextAddress: number;
-        const loaded = this.#loadEntry(entryAddress);
-        if (loaded === 'NOT_FOUND') break;
-        if (loaded !== 'OK') {
-          this.#errorFound = true;
-          const found = this.#scanForEntry(sector, entryAddress + MIN_ALIGNMENT_BYTES);
-          if (found === undefined) {
-            corruptBytes += sectorSize - (entryAddress - sectorAddress);
-            break;
-          }
-          corruptBytes += found - entryAddress;
-          nextAddress = found;
-        } else {
-          nextAddress = this.#scannedNextAddress;
-        }
-        entryAddress = nextAddress;
-      }
-      // Accounted once the sector's scan ends (entries only ever move it forward).
-      sector.writableBytes = sectorSize - (entryAddress - sectorAddress);
-      if (corruptBytes > 0) {
-        sector.markCorrupt();
-        this.#errorFound = true;
-      }
+      this.#scanSector(sector);
       if (sector.isEmpty(sectorSize)) emptySectorFound = true;
     }
 
@@ -370,6 +343,43 @@ export class KeyValueStore {
       if (!otherErrors && copiesMissing === this.#cache.totalEntries) return 'OUT_OF_RANGE';
     }
     return this.#errorFound ? 'FAILED_PRECONDITION' : 'OK';
+  }
+
+  /**
+   * Scans one sector's entries into the index and accounts its writable bytes; corrupt
+   * stretches mark it corrupt. A function of its own, called once per sector, so that it is
+   * optimized during the first scan rather than compiled on the fly inside one long loop.
+   */
+  #scanSector(sector: SectorDescriptor): void {
+    const sectorSize = this.partition.sectorSizeBytes;
+    const sectorAddress = this.#sectors.baseAddress(sector);
+    let entryAddress = sectorAddress;
+    let corruptBytes = 0;
+    // Every step moves forward by at least 16 bytes, so the scan of a sector ends.
+    while (this.#sectors.isAddressInSector(sector, entryAddress)) {
+      let nextAddress: number;
+      const loaded = this.#loadEntry(entryAddress);
+      if (loaded === 'NOT_FOUND') break;
+      if (loaded !== 'OK') {
+        this.#errorFound = true;
+        const found = this.#scanForEntry(sector, entryAddress + MIN_ALIGNMENT_BYTES);
+        if (found === undefined) {
+          corruptBytes += sectorSize - (entryAddress - sectorAddress);
+          break;
+        }
+        corruptBytes += found - entryAddress;
+        nextAddress = found;
+      } else {
+        nextAddress = this.#scannedNextAddress;
+      }
+      entryAddress = nextAddress;
+    }
+    // Accounted once the sector's scan ends (entries only ever move it forward).
+    sector.writableBytes = sectorSize - (entryAddress - sectorAddress);
+    if (corruptBytes > 0) {
+      sector.markCorrupt();
+      this.#errorFound = true;
+    }
   }
 
   /**
