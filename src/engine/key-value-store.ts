@@ -403,32 +403,44 @@ export class KeyValueStore {
     const keyFingerprint = fingerprints ? fingerprintRange(keyBytes, keyAt, keyAt + keyLength) : 0;
     const verified = entry.verifyChecksumInFlash();
     if (verified !== 'OK') return verified;
+    // The header's sizes, computed once for the index and the next address.
+    const valueSize = entry.valueSize;
+    const size = entry.size;
+    const transactionId = entry.transactionId;
     const added = this.#cache.addNewOrUpdateExisting(
       hash,
-      entry.transactionId,
+      transactionId,
       entry.isDeleted,
       address,
       this.partition.sectorSizeBytes,
-      entry.contentSize,
-      entry.size,
+      ENTRY_HEADER_SIZE + keyLength + valueSize,
+      size,
     );
     if (added === 'RESOURCE_EXHAUSTED') this.#surplusKeysFound++;
     if (added !== 'OK') return added;
-    if (fingerprints) this.#fingerprintScannedEntry(entry, keyFingerprint);
-    this.#scannedNextAddress = entry.nextAddress;
+    if (fingerprints) {
+      this.#fingerprintScannedEntry(address, keyLength, valueSize, transactionId, keyFingerprint);
+    }
+    this.#scannedNextAddress = address + size;
     return 'OK';
   }
 
-  /** Records fingerprints for an entry the scan just made a key's current one. */
-  #fingerprintScannedEntry(entry: Entry, keyFingerprint: number): void {
+  /** Records fingerprints for the entry the scan just offered, if it is its key's current one. */
+  #fingerprintScannedEntry(
+    address: number,
+    keyLength: number,
+    valueSize: number,
+    transactionId: number,
+    keyFingerprint: number,
+  ): void {
     const index = this.#cache.offeredIndex;
-    if (index === -1 || this.#cache.transactionId(index) !== entry.transactionId) return;
+    if (index === -1 || this.#cache.transactionId(index) !== transactionId) return;
     // Served from the scan's read window: the checksum check just read these bytes.
-    const valueSize = entry.valueSize;
-    this.#io.load(entry.address + ENTRY_HEADER_SIZE + entry.keyLength, valueSize);
-    const at = this.#io.loadedOffset;
-    const valueFingerprint = fingerprintRange(this.#io.loadedBytes, at, at + valueSize);
-    this.#cache.setFingerprintValues(index, keyFingerprint, entry.keyLength, valueFingerprint);
+    const io = this.#io;
+    io.load(address + ENTRY_HEADER_SIZE + keyLength, valueSize);
+    const at = io.loadedOffset;
+    const valueFingerprint = fingerprintRange(io.loadedBytes, at, at + valueSize);
+    this.#cache.setFingerprintValues(index, keyFingerprint, keyLength, valueFingerprint);
   }
 
   /** The next address in the sector, in 16-byte steps from `start`, holding a known magic. */
