@@ -39,7 +39,7 @@ export class CoalescingReader implements PartitionIO {
   #windowStart = 0;
   #windowLength = 0;
   #readAheadBytes = MIN_READ_AHEAD_BYTES;
-  /** Where the bytes of the last {@link load} are: the window or {@link scratch}. */
+  /** Where the bytes of the last {@link load} are: the window or #scratch. */
   loadedBytes: Uint8Array = new Uint8Array(0);
   /** Offset of those bytes in {@link loadedBytes}. */
   loadedOffset = 0;

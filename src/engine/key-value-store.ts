@@ -164,14 +164,14 @@ export class KeyValueStore {
   /** The entry of reads whose entry does not outlive the operation (see Entry.readInto). */
   readonly #reusableEntry: Entry;
   /**
-   * What {@link writeEntry} writes with (its entry, reserved addresses and source bytes),
+   * What #writeEntry writes with (its entry, reserved addresses and source bytes),
    * reused so that a put allocates nothing; writes do not nest.
    */
   readonly #writtenEntry: Entry;
-  /** `reservedPrefixes[i]` holds the first i addresses {@link getAddressesForWrite} reserved. */
+  /** `#reservedPrefixes[i]` holds the first i addresses #getAddressesForWrite reserved. */
   readonly #reservedPrefixes: number[][];
   readonly #writeSource: EntrySource = { key: EMPTY, value: EMPTY };
-  /** Where the entry after the one {@link loadEntry} just loaded may start. */
+  /** Where the entry after the one #loadEntry just loaded may start. */
   #scannedNextAddress = 0;
   /** Entries of new keys the last scan found no room for in the index. */
   #surplusKeysFound = 0;
@@ -493,7 +493,7 @@ export class KeyValueStore {
   }
 
   /**
-   * {@link readEntry} into the reusable entry, for reads whose entry does not outlive the
+   * #readEntry into the reusable entry, for reads whose entry does not outlive the
    * operation: on OK, `reusableEntry` is the key's entry.
    */
   #readEntryReusable(index: number): StatusCode {

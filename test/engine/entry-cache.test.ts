@@ -7,6 +7,7 @@ import {
   type LookupContext,
   NO_ADDRESS,
   fingerprint,
+  fingerprintRange,
 } from '../../src/engine/entry-cache.js';
 import { Sectors } from '../../src/engine/sectors.js';
 import { FlashPartition } from '../../src/flash/flash-partition.js';
@@ -300,5 +301,26 @@ describe('EntryCache lookups on flash', () => {
     const before = flash.counters.readCalls;
     expect(cache.findForWrite(context, text('alpha')).status).toBe('OK');
     expect(flash.counters.readCalls).toBeGreaterThan(before);
+  });
+});
+
+describe('fingerprint', () => {
+  it('is MurmurHash3 (x86, 32-bit, seed 0) as an int32, tails of 1 to 3 bytes included', () => {
+    const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+    const vectors: [string, number][] = [
+      ['', 0],
+      ['a', 0x3c2569b2],
+      ['ab', 0x9bbfd75f],
+      ['abc', 0xb3dd93fa],
+      ['abcd', 0x43ed676a],
+      ['Hello, world!', 0xc0363e43],
+      ['The quick brown fox jumps over the lazy dog', 0x2e4ff723],
+    ];
+    for (const [input, expected] of vectors) expect(fingerprint(text(input))).toBe(expected | 0);
+  });
+
+  it('fingerprints a range as the bytes of that range alone', () => {
+    const bytes = Uint8Array.of(9, 1, 2, 3, 4, 5, 9);
+    expect(fingerprintRange(bytes, 1, 6)).toBe(fingerprint(Uint8Array.of(1, 2, 3, 4, 5)));
   });
 });
