@@ -23,6 +23,12 @@ export const MUTANTS = [
   },
   {
     file: 'src/format/entry-header.ts',
+    name: 'alignUp rounds a power-of-two alignment down',
+    find: 'return (value + alignment - 1) & -alignment;',
+    replace: 'return value & -alignment;',
+  },
+  {
+    file: 'src/format/entry-header.ts',
     name: 'alignment units off by one',
     find: 'return Math.ceil(alignmentBytes / 16) - 1;',
     replace: 'return Math.ceil(alignmentBytes / 16);',
