@@ -3,6 +3,11 @@ import { assert } from './_assert.js';
 /** Writable-bytes value that marks a sector corrupt (no bytes may be written to it). */
 const CORRUPT_SECTOR = 0xffff;
 
+/** Told when a sector's writable count may have changed. */
+export interface WritableListener {
+  writableChanged(sector: SectorDescriptor): void;
+}
+
 /**
  * Per-sector bookkeeping (pw_kvs's SectorDescriptor): the free bytes at the sector's tail and
  * the bytes of entries still valid. Both are 16-bit counters on the device; they wrap the same
@@ -13,14 +18,13 @@ export class SectorDescriptor {
   #tailFreeBytes: number;
   #validBytesCount = 0;
 
-  /** `onWritableChange` is told whenever the writable count may have changed. */
-  constructor(
-    index: number,
-    sectorSizeBytes: number,
-    private readonly onWritableChange?: (sector: SectorDescriptor) => void,
-  ) {
+  readonly #listener: WritableListener | undefined;
+
+  /** `listener` is told whenever the writable count may have changed. */
+  constructor(index: number, sectorSizeBytes: number, listener?: WritableListener) {
     this.index = index;
     this.#tailFreeBytes = sectorSizeBytes;
+    this.#listener = listener;
   }
 
   /** Bytes that can still be appended; 0 for a corrupt sector. */
@@ -30,7 +34,7 @@ export class SectorDescriptor {
 
   set writableBytes(bytes: number) {
     this.#tailFreeBytes = bytes & 0xffff;
-    this.onWritableChange?.(this);
+    this.#listener?.writableChanged(this);
   }
 
   /** Bytes of valid (current) entries in the sector. */
@@ -44,7 +48,7 @@ export class SectorDescriptor {
 
   markCorrupt(): void {
     this.#tailFreeBytes = CORRUPT_SECTOR;
-    this.onWritableChange?.(this);
+    this.#listener?.writableChanged(this);
   }
 
   addValidBytes(bytes: number): void {
@@ -58,7 +62,7 @@ export class SectorDescriptor {
   removeWritableBytes(bytes: number): void {
     const writable = this.writableBytes;
     this.#tailFreeBytes = bytes > writable ? 0 : writable - bytes;
-    this.onWritableChange?.(this);
+    this.#listener?.writableChanged(this);
   }
 
   isEmpty(sectorSizeBytes: number): boolean {
@@ -115,7 +119,7 @@ type FindMode = 'append' | 'garbageCollect';
  * goes (rotating from the last sector that received a new empty-sector write, which levels
  * wear) and which sector garbage collection reclaims.
  */
-export class Sectors {
+export class Sectors implements WritableListener {
   readonly sectorSizeBytes: number;
   readonly sectorCount: number;
   /**
@@ -130,22 +134,28 @@ export class Sectors {
    * descriptors, so an append need not visit every sector of a large partition.
    */
   readonly #partlyWritten = new Set<SectorDescriptor>();
-  readonly #trackWritable = (sector: SectorDescriptor): void => {
-    const writable = sector.writableBytes;
-    if (writable > 0 && writable < this.sectorSizeBytes) this.#partlyWritten.add(sector);
-    else this.#partlyWritten.delete(sector);
-  };
 
   constructor(sectorCount: number, sectorSizeBytes: number) {
     this.sectorSizeBytes = sectorSizeBytes;
     this.sectorCount = sectorCount;
   }
 
+  /**
+   * Keeps the partly written set up to date; every descriptor reports here. A method, not a
+   * closure made per instance, so the descriptors' calls to it have one target in every store
+   * (a new target per store would throw away the optimized code that calls it).
+   */
+  writableChanged(sector: SectorDescriptor): void {
+    const writable = sector.writableBytes;
+    if (writable > 0 && writable < this.sectorSizeBytes) this.#partlyWritten.add(sector);
+    else this.#partlyWritten.delete(sector);
+  }
+
   /** Every sector erased and unused; the rotation starts at sector 0. */
   reset(): void {
     this.#partlyWritten.clear();
     for (let i = 0; i < this.sectorCount; i++) {
-      this.descriptors[i] = new SectorDescriptor(i, this.sectorSizeBytes, this.#trackWritable);
+      this.descriptors[i] = new SectorDescriptor(i, this.sectorSizeBytes, this);
     }
     this.#lastNewSector = this.descriptors[0];
   }
