@@ -63,6 +63,7 @@ export class FlashPartition {
   readonly sectorsPerLogicalSector: number;
   readonly #startAddress: number;
   #scratch: Uint8Array | undefined;
+  #scratchWords: Uint32Array | undefined;
 
   /**
    * Creates a partition of `flash`. Throws INVALID_ARGUMENT naming the problem when
@@ -178,13 +179,25 @@ export class FlashPartition {
       return { status: 'OUT_OF_RANGE', size: 0, erased: false };
     const chunkBytes = this.sectorSizeBytes;
     this.#scratch ??= new Uint8Array(chunkBytes);
+    // The same bytes four at a time (the scratch buffer starts at offset 0, so it is aligned).
+    this.#scratchWords ??= new Uint32Array(this.#scratch.buffer, 0, chunkBytes >>> 2);
     for (let offset = 0; offset < length; offset += chunkBytes) {
       const chunk = this.#scratch.subarray(0, Math.min(chunkBytes, length - offset));
       const { status } = this.read(address + offset, chunk);
       if (status !== 'OK') return { status, size: offset, erased: false };
-      if (!this.appearsErased(chunk)) return { status: 'OK', size: length, erased: false };
+      if (!this.#scratchErased(chunk.length)) return { status: 'OK', size: length, erased: false };
     }
     return { status: 'OK', size: length, erased: true };
+  }
+
+  /** {@link appearsErased} of the scratch buffer's first `length` bytes, a word at a time. */
+  #scratchErased(length: number): boolean {
+    const words = this.#scratchWords!;
+    const wordCount = length >>> 2;
+    for (let i = 0; i < wordCount; i++) if (words[i] !== 0xffffffff) return false;
+    const bytes = this.#scratch!;
+    for (let i = wordCount << 2; i < length; i++) if (bytes[i] !== ERASED_BYTE) return false;
+    return true;
   }
 
   #isInBounds(address: number, length: number): boolean {
