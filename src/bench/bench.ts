@@ -193,6 +193,99 @@ class Stopwatch {
   }
 }
 
+/** Statuses of a run's operations: OK in a plain counter, the rest by code. */
+class StatusTally {
+  ok = 0;
+  readonly others: Partial<Record<StatusCode, number>> = {};
+
+  add(status: StatusCode): void {
+    if (status === 'OK') this.ok++;
+    else this.others[status] = (this.others[status] ?? 0) + 1;
+  }
+
+  /** The counts by code, OK included when there was one. */
+  counts(): Partial<Record<StatusCode, number>> {
+    return this.ok > 0 ? { ...this.others, OK: this.ok } : this.others;
+  }
+}
+
+// Every loop of a run lives in a small function of its own, and runOnce keeps none: a loop in
+// runOnce (a large function called a few times per configuration) gets it compiled, and
+// recompiled as each workload takes other branches, on a background thread whose CPU time the
+// process clock counts, during the measured stretch. The measured loops get a tally object,
+// not a closure made per run, so that their optimized code stays valid from run to run.
+
+/** Puts `values[t]` under `keys[t]` in order, tallying each status. */
+function putEach(
+  kvs: KeyValueStore,
+  keys: readonly Uint8Array[],
+  values: readonly Uint8Array[],
+  tally: StatusTally,
+): void {
+  for (let t = 0; t < keys.length; t++) tally.add(kvs.putStatus(keys[t]!, values[t]!));
+}
+
+/** Reads `keys[t]` into `buffers[t]` in order (sizes into `sizes[t]`), tallying each status. */
+function readEach(
+  kvs: KeyValueStore,
+  keys: readonly Uint8Array[],
+  buffers: readonly Uint8Array[],
+  sizes: Int32Array,
+  tally: StatusTally,
+): void {
+  for (let t = 0; t < keys.length; t++) {
+    try {
+      sizes[t] = kvs.read(keys[t]!, buffers[t]!);
+      tally.add('OK');
+    } catch (error) {
+      if (!KvsError.is(error)) throw error;
+      tally.add(error.code);
+    }
+  }
+}
+
+/** Setup: put key(i), value(i, 0) for i < k; for init, then n overwrites of random keys. */
+function setUp(kvs: KeyValueStore, config: BenchConfig, pick: () => number): void {
+  for (let i = 0; i < config.k; i++) kvs.put(benchKey(i), benchValue(i, 0, config.valueSize));
+  if (config.workload !== 'init') return;
+  for (let t = 1; t <= config.n; t++) {
+    const i = pick();
+    kvs.put(benchKey(i), benchValue(i, t, config.valueSize));
+  }
+}
+
+/** The keys and values of the measured puts: fill's key(t), or overwrite's random keys. */
+function measuredWrites(
+  config: BenchConfig,
+  pick: () => number,
+): { keys: Uint8Array[]; values: Uint8Array[] } {
+  const keys: Uint8Array[] = [];
+  const values: Uint8Array[] = [];
+  const fill = config.workload === 'fill';
+  for (let t = 0; t < config.n; t++) {
+    const i = fill ? t : pick();
+    keys.push(benchKey(i));
+    values.push(benchValue(i, fill ? 0 : t + 1, config.valueSize));
+  }
+  return { keys, values };
+}
+
+/** Gets whose size or bytes differ from value(i, 0). */
+function countMismatches(
+  indexes: readonly number[],
+  buffers: readonly Uint8Array[],
+  sizes: Int32Array,
+  valueSize: number,
+): number {
+  let mismatches = 0;
+  for (let t = 0; t < indexes.length; t++) {
+    const expected = benchValue(indexes[t]!, 0, valueSize);
+    const actual = buffers[t]!;
+    if (sizes[t] !== expected.length || actual.some((b, j) => b !== expected[j])) mismatches++;
+  }
+  return mismatches;
+}
+
 function runOnce(config: BenchConfig, clocks: BenchClocks): RunResult {
   const scenario = parseScenario({ ...config.store, ops: [] });
   const flash = new MemoryFlash({
@@ -209,25 +302,12 @@ function runOnce(config: BenchConfig, clocks: BenchClocks): RunResult {
   let kvs = new KeyValueStore(partition, options);
   kvs.init();
   const random = splitmix64(config.seed);
-  const pick = (): number => Number(random() % BigInt(config.k));
-  const statusCounts: Partial<Record<StatusCode, number>> = {};
-  // OK is tallied in a local; only other statuses touch the record.
-  let okCount = 0;
-  const count = (status: StatusCode): void => {
-    if (status === 'OK') okCount++;
-    else statusCounts[status] = (statusCounts[status] ?? 0) + 1;
-  };
+  const k = BigInt(config.k);
+  const pick = (): number => Number(random() % k);
+  const tally = new StatusTally();
   const { valueSize } = config;
 
-  if (config.workload !== 'fill') {
-    for (let i = 0; i < config.k; i++) kvs.put(benchKey(i), benchValue(i, 0, valueSize));
-    if (config.workload === 'init') {
-      for (let t = 1; t <= config.n; t++) {
-        const i = pick();
-        kvs.put(benchKey(i), benchValue(i, t, valueSize));
-      }
-    }
-  }
+  if (config.workload !== 'fill') setUp(kvs, config, pick);
   // Keys, values and read buffers are built before the clock starts: only the store is
   // measured.
   const before = countersOf(flash);
@@ -237,15 +317,9 @@ function runOnce(config: BenchConfig, clocks: BenchClocks): RunResult {
   switch (config.workload) {
     case 'fill':
     case 'overwrite': {
-      const keys: Uint8Array[] = [];
-      const values: Uint8Array[] = [];
-      for (let t = 0; t < config.n; t++) {
-        const i = config.workload === 'fill' ? t : pick();
-        keys.push(benchKey(i));
-        values.push(benchValue(i, config.workload === 'fill' ? 0 : t + 1, valueSize));
-      }
+      const { keys, values } = measuredWrites(config, pick);
       watch.start();
-      for (let t = 0; t < config.n; t++) count(kvs.putStatus(keys[t]!, values[t]!));
+      putEach(kvs, keys, values, tally);
       watch.stop();
       ops = config.n;
       break;
@@ -258,24 +332,9 @@ function runOnce(config: BenchConfig, clocks: BenchClocks): RunResult {
       const buffers = indexes.map((_, t) => arena.subarray(t * valueSize, (t + 1) * valueSize));
       const sizes = new Int32Array(config.n).fill(-1);
       watch.start();
-      for (let t = 0; t < config.n; t++) {
-        try {
-          sizes[t] = kvs.read(keys[t]!, buffers[t]!);
-          okCount++;
-        } catch (error) {
-          if (!KvsError.is(error)) throw error;
-          count(error.code);
-        }
-      }
+      readEach(kvs, keys, buffers, sizes, tally);
       watch.stop();
-      mismatches = 0;
-      for (let t = 0; t < config.n; t++) {
-        const expected = benchValue(indexes[t]!, 0, valueSize);
-        const actual = buffers[t]!;
-        if (sizes[t] !== expected.length || actual.some((b, j) => b !== expected[j])) {
-          mismatches++;
-        }
-      }
+      mismatches = countMismatches(indexes, buffers, sizes, valueSize);
       ops = config.n;
       break;
     }
@@ -286,7 +345,7 @@ function runOnce(config: BenchConfig, clocks: BenchClocks): RunResult {
         watch.start();
         const status = kvs.initStatus();
         watch.stop();
-        count(status);
+        tally.add(status);
         if (kvs.size !== config.k) mismatches++;
       }
       ops = config.m;
@@ -298,12 +357,11 @@ function runOnce(config: BenchConfig, clocks: BenchClocks): RunResult {
   for (const field of Object.keys(after) as (keyof FlashMeasured)[]) {
     measured[field] = after[field] - before[field];
   }
-  if (okCount > 0) statusCounts.OK = okCount;
   return {
     seconds: watch.wallMs / 1000,
     cpuSeconds: watch.cpuMs / 1000,
     ops,
-    statusCounts,
+    statusCounts: tally.counts(),
     mismatches,
     flash: measured,
     indexBytes: kvs.indexMemoryBytes,

@@ -15,19 +15,19 @@ const SHARED_BUFFER = new Uint8Array(WRITE_BUFFER_SIZE);
  * power cuts hit individual calls, so they must be the calls pw_kvs makes.
  */
 export class AlignedWriter {
-  private readonly buffer = SHARED_BUFFER;
-  private readonly writeSize: number;
-  private bytesInBuffer = 0;
-  private bytesWritten = 0;
-  private address: number;
+  readonly #buffer = SHARED_BUFFER;
+  readonly #writeSize: number;
+  #bytesInBuffer = 0;
+  #bytesWritten = 0;
+  #address: number;
+  readonly #partition: PartitionIO;
+  readonly #alignmentBytes: number;
 
-  constructor(
-    private readonly partition: PartitionIO,
-    address: number,
-    private readonly alignmentBytes: number,
-  ) {
-    this.address = address;
-    this.writeSize = alignDown(WRITE_BUFFER_SIZE, alignmentBytes);
+  constructor(partition: PartitionIO, address: number, alignmentBytes: number) {
+    this.#partition = partition;
+    this.#alignmentBytes = alignmentBytes;
+    this.#address = address;
+    this.#writeSize = alignDown(WRITE_BUFFER_SIZE, alignmentBytes);
   }
 
   /**
@@ -36,7 +36,7 @@ export class AlignedWriter {
    * it, so callers refuse such an entry with INTERNAL before writing anything.
    */
   get isUsable(): boolean {
-    return this.writeSize > 0;
+    return this.#writeSize > 0;
   }
 
   /** Adds bytes; a full buffer is written out. On failure, the size counts the failed run. */
@@ -44,16 +44,16 @@ export class AlignedWriter {
     if (!this.isUsable) return { status: 'INTERNAL', size: 0 };
     let offset = 0;
     while (offset < data.length) {
-      const toCopy = Math.min(this.writeSize - this.bytesInBuffer, data.length - offset);
-      const buffer = this.buffer;
-      const at = this.bytesInBuffer;
+      const toCopy = Math.min(this.#writeSize - this.#bytesInBuffer, data.length - offset);
+      const buffer = this.#buffer;
+      const at = this.#bytesInBuffer;
       // Entries are small: a plain loop beats allocating a subarray view per chunk.
       for (let i = 0; i < toCopy; i++) buffer[at + i] = data[offset + i]!;
       offset += toCopy;
-      const result = this.addBytesToBuffer(toCopy);
+      const result = this.#addBytesToBuffer(toCopy);
       if (result.status !== 'OK') return result;
     }
-    return { status: 'OK', size: this.bytesWritten };
+    return { status: 'OK', size: this.#bytesWritten };
   }
 
   /**
@@ -65,48 +65,48 @@ export class AlignedWriter {
     let remaining = length;
     let source = sourceAddress;
     while (remaining > 0) {
-      const toRead = Math.min(this.writeSize - this.bytesInBuffer, remaining);
-      const target = this.buffer.subarray(this.bytesInBuffer, this.bytesInBuffer + toRead);
-      const read = this.partition.read(source, target);
-      if (read.status !== 'OK') return { status: read.status, size: this.bytesWritten };
+      const toRead = Math.min(this.#writeSize - this.#bytesInBuffer, remaining);
+      const target = this.#buffer.subarray(this.#bytesInBuffer, this.#bytesInBuffer + toRead);
+      const read = this.#partition.read(source, target);
+      if (read.status !== 'OK') return { status: read.status, size: this.#bytesWritten };
       source += read.size;
       remaining -= read.size;
-      const result = this.addBytesToBuffer(toRead);
+      const result = this.#addBytesToBuffer(toRead);
       if (result.status !== 'OK') return result;
     }
-    return { status: 'OK', size: this.bytesWritten };
+    return { status: 'OK', size: this.#bytesWritten };
   }
 
   /** Zero-pads and writes what is buffered; returns the total bytes written since the start. */
   flush(): FlashResult {
     let status: FlashResult['status'] = 'OK';
-    if (this.bytesInBuffer !== 0) {
-      const remaining = alignUp(this.bytesInBuffer, this.alignmentBytes);
-      this.buffer.fill(0, this.bytesInBuffer, remaining);
-      status = this.output(this.buffer.subarray(0, remaining)).status;
-      this.bytesWritten += remaining;
-      this.bytesInBuffer = 0;
+    if (this.#bytesInBuffer !== 0) {
+      const remaining = alignUp(this.#bytesInBuffer, this.#alignmentBytes);
+      this.#buffer.fill(0, this.#bytesInBuffer, remaining);
+      status = this.#output(this.#buffer.subarray(0, remaining)).status;
+      this.#bytesWritten += remaining;
+      this.#bytesInBuffer = 0;
     }
-    const result = { status, size: this.bytesWritten };
-    this.bytesWritten = 0;
+    const result = { status, size: this.#bytesWritten };
+    this.#bytesWritten = 0;
     return result;
   }
 
-  private addBytesToBuffer(bytesAdded: number): FlashResult {
-    this.bytesInBuffer += bytesAdded;
-    if (this.bytesInBuffer === this.writeSize) {
-      const result = this.output(this.buffer.subarray(0, this.writeSize));
+  #addBytesToBuffer(bytesAdded: number): FlashResult {
+    this.#bytesInBuffer += bytesAdded;
+    if (this.#bytesInBuffer === this.#writeSize) {
+      const result = this.#output(this.#buffer.subarray(0, this.#writeSize));
       // A failed write may still have programmed (or disturbed) the run: count it.
-      this.bytesWritten += this.writeSize;
-      this.bytesInBuffer = 0;
-      if (result.status !== 'OK') return { status: result.status, size: this.bytesWritten };
+      this.#bytesWritten += this.#writeSize;
+      this.#bytesInBuffer = 0;
+      if (result.status !== 'OK') return { status: result.status, size: this.#bytesWritten };
     }
-    return { status: 'OK', size: this.bytesWritten };
+    return { status: 'OK', size: this.#bytesWritten };
   }
 
-  private output(data: Uint8Array): FlashResult {
-    const result = this.partition.write(this.address, data);
-    if (result.status === 'OK') this.address += data.length;
+  #output(data: Uint8Array): FlashResult {
+    const result = this.#partition.write(this.#address, data);
+    if (result.status === 'OK') this.#address += data.length;
     return result;
   }
 }

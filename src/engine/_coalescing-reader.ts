@@ -35,34 +35,39 @@ export class CoalescingReader implements PartitionIO {
   readonly sectorCount: number;
   readonly alignmentBytes: number;
   readonly sizeBytes: number;
-  private readonly window: Uint8Array;
-  private windowStart = 0;
-  private windowLength = 0;
-  private readAheadBytes = MIN_READ_AHEAD_BYTES;
-  /** Where the bytes of the last {@link load} are: the window or {@link scratch}. */
+  readonly #window: Uint8Array;
+  #windowStart = 0;
+  #windowLength = 0;
+  #readAheadBytes = MIN_READ_AHEAD_BYTES;
+  /** Where the bytes of the last {@link load} are: the window or #scratch. */
   loadedBytes: Uint8Array = new Uint8Array(0);
   /** Offset of those bytes in {@link loadedBytes}. */
   loadedOffset = 0;
   /** Views of the window's start, by length (see windowStartView). */
-  private readonly startViews: (Uint8Array | undefined)[];
+  readonly #startViews: (Uint8Array | undefined)[];
+  /** The last view of the window made from each offset (see windowView). */
+  readonly #offsetViews: (Uint8Array | undefined)[];
   /** Receives the bytes of reads that `load` sends straight to the partition. */
-  private scratch = new Uint8Array(0);
+  #scratch = new Uint8Array(0);
+  readonly #partition: FlashPartition;
 
   constructor(
-    private readonly partition: FlashPartition,
+    partition: FlashPartition,
     readonly enabled: boolean,
   ) {
+    this.#partition = partition;
     this.sectorSizeBytes = partition.sectorSizeBytes;
     this.sectorCount = partition.sectorCount;
     this.alignmentBytes = partition.alignmentBytes;
     this.sizeBytes = partition.sizeBytes;
-    this.window = new Uint8Array(enabled ? partition.sectorSizeBytes : 0);
-    this.startViews = new Array<Uint8Array | undefined>(this.window.length + 1).fill(undefined);
+    this.#window = new Uint8Array(enabled ? partition.sectorSizeBytes : 0);
+    this.#startViews = new Array<Uint8Array | undefined>(this.#window.length + 1).fill(undefined);
+    this.#offsetViews = new Array<Uint8Array | undefined>(this.#window.length).fill(undefined);
   }
 
   /** Forgets the window. */
   invalidate(): void {
-    this.windowLength = 0;
+    this.#windowLength = 0;
   }
 
   /**
@@ -70,32 +75,32 @@ export class CoalescingReader implements PartitionIO {
    * already. Ranges that leave the sector are not prefetched.
    */
   prefetch(address: number, length: number): void {
-    if (!this.enabled || length <= 0 || this.contains(address, length)) return;
-    const sectorEnd = this.sectorEnd(address);
+    if (!this.enabled || length <= 0 || this.#contains(address, length)) return;
+    const sectorEnd = this.#sectorEnd(address);
     if (address + length > sectorEnd || address < 0) return;
-    const result = this.partition.read(address, this.windowStartView(length));
-    this.windowStart = address;
-    this.windowLength = result.status === 'OK' ? length : 0;
-    this.readAheadBytes = MIN_READ_AHEAD_BYTES;
+    const result = this.#partition.read(address, this.#windowStartView(length));
+    this.#windowStart = address;
+    this.#windowLength = result.status === 'OK' ? length : 0;
+    this.#readAheadBytes = MIN_READ_AHEAD_BYTES;
   }
 
   read(address: number, output: Uint8Array): FlashResult {
     const length = output.length;
-    if (!this.enabled) return this.partition.read(address, output);
-    if (!this.contains(address, length)) {
-      const sectorEnd = this.sectorEnd(address);
+    if (!this.enabled) return this.#partition.read(address, output);
+    if (!this.#contains(address, length)) {
+      const sectorEnd = this.#sectorEnd(address);
       if (address < 0 || address + length > sectorEnd || length === 0) {
-        return this.partition.read(address, output);
+        return this.#partition.read(address, output);
       }
-      const failed = this.fetch(address, length, sectorEnd);
+      const failed = this.#fetch(address, length, sectorEnd);
       if (failed !== undefined) {
-        if (failed.extended) return this.partition.read(address, output);
-        output.set(this.window.subarray(0, length));
+        if (failed.extended) return this.#partition.read(address, output);
+        output.set(this.#window.subarray(0, length));
         return { status: failed.status, size: failed.size === 0 ? 0 : length };
       }
     }
-    const window = this.window;
-    const offset = address - this.windowStart;
+    const window = this.#window;
+    const offset = address - this.#windowStart;
     // Entries are small: a loop beats making a view for `set`.
     if (length <= 64) for (let i = 0; i < length; i++) output[i] = window[offset + i]!;
     else output.set(window.subarray(offset, offset + length));
@@ -107,17 +112,17 @@ export class CoalescingReader implements PartitionIO {
    * {@link windowOffset}, as the flash held it during this operation.
    */
   holds(address: number, length: number): boolean {
-    return this.contains(address, length);
+    return this.#contains(address, length);
   }
 
   /** The window's bytes. */
   get windowBytes(): Uint8Array {
-    return this.window;
+    return this.#window;
   }
 
   /** Where `address` sits in {@link windowBytes} (for a range the window holds). */
   windowOffset(address: number): number {
-    return address - this.windowStart;
+    return address - this.#windowStart;
   }
 
   /**
@@ -128,28 +133,28 @@ export class CoalescingReader implements PartitionIO {
    */
   load(address: number, length: number): StatusCode {
     if (this.enabled) {
-      if (this.contains(address, length)) {
-        this.loadedBytes = this.window;
-        this.loadedOffset = address - this.windowStart;
+      if (this.#contains(address, length)) {
+        this.loadedBytes = this.#window;
+        this.loadedOffset = address - this.#windowStart;
         return 'OK';
       }
-      const sectorEnd = this.sectorEnd(address);
+      const sectorEnd = this.#sectorEnd(address);
       if (address >= 0 && address + length <= sectorEnd && length !== 0) {
-        const failed = this.fetch(address, length, sectorEnd);
+        const failed = this.#fetch(address, length, sectorEnd);
         if (failed === undefined || !failed.extended) {
           // A failed fresh read still delivers the window's start, as `read` does.
-          this.loadedBytes = this.window;
-          this.loadedOffset = failed === undefined ? address - this.windowStart : 0;
+          this.loadedBytes = this.#window;
+          this.loadedOffset = failed === undefined ? address - this.#windowStart : 0;
           return failed === undefined ? 'OK' : failed.status;
         }
       }
     }
     // Straight to the partition, as `read` goes, into zeros as a new buffer would be.
-    if (this.scratch.length < length) this.scratch = new Uint8Array(length);
-    else this.scratch.fill(0, 0, length);
-    this.loadedBytes = this.scratch;
+    if (this.#scratch.length < length) this.#scratch = new Uint8Array(length);
+    else this.#scratch.fill(0, 0, length);
+    this.loadedBytes = this.#scratch;
     this.loadedOffset = 0;
-    return this.partition.read(address, this.scratch.subarray(0, length)).status;
+    return this.#partition.read(address, this.#scratch.subarray(0, length)).status;
   }
 
   /**
@@ -157,59 +162,59 @@ export class CoalescingReader implements PartitionIO {
    * the window with a growing read-ahead, any other starts a new window. Undefined on success;
    * on a failed read, its result and whether it was an extension (the window is then gone).
    */
-  private fetch(
+  #fetch(
     address: number,
     length: number,
     sectorEnd: number,
   ): (FlashResult & { extended: boolean }) | undefined {
-    const windowEnd = this.windowStart + this.windowLength;
+    const windowEnd = this.#windowStart + this.#windowLength;
     const extends_ =
-      this.windowLength > 0 &&
-      address >= this.windowStart &&
+      this.#windowLength > 0 &&
+      address >= this.#windowStart &&
       address <= windowEnd &&
-      sectorEnd === this.sectorEnd(this.windowStart);
+      sectorEnd === this.#sectorEnd(this.#windowStart);
     if (extends_) {
       // Sequential: read what is missing and a growing step beyond it.
       const fetchEnd = Math.min(
         sectorEnd,
-        Math.max(address + length, windowEnd + this.readAheadBytes),
+        Math.max(address + length, windowEnd + this.#readAheadBytes),
       );
-      const result = this.partition.read(
+      const result = this.#partition.read(
         windowEnd,
-        this.window.subarray(this.windowLength, fetchEnd - this.windowStart),
+        this.#windowView(this.#windowLength, fetchEnd - this.#windowStart),
       );
       if (result.status !== 'OK') {
         this.invalidate();
         return { status: result.status, size: result.size, extended: true };
       }
-      this.windowLength = fetchEnd - this.windowStart;
-      this.readAheadBytes = Math.min(MAX_READ_AHEAD_BYTES, this.readAheadBytes * 2);
+      this.#windowLength = fetchEnd - this.#windowStart;
+      this.#readAheadBytes = Math.min(MAX_READ_AHEAD_BYTES, this.#readAheadBytes * 2);
       return undefined;
     }
     const fetchEnd = Math.min(sectorEnd, address + Math.max(length, MIN_READ_AHEAD_BYTES));
-    const result = this.partition.read(address, this.windowStartView(fetchEnd - address));
-    this.windowStart = address;
-    this.readAheadBytes = MIN_READ_AHEAD_BYTES * 2;
+    const result = this.#partition.read(address, this.#windowStartView(fetchEnd - address));
+    this.#windowStart = address;
+    this.#readAheadBytes = MIN_READ_AHEAD_BYTES * 2;
     if (result.status !== 'OK') {
       this.invalidate();
       return { status: result.status, size: result.size, extended: false };
     }
-    this.windowLength = fetchEnd - address;
+    this.#windowLength = fetchEnd - address;
     return undefined;
   }
 
   write(address: number, data: Uint8Array): FlashResult {
     this.invalidate();
-    return this.partition.write(address, data);
+    return this.#partition.write(address, data);
   }
 
   erase(address: number, sectorCount: number): StatusCode {
     this.invalidate();
-    return this.partition.erase(address, sectorCount);
+    return this.#partition.erase(address, sectorCount);
   }
 
   appearsErased(bytes: Uint8Array): boolean {
-    return this.partition.appearsErased(bytes);
+    return this.#partition.appearsErased(bytes);
   }
 
   /**
@@ -217,24 +222,38 @@ export class CoalescingReader implements PartitionIO {
    * start there with a handful of lengths (entry sizes, read-ahead steps), and making a view
    * costs more than the read it serves.
    */
-  private windowStartView(length: number): Uint8Array {
-    let view = this.startViews[length];
+  #windowStartView(length: number): Uint8Array {
+    let view = this.#startViews[length];
     if (view === undefined) {
-      view = this.window.subarray(0, length);
-      this.startViews[length] = view;
+      view = this.#window.subarray(0, length);
+      this.#startViews[length] = view;
     }
     return view;
   }
 
-  private contains(address: number, length: number): boolean {
+  /**
+   * The window's bytes [begin, end) as a view, the last one made from `begin` reused when it
+   * ends there too: a scan extends the window at the same offsets by the same steps in every
+   * sector of the same layout.
+   */
+  #windowView(begin: number, end: number): Uint8Array {
+    let view = this.#offsetViews[begin];
+    if (view === undefined || view.length !== end - begin) {
+      view = this.#window.subarray(begin, end);
+      this.#offsetViews[begin] = view;
+    }
+    return view;
+  }
+
+  #contains(address: number, length: number): boolean {
     return (
-      this.windowLength > 0 &&
-      address >= this.windowStart &&
-      address + length <= this.windowStart + this.windowLength
+      this.#windowLength > 0 &&
+      address >= this.#windowStart &&
+      address + length <= this.#windowStart + this.#windowLength
     );
   }
 
-  private sectorEnd(address: number): number {
+  #sectorEnd(address: number): number {
     return (Math.floor(address / this.sectorSizeBytes) + 1) * this.sectorSizeBytes;
   }
 }

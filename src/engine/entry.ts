@@ -148,7 +148,9 @@ export class Entry {
 
   /**
    * A new entry in `format`, aligned for `partition`, holding `value` (null for a tombstone),
-   * with its checksum computed. Nothing is written yet.
+   * with its checksum computed. Nothing is written yet. With `target` (made by
+   * {@link reusable} on the same partition), that entry becomes the new one instead of a new
+   * object, for writes whose entry does not outlive the operation.
    */
   static create(
     partition: CoalescingReader,
@@ -157,16 +159,18 @@ export class Entry {
     key: Uint8Array,
     value: Uint8Array | null,
     transactionId: number,
+    target?: Entry,
   ): Entry {
-    const header: EntryHeader = {
-      magic: format.magic,
-      checksum: 0,
-      alignmentUnits: alignmentBytesToUnits(partition.alignmentBytes),
-      keyLength: key.length,
-      valueSize: value === null ? TOMBSTONE_VALUE_SIZE : value.length,
-      transactionId,
-    };
-    const entry = new Entry(partition, address, format, header);
+    const entry = target ?? Entry.reusable(partition, format);
+    entry.address = address;
+    entry.format = format;
+    const header = entry.header;
+    header.magic = format.magic;
+    header.checksum = 0;
+    header.alignmentUnits = alignmentBytesToUnits(partition.alignmentBytes);
+    header.keyLength = key.length;
+    header.valueSize = value === null ? TOMBSTONE_VALUE_SIZE : value.length;
+    header.transactionId = transactionId;
     const algorithm = format.checksum;
     if (algorithm === null) return entry;
     const valueBytes = value ?? EMPTY;

@@ -18,8 +18,8 @@ import {
   type EntryState,
   type FindResult,
   type LookupContext,
-  fnv1a,
-  fnv1aRange,
+  fingerprint,
+  fingerprintRange,
 } from './entry-cache.js';
 import {
   type GcOnWrite,
@@ -87,8 +87,8 @@ type ValueResult =
 
 /** The key and value bytes an entry is written from; none when it is copied from flash. */
 interface EntrySource {
-  readonly key: Uint8Array;
-  readonly value: Uint8Array;
+  key: Uint8Array;
+  value: Uint8Array;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -153,21 +153,29 @@ export class KeyValueStore {
   readonly keyHashChar: KeyHashChar;
 
   /** All flash access goes through here, so reads can be coalesced. */
-  private readonly io: CoalescingReader;
-  private readonly sectors: Sectors;
-  private readonly cache: EntryCache;
+  readonly #io: CoalescingReader;
+  readonly #sectors: Sectors;
+  readonly #cache: EntryCache;
   /** What the entry cache needs to look a key up. */
-  private readonly lookup: LookupContext;
-  private initState: InitState = 'notInitialized';
-  private errorFound = false;
-  private lastTransactionId = 0;
+  readonly #lookup: LookupContext;
+  #initState: InitState = 'notInitialized';
+  #errorFound = false;
+  #lastTransactionId = 0;
   /** The entry of reads whose entry does not outlive the operation (see Entry.readInto). */
-  private readonly reusableEntry: Entry;
-  /** Where the entry after the one {@link loadEntry} just loaded may start. */
-  private scannedNextAddress = 0;
+  readonly #reusableEntry: Entry;
+  /**
+   * What #writeEntry writes with (its entry, reserved addresses and source bytes),
+   * reused so that a put allocates nothing; writes do not nest.
+   */
+  readonly #writtenEntry: Entry;
+  /** `#reservedPrefixes[i]` holds the first i addresses #getAddressesForWrite reserved. */
+  readonly #reservedPrefixes: number[][];
+  readonly #writeSource: EntrySource = { key: EMPTY, value: EMPTY };
+  /** Where the entry after the one #loadEntry just loaded may start. */
+  #scannedNextAddress = 0;
   /** Entries of new keys the last scan found no room for in the index. */
-  private surplusKeysFound = 0;
-  private readonly stats = {
+  #surplusKeysFound = 0;
+  readonly #stats = {
     sectorEraseCount: 0,
     corruptSectorsRecovered: 0,
     missingRedundantEntriesRecovered: 0,
@@ -192,14 +200,18 @@ export class KeyValueStore {
     this.readStrategy = resolved.readStrategy;
     this.powerLossHardening = resolved.powerLossHardening;
     this.keyHashChar = resolved.keyHashChar;
-    this.io = new CoalescingReader(partition, this.readStrategy !== 'pwKvs');
-    this.sectors = new Sectors(partition.sectorCount, partition.sectorSizeBytes);
-    this.cache = new EntryCache(this.maxEntries, this.redundancy, {
+    this.#io = new CoalescingReader(partition, this.readStrategy !== 'pwKvs');
+    this.#sectors = new Sectors(partition.sectorCount, partition.sectorSizeBytes);
+    this.#cache = new EntryCache(this.maxEntries, this.redundancy, {
       fingerprints: this.readStrategy === 'trusted',
       keyHashChar: this.keyHashChar,
     });
-    this.lookup = { io: this.io, sectors: this.sectors, formats: this.formats };
-    this.reusableEntry = Entry.reusable(this.io, this.formats.primary);
+    this.#lookup = { io: this.#io, sectors: this.#sectors, formats: this.formats };
+    this.#reusableEntry = Entry.reusable(this.#io, this.formats.primary);
+    this.#writtenEntry = Entry.reusable(this.#io, this.formats.primary);
+    this.#reservedPrefixes = Array.from({ length: this.redundancy + 1 }, (_, length) =>
+      new Array<number>(length).fill(0),
+    );
   }
 
   // ---------------------------------------------------------------------------------------
@@ -218,51 +230,51 @@ export class KeyValueStore {
    */
   init(): void {
     const status = this.initStatus();
-    if (!ok(status)) fail(status as ErrorCode, this.describeInitFailure(status));
+    if (!ok(status)) fail(status as ErrorCode, this.#describeInitFailure(status));
   }
 
   /** {@link init} as a status. */
   initStatus(): StatusCode {
-    this.io.invalidate();
-    this.initState = 'notInitialized';
-    this.errorFound = false;
-    this.lastTransactionId = 0;
+    this.#io.invalidate();
+    this.#initState = 'notInitialized';
+    this.#errorFound = false;
+    this.#lastTransactionId = 0;
     const sectorCount = this.partition.sectorCount;
     if (sectorCount > this.maxSectors || sectorCount < 2) return 'FAILED_PRECONDITION';
     if (this.partition.sectorSizeBytes > MAX_SECTOR_SIZE_BYTES) return 'FAILED_PRECONDITION';
 
-    const metadataStatus = this.initializeMetadata();
-    if (this.surplusKeysFound > 0 && this.surplusKeys === 'refuse') {
-      this.cache.reset();
+    const metadataStatus = this.#initializeMetadata();
+    if (this.#surplusKeysFound > 0 && this.surplusKeys === 'refuse') {
+      this.#cache.reset();
       return 'RESOURCE_EXHAUSTED';
     }
-    if (!this.errorFound) {
-      this.initState = 'ready';
+    if (!this.#errorFound) {
+      this.#initState = 'ready';
     } else {
-      this.initState = 'needsMaintenance';
+      this.#initState = 'needsMaintenance';
       if (this.recovery !== 'manual') {
-        const restoredBefore = this.stats.missingRedundantEntriesRecovered;
-        const recoveryStatus = this.fixErrors();
+        const restoredBefore = this.#stats.missingRedundantEntriesRecovered;
+        const recoveryStatus = this.#fixErrors();
         if (ok(recoveryStatus)) {
           // A redundancy increase is a configuration change, not a repair.
           if (metadataStatus === 'OUT_OF_RANGE') {
-            this.stats.missingRedundantEntriesRecovered = restoredBefore;
+            this.#stats.missingRedundantEntriesRecovered = restoredBefore;
           }
-          this.initState = 'ready';
+          this.#initState = 'ready';
         }
       }
     }
-    return this.errorFound ? 'DATA_LOSS' : 'OK';
+    return this.#errorFound ? 'DATA_LOSS' : 'OK';
   }
 
-  private describeInitFailure(status: StatusCode): string {
+  #describeInitFailure(status: StatusCode): string {
     if (status === 'DATA_LOSS') {
       return 'corruption found on flash and not repaired; reads work, writes need maintenance';
     }
     if (status === 'RESOURCE_EXHAUSTED') {
       return (
         `the flash holds more keys than maxEntries (${this.maxEntries}): at least ` +
-        `${this.surplusKeysFound} more; open it with a larger maxEntries (nothing was changed)`
+        `${this.#surplusKeysFound} more; open it with a larger maxEntries (nothing was changed)`
       );
     }
     const { sectorCount, sectorSizeBytes } = this.partition;
@@ -276,87 +288,98 @@ export class KeyValueStore {
   }
 
   /** Rebuilds the index and sector accounting from flash; records errors in `errorFound`. */
-  private initializeMetadata(): StatusCode {
+  #initializeMetadata(): StatusCode {
     const sectorSize = this.partition.sectorSizeBytes;
-    this.sectors.reset();
-    this.cache.reset();
-    this.surplusKeysFound = 0;
+    this.#sectors.reset();
+    this.#cache.reset();
+    this.#surplusKeysFound = 0;
 
     let emptySectorFound = false;
-    for (const sector of this.sectors.descriptors) {
-      const sectorAddress = this.sectors.baseAddress(sector);
-      let entryAddress = sectorAddress;
-      let corruptBytes = 0;
-      // Every step moves forward by at least 16 bytes, so the scan of a sector ends.
-      while (this.sectors.isAddressInSector(sector, entryAddress)) {
-        let nextAddress: number;
-        const loaded = this.loadEntry(entryAddress);
-        if (loaded === 'NOT_FOUND') break;
-        if (loaded !== 'OK') {
-          this.errorFound = true;
-          const found = this.scanForEntry(sector, entryAddress + MIN_ALIGNMENT_BYTES);
-          if (found === undefined) {
-            corruptBytes += sectorSize - (entryAddress - sectorAddress);
-            break;
-          }
-          corruptBytes += found - entryAddress;
-          nextAddress = found;
-        } else {
-          nextAddress = this.scannedNextAddress;
-        }
-        entryAddress = nextAddress;
-        sector.writableBytes = sectorSize - (entryAddress - sectorAddress);
-      }
-      if (corruptBytes > 0) {
-        sector.markCorrupt();
-        this.errorFound = true;
-      }
+    for (const sector of this.#sectors.descriptors) {
+      this.#scanSector(sector);
       if (sector.isEmpty(sectorSize)) emptySectorFound = true;
     }
 
     // Second pass: count valid bytes per sector, drop unreadable copies, find the newest entry.
     // pw_kvs reads every copy's header again; only its read calls need that.
-    const rereadHeaders = !this.io.enabled || this.cache.hasCopiesOfOtherSizes;
+    const rereadHeaders = !this.#io.enabled || this.#cache.hasCopiesOfOtherSizes;
     let copiesMissing = 0;
     let newestAddress = 0;
-    for (let index = 0; index < this.cache.totalEntries; index++) {
-      if (this.cache.addressCount(index) < this.redundancy) copiesMissing++;
+    for (let index = 0; index < this.#cache.totalEntries; index++) {
+      if (this.#cache.addressCount(index) < this.redundancy) copiesMissing++;
       let slot = 0;
-      while (slot < this.cache.addressCount(index)) {
-        const address = this.cache.address(index, slot);
-        const sector = this.sectors.fromAddress(address);
+      while (slot < this.#cache.addressCount(index)) {
+        const address = this.#cache.address(index, slot);
+        const sector = this.#sectors.fromAddress(address);
         if (rereadHeaders === false) {
           // Every copy was read and verified by the scan just now; its size is known.
-          sector.addValidBytes(this.cache.entrySize(index));
+          sector.addValidBytes(this.#cache.entrySize(index));
           slot++;
           continue;
         }
-        const read = Entry.read(this.io, address, this.formats);
+        const read = Entry.read(this.#io, address, this.formats);
         if (read.status === 'OK') {
           sector.addValidBytes(read.entry.size);
           slot++;
         } else {
-          this.errorFound = true;
+          this.#errorFound = true;
           sector.markCorrupt();
-          this.cache.removeAddress(index, address);
+          this.#cache.removeAddress(index, address);
         }
       }
-      const transactionId = this.cache.transactionId(index);
-      if (transactionId > this.lastTransactionId) {
-        this.lastTransactionId = transactionId;
-        const count = this.cache.addressCount(index);
-        if (count > 0) newestAddress = this.cache.address(index, count - 1);
+      const transactionId = this.#cache.transactionId(index);
+      if (transactionId > this.#lastTransactionId) {
+        this.#lastTransactionId = transactionId;
+        const count = this.#cache.addressCount(index);
+        if (count > 0) newestAddress = this.#cache.address(index, count - 1);
       }
     }
-    this.sectors.setLastNewSector(newestAddress);
+    this.#sectors.setLastNewSector(newestAddress);
 
-    if (!emptySectorFound) this.errorFound = true;
+    if (!emptySectorFound) this.#errorFound = true;
     if (copiesMissing > 0) {
-      const otherErrors = this.errorFound;
-      this.errorFound = true;
-      if (!otherErrors && copiesMissing === this.cache.totalEntries) return 'OUT_OF_RANGE';
+      const otherErrors = this.#errorFound;
+      this.#errorFound = true;
+      if (!otherErrors && copiesMissing === this.#cache.totalEntries) return 'OUT_OF_RANGE';
     }
-    return this.errorFound ? 'FAILED_PRECONDITION' : 'OK';
+    return this.#errorFound ? 'FAILED_PRECONDITION' : 'OK';
+  }
+
+  /**
+   * Scans one sector's entries into the index and accounts its writable bytes; corrupt
+   * stretches mark it corrupt. A function of its own, called once per sector, so that it is
+   * optimized during the first scan rather than compiled on the fly inside one long loop.
+   */
+  #scanSector(sector: SectorDescriptor): void {
+    const sectorSize = this.partition.sectorSizeBytes;
+    const sectorAddress = this.#sectors.baseAddress(sector);
+    let entryAddress = sectorAddress;
+    let corruptBytes = 0;
+    // Every step moves forward by at least 16 bytes, so the scan of a sector ends.
+    while (this.#sectors.isAddressInSector(sector, entryAddress)) {
+      let nextAddress: number;
+      const loaded = this.#loadEntry(entryAddress);
+      if (loaded === 'NOT_FOUND') break;
+      if (loaded !== 'OK') {
+        this.#errorFound = true;
+        const found = this.#scanForEntry(sector, entryAddress + MIN_ALIGNMENT_BYTES);
+        if (found === undefined) {
+          corruptBytes += sectorSize - (entryAddress - sectorAddress);
+          break;
+        }
+        corruptBytes += found - entryAddress;
+        nextAddress = found;
+      } else {
+        nextAddress = this.#scannedNextAddress;
+      }
+      entryAddress = nextAddress;
+    }
+    // Accounted once the sector's scan ends (entries only ever move it forward).
+    sector.writableBytes = sectorSize - (entryAddress - sectorAddress);
+    if (corruptBytes > 0) {
+      sector.markCorrupt();
+      this.#errorFound = true;
+    }
   }
 
   /**
@@ -365,58 +388,70 @@ export class KeyValueStore {
    * Entry.read, readKey, verifyChecksumInFlash and readValue; the bytes are hashed and
    * fingerprinted where they were loaded.
    */
-  private loadEntry(address: number): StatusCode {
-    const entry = this.reusableEntry;
-    const read = Entry.readInto(this.io, address, this.formats, entry);
+  #loadEntry(address: number): StatusCode {
+    const entry = this.#reusableEntry;
+    const read = Entry.readInto(this.#io, address, this.formats, entry);
     if (read !== 'OK') return read;
     const keyLength = entry.keyLength;
     if (keyLength === 0) return 'DATA_LOSS';
-    const keyStatus = this.io.load(address + ENTRY_HEADER_SIZE, keyLength);
+    const keyStatus = this.#io.load(address + ENTRY_HEADER_SIZE, keyLength);
     if (keyStatus !== 'OK') return keyStatus;
-    const keyBytes = this.io.loadedBytes;
-    const keyAt = this.io.loadedOffset;
+    const keyBytes = this.#io.loadedBytes;
+    const keyAt = this.#io.loadedOffset;
     const hash = hashKeyRange(keyBytes, keyAt, keyAt + keyLength, this.keyHashChar);
-    const fingerprints = this.cache.hasFingerprints;
-    const keyFingerprint = fingerprints ? fnv1aRange(keyBytes, keyAt, keyAt + keyLength) : 0;
+    const fingerprints = this.#cache.hasFingerprints;
+    const keyFingerprint = fingerprints ? fingerprintRange(keyBytes, keyAt, keyAt + keyLength) : 0;
     const verified = entry.verifyChecksumInFlash();
     if (verified !== 'OK') return verified;
-    const added = this.cache.addNewOrUpdateExisting(
+    // The header's sizes, computed once for the index and the next address.
+    const valueSize = entry.valueSize;
+    const size = entry.size;
+    const transactionId = entry.transactionId;
+    const added = this.#cache.addNewOrUpdateExisting(
       hash,
-      entry.transactionId,
+      transactionId,
       entry.isDeleted,
       address,
       this.partition.sectorSizeBytes,
-      entry.contentSize,
-      entry.size,
+      ENTRY_HEADER_SIZE + keyLength + valueSize,
+      size,
     );
-    if (added === 'RESOURCE_EXHAUSTED') this.surplusKeysFound++;
+    if (added === 'RESOURCE_EXHAUSTED') this.#surplusKeysFound++;
     if (added !== 'OK') return added;
-    if (fingerprints) this.fingerprintScannedEntry(entry, keyFingerprint);
-    this.scannedNextAddress = entry.nextAddress;
+    if (fingerprints) {
+      this.#fingerprintScannedEntry(address, keyLength, valueSize, transactionId, keyFingerprint);
+    }
+    this.#scannedNextAddress = address + size;
     return 'OK';
   }
 
-  /** Records fingerprints for an entry the scan just made a key's current one. */
-  private fingerprintScannedEntry(entry: Entry, keyFingerprint: number): void {
-    const index = this.cache.offeredIndex;
-    if (index === -1 || this.cache.transactionId(index) !== entry.transactionId) return;
+  /** Records fingerprints for the entry the scan just offered, if it is its key's current one. */
+  #fingerprintScannedEntry(
+    address: number,
+    keyLength: number,
+    valueSize: number,
+    transactionId: number,
+    keyFingerprint: number,
+  ): void {
+    const index = this.#cache.offeredIndex;
+    if (index === -1 || this.#cache.transactionId(index) !== transactionId) return;
     // Served from the scan's read window: the checksum check just read these bytes.
-    const valueSize = entry.valueSize;
-    this.io.load(entry.address + ENTRY_HEADER_SIZE + entry.keyLength, valueSize);
-    const at = this.io.loadedOffset;
-    const valueFingerprint = fnv1aRange(this.io.loadedBytes, at, at + valueSize);
-    this.cache.setFingerprintValues(index, keyFingerprint, entry.keyLength, valueFingerprint);
+    const io = this.#io;
+    io.load(address + ENTRY_HEADER_SIZE + keyLength, valueSize);
+    const at = io.loadedOffset;
+    const valueFingerprint = fingerprintRange(io.loadedBytes, at, at + valueSize);
+    this.#cache.setFingerprintValues(index, keyFingerprint, keyLength, valueFingerprint);
   }
 
   /** The next address in the sector, in 16-byte steps from `start`, holding a known magic. */
-  private scanForEntry(sector: SectorDescriptor, start: number): number | undefined {
+  #scanForEntry(sector: SectorDescriptor, start: number): number | undefined {
     const magicBytes = new Uint8Array(4);
     for (
       let address = alignUp(start, MIN_ALIGNMENT_BYTES);
-      this.sectors.isAddressInSector(sector, address);
+      this.#sectors.isAddressInSector(sector, address);
       address += MIN_ALIGNMENT_BYTES
     ) {
-      if (!ok(this.io.read(address, magicBytes).status)) continue;
+      if (!ok(this.#io.read(address, magicBytes).status)) continue;
       if (this.formats.isKnownMagic(readU32(magicBytes, 0))) return address;
     }
     return undefined;
@@ -427,59 +462,55 @@ export class KeyValueStore {
   // ---------------------------------------------------------------------------------------
 
   /** Loads the first copy of a key's entry (`padded`: with its padding) in one read. */
-  private prefetchKey(index: number, padded = false): void {
-    this.cache.prefetch(this.io, index, padded);
+  #prefetchKey(index: number, padded = false): void {
+    this.#cache.prefetch(this.#io, index, padded);
   }
 
   /** Records an error a lookup met; returns the lookup. */
-  private noteLookup(found: FindResult): FindResult {
-    if (found.errorDetected) this.errorFound = true;
+  #noteLookup(found: FindResult): FindResult {
+    if (found.errorDetected) this.#errorFound = true;
     return found;
   }
 
-  private find(key: Uint8Array): FindResult {
-    return this.noteLookup(this.cache.find(this.lookup, key));
+  #findExisting(key: Uint8Array, forWrite = false): FindResult {
+    return this.#noteLookup(this.#cache.findExisting(this.#lookup, key, forWrite));
   }
 
-  private findExisting(key: Uint8Array, forWrite = false): FindResult {
-    return this.noteLookup(this.cache.findExisting(this.lookup, key, forWrite));
-  }
-
-  private findForWrite(key: Uint8Array): FindResult {
-    return this.noteLookup(this.cache.findForWrite(this.lookup, key));
+  #findForWrite(key: Uint8Array): FindResult {
+    return this.#noteLookup(this.#cache.findForWrite(this.#lookup, key));
   }
 
   /** Reads the first readable copy of a key's entry; unreadable copies mark their sector. */
-  private readEntry(index: number): EntryReadResult {
+  #readEntry(index: number): EntryReadResult {
     let result: EntryReadResult = { status: 'DATA_LOSS' };
-    for (const address of this.cache.addresses(index)) {
-      result = Entry.read(this.io, address, this.formats);
+    for (const address of this.#cache.addresses(index)) {
+      result = Entry.read(this.#io, address, this.formats);
       if (result.status === 'OK') return result;
-      this.errorFound = true;
-      this.sectors.fromAddress(address).markCorrupt();
+      this.#errorFound = true;
+      this.#sectors.fromAddress(address).markCorrupt();
     }
     return result;
   }
 
   /**
-   * {@link readEntry} into the reusable entry, for reads whose entry does not outlive the
+   * #readEntry into the reusable entry, for reads whose entry does not outlive the
    * operation: on OK, `reusableEntry` is the key's entry.
    */
-  private readEntryReusable(index: number): StatusCode {
+  #readEntryReusable(index: number): StatusCode {
     let status: StatusCode = 'DATA_LOSS';
-    const count = this.cache.addressCount(index);
+    const count = this.#cache.addressCount(index);
     for (let slot = 0; slot < count; slot++) {
-      const address = this.cache.address(index, slot);
-      status = Entry.readInto(this.io, address, this.formats, this.reusableEntry);
+      const address = this.#cache.address(index, slot);
+      status = Entry.readInto(this.#io, address, this.formats, this.#reusableEntry);
       if (status === 'OK') return status;
-      this.errorFound = true;
-      this.sectors.fromAddress(address).markCorrupt();
+      this.#errorFound = true;
+      this.#sectors.fromAddress(address).markCorrupt();
     }
     return status;
   }
 
   /** The key's bytes if it is valid, else undefined (pw_kvs's InvalidKey). */
-  private validKey(key: unknown): Uint8Array | undefined {
+  #validKey(key: unknown): Uint8Array | undefined {
     const bytes = toBytes(key);
     if (bytes === undefined || bytes.length === 0 || bytes.length > MAX_KEY_LENGTH)
       return undefined;
@@ -487,30 +518,30 @@ export class KeyValueStore {
   }
 
   /** INVALID_ARGUMENT for a bad key, FAILED_PRECONDITION before init, else OK. */
-  private checkReadOperation(key: Uint8Array | undefined): StatusCode {
+  #checkReadOperation(key: Uint8Array | undefined): StatusCode {
     if (key === undefined) return 'INVALID_ARGUMENT';
-    if (this.initState === 'notInitialized') return 'FAILED_PRECONDITION';
+    if (this.#initState === 'notInitialized') return 'FAILED_PRECONDITION';
     return 'OK';
   }
 
   /** As {@link checkReadOperation}, and FAILED_PRECONDITION while errors await maintenance. */
-  private checkWriteOperation(key: Uint8Array | undefined): StatusCode {
+  #checkWriteOperation(key: Uint8Array | undefined): StatusCode {
     if (key === undefined) return 'INVALID_ARGUMENT';
-    if (this.initState !== 'ready') return 'FAILED_PRECONDITION';
+    if (this.#initState !== 'ready') return 'FAILED_PRECONDITION';
     return 'OK';
   }
 
   /** The message of a KvsError for `status` from an operation on `key`. */
-  private describeFailure(what: string, key: unknown, status: StatusCode): string {
+  #describeFailure(what: string, key: unknown, status: StatusCode): string {
     if (status === 'INVALID_ARGUMENT') {
       const invalid = describeInvalidKey(key);
       if (invalid !== undefined) return `${what}: ${invalid}`;
     }
     if (status === 'FAILED_PRECONDITION') {
-      if (this.initState === 'notInitialized') {
+      if (this.#initState === 'notInitialized') {
         return `${what}: the store is not initialized: call init() first`;
       }
-      if (this.initState === 'needsMaintenance') {
+      if (this.#initState === 'needsMaintenance') {
         return `${what}: the store needs maintenance before it accepts writes`;
       }
     }
@@ -518,15 +549,15 @@ export class KeyValueStore {
   }
 
   /** Reads a value given the key's slot, as pw_kvs's Get with metadata does. */
-  private readValueAt(
+  #readValueAt(
     key: Uint8Array,
     index: number,
     buffer: Uint8Array,
     offsetBytes: number,
   ): FlashResult {
-    const status = this.readEntryReusable(index);
+    const status = this.#readEntryReusable(index);
     if (status !== 'OK') return { status, size: 0 };
-    const entry = this.reusableEntry;
+    const entry = this.#reusableEntry;
     const result = entry.readValue(buffer, offsetBytes);
     if (ok(result.status) && this.verifyOnRead && offsetBytes === 0) {
       const value = result.size === buffer.length ? buffer : buffer.subarray(0, result.size);
@@ -540,10 +571,10 @@ export class KeyValueStore {
   }
 
   /** Reads the whole value of the key at `index`, sizing the buffer from its header. */
-  private readWholeValue(key: Uint8Array, index: number): ValueResult {
-    const status = this.readEntryReusable(index);
+  #readWholeValue(key: Uint8Array, index: number): ValueResult {
+    const status = this.#readEntryReusable(index);
     if (status !== 'OK') return { status };
-    const entry = this.reusableEntry;
+    const entry = this.#reusableEntry;
     const value = new Uint8Array(entry.valueSize);
     const result = entry.readValue(value, 0);
     if (ok(result.status) && this.verifyOnRead) {
@@ -570,7 +601,7 @@ export class KeyValueStore {
   read(key: string | Uint8Array, buffer: Uint8Array, offsetBytes = 0): number {
     const result = this.readStatus(key, buffer, offsetBytes);
     if (ok(result.status)) return result.size;
-    if (result.status === 'INVALID_ARGUMENT' && this.validKey(key) !== undefined) {
+    if (result.status === 'INVALID_ARGUMENT' && this.#validKey(key) !== undefined) {
       if (!(buffer instanceof Uint8Array)) {
         fail('INVALID_ARGUMENT', 'the buffer to read into must be a Uint8Array');
       }
@@ -583,23 +614,23 @@ export class KeyValueStore {
     }
     return fail(
       result.status as ErrorCode,
-      this.describeFailure('reading key', key, result.status),
+      this.#describeFailure('reading key', key, result.status),
       result.size,
     );
   }
 
   /** {@link read} as pw_kvs's Get reports it: a status and the bytes read. */
   readStatus(key: string | Uint8Array, buffer: Uint8Array, offsetBytes = 0): FlashResult {
-    this.io.invalidate();
-    const bytes = this.validKey(key);
-    const checked = this.checkReadOperation(bytes);
+    this.#io.invalidate();
+    const bytes = this.#validKey(key);
+    const checked = this.#checkReadOperation(bytes);
     if (!ok(checked)) return { status: checked, size: 0 };
     if (!(buffer instanceof Uint8Array) || !Number.isInteger(offsetBytes) || offsetBytes < 0) {
       return { status: 'INVALID_ARGUMENT', size: 0 };
     }
-    const found = this.findExisting(bytes!);
+    const found = this.#findExisting(bytes!);
     if (!ok(found.status)) return { status: found.status, size: 0 };
-    return this.readValueAt(bytes!, found.index, buffer, offsetBytes);
+    return this.#readValueAt(bytes!, found.index, buffer, offsetBytes);
   }
 
   /**
@@ -610,19 +641,19 @@ export class KeyValueStore {
     const result = this.getStatus(key);
     if (result.status === 'NOT_FOUND') return undefined;
     if (result.status !== 'OK')
-      fail(result.status, this.describeFailure('key', key, result.status));
+      fail(result.status, this.#describeFailure('key', key, result.status));
     return result.value;
   }
 
   /** {@link get} as a status and, when OK, the whole value. */
   getStatus(key: string | Uint8Array): ValueResult {
-    this.io.invalidate();
-    const bytes = this.validKey(key);
-    const checked = this.checkReadOperation(bytes);
+    this.#io.invalidate();
+    const bytes = this.#validKey(key);
+    const checked = this.#checkReadOperation(bytes);
     if (!ok(checked)) return { status: checked as ErrorCode };
-    const found = this.findExisting(bytes!);
+    const found = this.#findExisting(bytes!);
     if (!ok(found.status)) return { status: found.status as ErrorCode };
-    return this.readWholeValue(bytes!, found.index);
+    return this.#readWholeValue(bytes!, found.index);
   }
 
   /** True if `key` holds a value. Throws as {@link valueSize} does. */
@@ -639,22 +670,22 @@ export class KeyValueStore {
     const result = this.valueSizeStatus(key);
     if (result.status === 'NOT_FOUND') return undefined;
     if (!ok(result.status)) {
-      fail(result.status as ErrorCode, this.describeFailure('value size of', key, result.status));
+      fail(result.status as ErrorCode, this.#describeFailure('value size of', key, result.status));
     }
     return result.size;
   }
 
   /** {@link valueSize} as pw_kvs reports it: a status and a size. */
   valueSizeStatus(key: string | Uint8Array): FlashResult {
-    this.io.invalidate();
-    const bytes = this.validKey(key);
-    const checked = this.checkReadOperation(bytes);
+    this.#io.invalidate();
+    const bytes = this.#validKey(key);
+    const checked = this.#checkReadOperation(bytes);
     if (!ok(checked)) return { status: checked, size: 0 };
-    const found = this.findExisting(bytes!);
+    const found = this.#findExisting(bytes!);
     if (!ok(found.status)) return { status: found.status, size: 0 };
-    const status = this.readEntryReusable(found.index);
+    const status = this.#readEntryReusable(found.index);
     if (status !== 'OK') return { status, size: 0 };
-    return { status: 'OK', size: this.reusableEntry.valueSize };
+    return { status: 'OK', size: this.#reusableEntry.valueSize };
   }
 
   // ---------------------------------------------------------------------------------------
@@ -679,14 +710,14 @@ export class KeyValueStore {
     if (status === 'INVALID_ARGUMENT' && toBytes(value) === undefined) {
       fail(status, `put ${keyForMessage(key)}: expected a string or a Uint8Array value`);
     }
-    fail(status as ErrorCode, this.describeFailure('put', key, status));
+    fail(status as ErrorCode, this.#describeFailure('put', key, status));
   }
 
   /** {@link put} as a status. */
   putStatus(key: string | Uint8Array, value: string | Uint8Array): StatusCode {
-    this.io.invalidate();
-    const keyBytes = this.validKey(key);
-    const checked = this.checkWriteOperation(keyBytes);
+    this.#io.invalidate();
+    const keyBytes = this.#validKey(key);
+    const checked = this.#checkWriteOperation(keyBytes);
     if (!ok(checked)) return checked;
     const valueBytes = toBytes(value);
     if (
@@ -696,11 +727,11 @@ export class KeyValueStore {
     ) {
       return 'INVALID_ARGUMENT';
     }
-    const found = this.findForWrite(keyBytes!);
+    const found = this.#findForWrite(keyBytes!);
     if (ok(found.status)) {
-      return this.writeEntryForExistingKey(found.index, 'valid', keyBytes!, valueBytes);
+      return this.#writeEntryForExistingKey(found.index, 'valid', keyBytes!, valueBytes);
     }
-    if (found.status === 'NOT_FOUND') return this.writeEntryForNewKey(keyBytes!, valueBytes);
+    if (found.status === 'NOT_FOUND') return this.#writeEntryForNewKey(keyBytes!, valueBytes);
     return found.status;
   }
 
@@ -711,47 +742,54 @@ export class KeyValueStore {
   delete(key: string | Uint8Array): boolean {
     const status = this.deleteStatus(key);
     if (status === 'NOT_FOUND') return false;
-    if (!ok(status)) fail(status as ErrorCode, this.describeFailure('delete', key, status));
+    if (!ok(status)) fail(status as ErrorCode, this.#describeFailure('delete', key, status));
     return true;
   }
 
   /** {@link delete} as a status. */
   deleteStatus(key: string | Uint8Array): StatusCode {
-    this.io.invalidate();
-    const keyBytes = this.validKey(key);
-    const checked = this.checkWriteOperation(keyBytes);
+    this.#io.invalidate();
+    const keyBytes = this.#validKey(key);
+    const checked = this.#checkWriteOperation(keyBytes);
     if (!ok(checked)) return checked;
-    const found = this.findExisting(keyBytes!, true);
+    const found = this.#findExisting(keyBytes!, true);
     if (!ok(found.status)) return found.status;
-    return this.writeEntryForExistingKey(found.index, 'deleted', keyBytes!, EMPTY);
+    return this.#writeEntryForExistingKey(found.index, 'deleted', keyBytes!, EMPTY);
   }
 
-  private writeEntryForExistingKey(
+  #writeEntryForExistingKey(
     index: number,
     state: EntryState,
     key: Uint8Array,
     value: Uint8Array,
   ): StatusCode {
-    if (this.cache.hasFingerprints) {
+    if (this.#cache.hasFingerprints) {
       // Trusted: the index knows the old entry's sizes, and its value's fingerprint says
       // whether the old value may equal the new one (only then is it read to compare).
-      const priorValueSize = this.cache.contentSize(index) - ENTRY_HEADER_SIZE - key.length;
-      return this.writeEntry(key, value, state, index, this.cache.entrySize(index), priorValueSize);
+      const priorValueSize = this.#cache.contentSize(index) - ENTRY_HEADER_SIZE - key.length;
+      return this.#writeEntry(
+        key,
+        value,
+        state,
+        index,
+        this.#cache.entrySize(index),
+        priorValueSize,
+      );
     }
-    const status = this.readEntryReusable(index);
+    const status = this.#readEntryReusable(index);
     if (status !== 'OK') return status;
-    const prior = this.reusableEntry;
-    return this.writeEntry(key, value, state, index, prior.size, prior.valueSize, prior);
+    const prior = this.#reusableEntry;
+    return this.#writeEntry(key, value, state, index, prior.size, prior.valueSize, prior);
   }
 
-  private writeEntryForNewKey(key: Uint8Array, value: Uint8Array): StatusCode {
+  #writeEntryForNewKey(key: Uint8Array, value: Uint8Array): StatusCode {
     // Deleted keys may be holding index slots; heavy maintenance frees them.
-    if (this.gcOnWrite === 'asManySectorsNeeded' && this.cache.isFull) {
-      const status = this.fullMaintenanceHelper('heavy');
+    if (this.gcOnWrite === 'asManySectorsNeeded' && this.#cache.isFull) {
+      const status = this.#fullMaintenanceHelper('heavy');
       if (!ok(status)) return status;
     }
-    if (this.cache.isFull) return 'RESOURCE_EXHAUSTED';
-    return this.writeEntry(key, value, 'valid', -1, 0, 0);
+    if (this.#cache.isFull) return 'RESOURCE_EXHAUSTED';
+    return this.#writeEntry(key, value, 'valid', -1, 0, 0);
   }
 
   /**
@@ -759,17 +797,17 @@ export class KeyValueStore {
    * status of a failed read. `prior` is its entry, already read; without it (trusted) the
    * fingerprint decides, and the entry is read only when it may match.
    */
-  private priorValueMatches(
+  #priorValueMatches(
     index: number,
     prior: Entry | undefined,
     value: Uint8Array,
     valueFingerprint: number,
   ): StatusCode {
     if (prior !== undefined) return prior.valueMatches(value);
-    if (!this.cache.valueMayMatch(index, valueFingerprint)) return 'NOT_FOUND';
-    this.prefetchKey(index);
-    const status = this.readEntryReusable(index);
-    return status === 'OK' ? this.reusableEntry.valueMatches(value) : status;
+    if (!this.#cache.valueMayMatch(index, valueFingerprint)) return 'NOT_FOUND';
+    this.#prefetchKey(index);
+    const status = this.#readEntryReusable(index);
+    return status === 'OK' ? this.#reusableEntry.valueMatches(value) : status;
   }
 
   /**
@@ -778,7 +816,7 @@ export class KeyValueStore {
    * was read), or for a new key when `priorIndex` is -1. Writing the value already stored
    * writes nothing.
    */
-  private writeEntry(
+  #writeEntry(
     key: Uint8Array,
     value: Uint8Array,
     state: EntryState,
@@ -787,72 +825,69 @@ export class KeyValueStore {
     priorValueSize: number,
     prior?: Entry,
   ): StatusCode {
-    const valueFingerprint = this.cache.hasFingerprints ? fnv1a(value) : 0;
+    const valueFingerprint = this.#cache.hasFingerprints ? fingerprint(value) : 0;
     if (
       priorIndex !== -1 &&
       priorValueSize === value.length &&
-      this.cache.state(priorIndex) === state &&
-      ok(this.priorValueMatches(priorIndex, prior, value, valueFingerprint))
+      this.#cache.state(priorIndex) === state &&
+      ok(this.#priorValueMatches(priorIndex, prior, value, valueFingerprint))
     ) {
       return 'OK';
     }
 
     const size = entrySizeFor(key.length, value.length, this.partition.alignmentBytes);
-    const reserved: number[] = [];
-    const reservation = this.getAddressesForWrite(reserved, size);
-    if (!ok(reservation)) return reservation;
+    const reserved = this.#getAddressesForWrite(size);
+    if (typeof reserved === 'string') return reserved;
 
     // Transaction ids are burned even if the write fails, so none is ever reused.
-    this.lastTransactionId = (this.lastTransactionId + 1) >>> 0;
+    this.#lastTransactionId = (this.#lastTransactionId + 1) >>> 0;
     const entry = Entry.create(
-      this.io,
+      this.#io,
       reserved[0]!,
       this.formats.primary,
       key,
       state === 'deleted' ? null : value,
-      this.lastTransactionId,
+      this.#lastTransactionId,
+      this.#writtenEntry,
     );
-    const source: EntrySource = { key, value };
-    const first = this.writeEntryTo(entry, reserved[0]!, source);
+    const source = this.#writeSource;
+    source.key = key;
+    source.value = value;
+    const first = this.#writeEntryTo(entry, reserved[0]!, source);
     if (!ok(first.status)) return first.status;
 
     let index: number;
     if (priorIndex === -1) {
-      index = this.cache.addNew(
-        this.cache.hashOf(key),
+      index = this.#cache.addNew(
+        this.#cache.hashOf(key),
         entry.transactionId,
         entry.isDeleted,
         entry.address,
       );
-      this.cache.setSizes(index, entry.contentSize, entry.size);
+      this.#cache.setSizes(index, entry.contentSize, entry.size);
     } else {
       index = priorIndex;
-      this.updateKeyDescriptor(entry, entry.address, priorIndex, priorSize);
+      this.#updateKeyDescriptor(entry, entry.address, priorIndex, priorSize);
     }
-    if (this.cache.hasFingerprints) {
-      const storedFingerprint = state === 'deleted' ? fnv1a(EMPTY) : valueFingerprint;
-      this.cache.setFingerprintValues(index, fnv1a(key), key.length, storedFingerprint);
+    if (this.#cache.hasFingerprints) {
+      const storedFingerprint = state === 'deleted' ? fingerprint(EMPTY) : valueFingerprint;
+      this.#cache.setFingerprintValues(index, fingerprint(key), key.length, storedFingerprint);
     }
-    return this.addCopies(index, entry, reserved, source);
+    return this.#addCopies(index, entry, reserved, source);
   }
 
-  private updateKeyDescriptor(
-    entry: Entry,
-    newAddress: number,
-    index: number,
-    priorSize: number,
-  ): void {
-    for (let slot = 0; slot < this.cache.addressCount(index); slot++) {
-      this.sectors.fromAddress(this.cache.address(index, slot)).removeValidBytes(priorSize);
+  #updateKeyDescriptor(entry: Entry, newAddress: number, index: number, priorSize: number): void {
+    for (let slot = 0; slot < this.#cache.addressCount(index); slot++) {
+      this.#sectors.fromAddress(this.#cache.address(index, slot)).removeValidBytes(priorSize);
     }
-    this.cache.resetKey(
+    this.#cache.resetKey(
       index,
-      this.cache.hash(index),
+      this.#cache.hash(index),
       entry.transactionId,
       entry.isDeleted,
       newAddress,
     );
-    this.cache.setSizes(index, entry.contentSize, entry.size);
+    this.#cache.setSizes(index, entry.contentSize, entry.size);
   }
 
   /**
@@ -860,79 +895,87 @@ export class KeyValueStore {
    * key at `index` has `redundancy` of them, recording each: copy n goes to `reserved[n]`, or
    * to a sector found for it when `reserved` is undefined (a repair of missing copies).
    */
-  private addCopies(
+  #addCopies(
     index: number,
     entry: Entry,
     reserved: readonly number[] | undefined,
     source?: EntrySource,
   ): StatusCode {
-    while (this.cache.addressCount(index) < this.redundancy) {
+    while (this.#cache.addressCount(index) < this.redundancy) {
       let address: number;
       if (reserved !== undefined) {
-        address = reserved[this.cache.addressCount(index)]!;
+        address = reserved[this.#cache.addressCount(index)]!;
       } else {
-        const found = this.getSectorForWrite(entry.size, this.cache.addresses(index));
-        if (found.sector === undefined) return found.status;
-        address = this.sectors.nextWritableAddress(found.sector);
+        const found = this.#getSectorForWrite(entry.size, this.#cache.addresses(index));
+        if (typeof found === 'string') return found;
+        address = this.#sectors.nextWritableAddress(found);
       }
-      const written = this.writeEntryTo(entry, address, source);
+      const written = this.#writeEntryTo(entry, address, source);
       if (!ok(written.status)) return written.status;
-      this.cache.addAddress(index, address);
+      this.#cache.addAddress(index, address);
     }
     return 'OK';
   }
 
-  /** Reserves one address per copy, each in a different sector. */
-  private getAddressesForWrite(reserved: number[], sizeBytes: number): StatusCode {
+  /**
+   * Reserves one address per copy, each in a different sector (each search avoids the
+   * sectors reserved before it), or returns the status that stopped it. The array is reused
+   * by the next reservation; writes do not nest.
+   */
+  #getAddressesForWrite(sizeBytes: number): readonly number[] | Exclude<StatusCode, 'OK'> {
+    const prefixes = this.#reservedPrefixes;
     for (let i = 0; i < this.redundancy; i++) {
-      const found = this.getSectorForWrite(sizeBytes, reserved.slice(0, i));
-      if (found.sector === undefined) return found.status;
-      reserved[i] = this.sectors.nextWritableAddress(found.sector);
+      const found = this.#getSectorForWrite(sizeBytes, prefixes[i]!);
+      if (typeof found === 'string') return found;
+      const address = this.#sectors.nextWritableAddress(found);
+      for (let length = i + 1; length <= this.redundancy; length++) prefixes[length]![i] = address;
     }
-    return 'OK';
+    return prefixes[this.redundancy]!;
   }
 
-  /** A sector with room, garbage collecting as `gcOnWrite` allows. */
-  private getSectorForWrite(
+  /**
+   * A sector with room, garbage collecting as `gcOnWrite` allows; else the status that
+   * stopped the search (a string, so that a write allocates no result object).
+   */
+  #getSectorForWrite(
     sizeBytes: number,
     reserved: readonly number[],
-  ): { status: StatusCode; sector?: SectorDescriptor } {
-    let sector = this.sectors.findSpace(sizeBytes, reserved);
+  ): SectorDescriptor | Exclude<StatusCode, 'OK'> {
+    let sector = this.#sectors.findSpace(sizeBytes, reserved);
     let collected = 0;
     let mayCollect = this.gcOnWrite !== 'disabled';
     while (sector === undefined && mayCollect) {
       if (this.gcOnWrite === 'oneSector') mayCollect = false;
-      const status = this.garbageCollect(reserved);
-      if (!ok(status)) return { status: status === 'NOT_FOUND' ? 'RESOURCE_EXHAUSTED' : status };
-      sector = this.sectors.findSpace(sizeBytes, reserved);
+      const status = this.#garbageCollect(reserved);
+      if (status !== 'OK') return status === 'NOT_FOUND' ? 'RESOURCE_EXHAUSTED' : status;
+      sector = this.#sectors.findSpace(sizeBytes, reserved);
       collected++;
       // Bounded: collecting more sectors than exist (plus two) cannot make room.
-      if (collected > this.partition.sectorCount + 2) return { status: 'RESOURCE_EXHAUSTED' };
+      if (collected > this.partition.sectorCount + 2) return 'RESOURCE_EXHAUSTED';
     }
-    if (sector === undefined) return { status: 'RESOURCE_EXHAUSTED' };
-    return { status: 'OK', sector };
+    return sector ?? 'RESOURCE_EXHAUSTED';
   }
 
   /**
    * Power-loss hardening: before the first write into a sector accounted empty, makes sure it
    * is erased, erasing it if a cut erase left old bytes behind its erased start.
    */
-  private ensureReallyErased(sector: SectorDescriptor): StatusCode {
+  #ensureReallyErased(sector: SectorDescriptor): StatusCode {
     const sectorSize = this.partition.sectorSizeBytes;
     if (!this.powerLossHardening || !sector.isEmpty(sectorSize)) return 'OK';
-    const address = this.sectors.baseAddress(sector);
+    const address = this.#sectors.baseAddress(sector);
     const check = this.partition.isRegionErased(address, sectorSize);
     if (!ok(check.status)) return check.status;
     if (check.erased) return 'OK';
-    this.io.invalidate();
-    this.stats.sectorEraseCount++;
+    this.#io.invalidate();
+    this.#stats.sectorEraseCount++;
     return this.partition.erase(address, 1);
   }
 
-  private markSectorCorruptIfNotOk(status: StatusCode, sector: SectorDescriptor): StatusCode {
+  #markSectorCorruptIfNotOk(status: StatusCode, sector: SectorDescriptor): StatusCode {
     if (!ok(status)) {
       sector.markCorrupt();
-      this.errorFound = true;
+      this.#errorFound = true;
     }
     return status;
   }
@@ -943,9 +986,9 @@ export class KeyValueStore {
    * (CopyEntryToSector). With verify-on-write the bytes are read back and checked; any
    * failure marks the sector corrupt. Returns the bytes written.
    */
-  private writeEntryTo(entry: Entry, address: number, source?: EntrySource): FlashResult {
-    const sector = this.sectors.fromAddress(address);
-    const ready = this.markSectorCorruptIfNotOk(this.ensureReallyErased(sector), sector);
+  #writeEntryTo(entry: Entry, address: number, source?: EntrySource): FlashResult {
+    const sector = this.#sectors.fromAddress(address);
+    const ready = this.#markSectorCorruptIfNotOk(this.#ensureReallyErased(sector), sector);
     if (!ok(ready)) return { status: ready, size: 0 };
     let result: FlashResult;
     if (source !== undefined) {
@@ -954,13 +997,13 @@ export class KeyValueStore {
     } else {
       result = entry.copy(address);
     }
-    if (!ok(this.markSectorCorruptIfNotOk(result.status, sector))) {
+    if (!ok(this.#markSectorCorruptIfNotOk(result.status, sector))) {
       return { status: result.status, size: 0 };
     }
     if (this.verifyOnWrite) {
-      this.io.prefetch(address, entry.size);
-      const verified = this.markSectorCorruptIfNotOk(
-        this.verifyWritten(entry, address, source),
+      this.#io.prefetch(address, entry.size);
+      const verified = this.#markSectorCorruptIfNotOk(
+        this.#verifyWritten(entry, address, source),
         sector,
       );
       if (!ok(verified)) return { status: verified, size: 0 };
@@ -971,9 +1014,9 @@ export class KeyValueStore {
   }
 
   /** Checks an entry just written: appended, its own bytes; copied, the copy read anew. */
-  private verifyWritten(entry: Entry, address: number, source?: EntrySource): StatusCode {
+  #verifyWritten(entry: Entry, address: number, source?: EntrySource): StatusCode {
     if (source !== undefined) return entry.verifyChecksumInFlash();
-    const copy = Entry.read(this.io, address, this.formats);
+    const copy = Entry.read(this.#io, address, this.formats);
     if (copy.status !== 'OK') return copy.status;
     return copy.entry.verifyChecksumInFlash();
   }
@@ -983,38 +1026,38 @@ export class KeyValueStore {
   // ---------------------------------------------------------------------------------------
 
   /** Moves copy `slot` of the key at `index` out of its sector. */
-  private relocateEntry(index: number, slot: number, reserved: readonly number[]): StatusCode {
-    this.prefetchKey(index);
-    const read = this.readEntry(index);
+  #relocateEntry(index: number, slot: number, reserved: readonly number[]): StatusCode {
+    this.#prefetchKey(index);
+    const read = this.#readEntry(index);
     if (read.status !== 'OK') return read.status;
     const entry = read.entry;
-    const newSector = this.sectors.findSpaceDuringGarbageCollection(
+    const newSector = this.#sectors.findSpaceDuringGarbageCollection(
       entry.size,
-      this.cache.addresses(index),
+      this.#cache.addresses(index),
       reserved,
     );
     if (newSector === undefined) return 'RESOURCE_EXHAUSTED';
-    const newAddress = this.sectors.nextWritableAddress(newSector);
-    const copied = this.writeEntryTo(entry, newAddress);
+    const newAddress = this.#sectors.nextWritableAddress(newSector);
+    const copied = this.#writeEntryTo(entry, newAddress);
     if (!ok(copied.status)) return copied.status;
-    this.sectors.fromAddress(this.cache.address(index, slot)).removeValidBytes(copied.size);
-    this.cache.setAddress(index, slot, newAddress);
+    this.#sectors.fromAddress(this.#cache.address(index, slot)).removeValidBytes(copied.size);
+    this.#cache.setAddress(index, slot, newAddress);
     return 'OK';
   }
 
-  private garbageCollect(reserved: readonly number[]): StatusCode {
-    const sector = this.sectors.findSectorToGarbageCollect(reserved);
+  #garbageCollect(reserved: readonly number[]): StatusCode {
+    const sector = this.#sectors.findSectorToGarbageCollect(reserved);
     if (sector === undefined) return 'NOT_FOUND';
-    return this.garbageCollectSector(sector, reserved);
+    return this.#garbageCollectSector(sector, reserved);
   }
 
-  private garbageCollectSector(sector: SectorDescriptor, reserved: readonly number[]): StatusCode {
+  #garbageCollectSector(sector: SectorDescriptor, reserved: readonly number[]): StatusCode {
     if (sector.validBytes !== 0) {
-      for (let index = 0; index < this.cache.totalEntries; index++) {
-        const count = this.cache.addressCount(index);
+      for (let index = 0; index < this.#cache.totalEntries; index++) {
+        const count = this.#cache.addressCount(index);
         for (let slot = 0; slot < count; slot++) {
-          if (this.sectors.isAddressInSector(sector, this.cache.address(index, slot))) {
-            const status = this.relocateEntry(index, slot, reserved);
+          if (this.#sectors.isAddressInSector(sector, this.#cache.address(index, slot))) {
+            const status = this.#relocateEntry(index, slot, reserved);
             if (!ok(status)) return status;
           }
         }
@@ -1027,8 +1070,8 @@ export class KeyValueStore {
     if (!sector.isEmpty(sectorSize)) {
       // Marked corrupt first: if the erase fails, nothing will be written there.
       sector.markCorrupt();
-      this.stats.sectorEraseCount++;
-      const erased = this.io.erase(this.sectors.baseAddress(sector), 1);
+      this.#stats.sectorEraseCount++;
+      const erased = this.#io.erase(this.#sectors.baseAddress(sector), 1);
       if (!ok(erased)) return erased;
       sector.writableBytes = sectorSize;
     }
@@ -1040,51 +1083,50 @@ export class KeyValueStore {
   // ---------------------------------------------------------------------------------------
 
   /** Rewrites entries of legacy formats in the primary format; returns how many moved. */
-  private updateEntriesToPrimaryFormat(): { status: StatusCode; updated: number } {
+  #updateEntriesToPrimaryFormat(): { status: StatusCode; updated: number } {
     let updated = 0;
-    for (let index = 0; index < this.cache.totalEntries; index++) {
-      this.prefetchKey(index);
-      const read = this.readEntry(index);
+    for (let index = 0; index < this.#cache.totalEntries; index++) {
+      this.#prefetchKey(index);
+      const read = this.#readEntry(index);
       if (read.status !== 'OK') return { status: read.status, updated: 0 };
       const entry = read.entry;
       if (entry.magic === this.formats.primary.magic) continue;
       updated++;
-      this.lastTransactionId = (this.lastTransactionId + 1) >>> 0;
-      const status = entry.update(this.formats.primary, this.lastTransactionId);
+      this.#lastTransactionId = (this.#lastTransactionId + 1) >>> 0;
+      const status = entry.update(this.formats.primary, this.#lastTransactionId);
       if (!ok(status)) return { status, updated: 0 };
 
-      const reserved: number[] = [];
-      const reservation = this.getAddressesForWrite(reserved, entry.size);
-      if (!ok(reservation)) return { status: reservation, updated: 0 };
-      const first = this.writeEntryTo(entry, reserved[0]!);
+      const reserved = this.#getAddressesForWrite(entry.size);
+      if (typeof reserved === 'string') return { status: reserved, updated: 0 };
+      const first = this.#writeEntryTo(entry, reserved[0]!);
       if (!ok(first.status)) return { status: first.status, updated: 0 };
       // pw_kvs subtracts the new entry's size from the old copies' sectors; reproduced.
-      this.updateKeyDescriptor(entry, reserved[0]!, index, entry.size);
-      const copies = this.addCopies(index, entry, reserved);
+      this.#updateKeyDescriptor(entry, reserved[0]!, index, entry.size);
+      const copies = this.#addCopies(index, entry, reserved);
       if (!ok(copies)) return { status: copies, updated: 0 };
     }
     return { status: 'OK', updated };
   }
 
-  private addRedundantEntries(index: number): StatusCode {
-    this.prefetchKey(index, true);
-    const read = this.readEntry(index);
+  #addRedundantEntries(index: number): StatusCode {
+    this.#prefetchKey(index, true);
+    const read = this.#readEntry(index);
     if (read.status !== 'OK') return read.status;
     const verified = read.entry.verifyChecksumInFlash();
     if (!ok(verified)) return verified;
-    return this.addCopies(index, read.entry, undefined);
+    return this.#addCopies(index, read.entry, undefined);
   }
 
-  private repairCorruptSectors(): StatusCode {
+  #repairCorruptSectors(): StatusCode {
     // A sector that cannot be collected on the first pass may be after a later one makes room.
     let repairStatus: StatusCode = 'OK';
     for (let pass = 1; pass <= 2; pass++) {
       if (repairStatus === 'RESOURCE_EXHAUSTED') repairStatus = 'OK';
-      for (const sector of this.sectors.descriptors) {
+      for (const sector of this.#sectors.descriptors) {
         if (!sector.isCorrupt) continue;
-        const status = this.garbageCollectSector(sector, []);
+        const status = this.#garbageCollectSector(sector, []);
         if (ok(status)) {
-          this.stats.corruptSectorsRecovered++;
+          this.#stats.corruptSectorsRecovered++;
         } else if (ok(repairStatus) || repairStatus === 'RESOURCE_EXHAUSTED') {
           repairStatus = status;
         }
@@ -1094,85 +1136,85 @@ export class KeyValueStore {
     return repairStatus;
   }
 
-  private ensureFreeSectorExists(): StatusCode {
+  #ensureFreeSectorExists(): StatusCode {
     const sectorSize = this.partition.sectorSizeBytes;
-    if (this.sectors.descriptors.some((sector) => sector.isEmpty(sectorSize))) return 'OK';
-    const status = this.garbageCollect([]);
+    if (this.#sectors.descriptors.some((sector) => sector.isEmpty(sectorSize))) return 'OK';
+    const status = this.#garbageCollect([]);
     if (ok(status) || !this.powerLossHardening) return status;
-    for (const sector of this.sectors.hardeningVictims()) {
-      if (ok(this.garbageCollectSector(sector, []))) return 'OK';
+    for (const sector of this.#sectors.hardeningVictims()) {
+      if (ok(this.#garbageCollectSector(sector, []))) return 'OK';
     }
     return status;
   }
 
-  private ensureEntryRedundancy(): StatusCode {
+  #ensureEntryRedundancy(): StatusCode {
     if (this.redundancy === 1) return 'OK';
     let repairStatus: StatusCode = 'OK';
-    for (let index = 0; index < this.cache.totalEntries; index++) {
-      if (this.cache.addressCount(index) >= this.redundancy) continue;
-      const status = this.addRedundantEntries(index);
-      if (ok(status)) this.stats.missingRedundantEntriesRecovered++;
+    for (let index = 0; index < this.#cache.totalEntries; index++) {
+      if (this.#cache.addressCount(index) >= this.redundancy) continue;
+      const status = this.#addRedundantEntries(index);
+      if (ok(status)) this.#stats.missingRedundantEntriesRecovered++;
       else if (ok(repairStatus)) repairStatus = status;
     }
     return repairStatus;
   }
 
-  private fixErrors(): StatusCode {
-    let overall = this.repairCorruptSectors();
-    const free = this.ensureFreeSectorExists();
+  #fixErrors(): StatusCode {
+    let overall = this.#repairCorruptSectors();
+    const free = this.#ensureFreeSectorExists();
     if (ok(overall)) overall = free;
-    const redundancy = this.ensureEntryRedundancy();
+    const redundancy = this.#ensureEntryRedundancy();
     if (ok(overall)) overall = redundancy;
     if (ok(overall)) {
-      this.errorFound = false;
-      this.initState = 'ready';
+      this.#errorFound = false;
+      this.#initState = 'ready';
     }
     return overall;
   }
 
-  private repair(): StatusCode {
-    this.initializeMetadata();
-    return this.fixErrors();
+  #repair(): StatusCode {
+    this.#initializeMetadata();
+    return this.#fixErrors();
   }
 
-  private removeDeletedKeyEntries(): StatusCode {
-    for (let index = 0; index < this.cache.totalEntries; index++) {
+  #removeDeletedKeyEntries(): StatusCode {
+    for (let index = 0; index < this.#cache.totalEntries; index++) {
       // Removal moves the last key into this slot, so look at the slot again.
-      while (index < this.cache.totalEntries && this.cache.state(index) === 'deleted') {
-        const read = this.readEntry(index);
+      while (index < this.#cache.totalEntries && this.#cache.state(index) === 'deleted') {
+        const read = this.#readEntry(index);
         if (read.status !== 'OK') return read.status;
-        for (const address of this.cache.addresses(index)) {
-          this.sectors.fromAddress(address).removeValidBytes(read.entry.size);
+        for (const address of this.#cache.addresses(index)) {
+          this.#sectors.fromAddress(address).removeValidBytes(read.entry.size);
         }
-        this.cache.removeEntry(index);
+        this.#cache.removeEntry(index);
       }
     }
     return 'OK';
   }
 
-  private fullMaintenanceHelper(type: MaintenanceType): StatusCode {
-    this.io.invalidate();
-    if (this.initState === 'notInitialized') return 'FAILED_PRECONDITION';
+  #fullMaintenanceHelper(type: MaintenanceType): StatusCode {
+    this.#io.invalidate();
+    if (this.#initState === 'notInitialized') return 'FAILED_PRECONDITION';
     this.checkForErrors();
-    if (this.errorFound) {
-      const status = this.repair();
+    if (this.#errorFound) {
+      const status = this.#repair();
       if (!ok(status)) return status;
     }
 
-    const update = this.updateEntriesToPrimaryFormat();
+    const update = this.#updateEntriesToPrimaryFormat();
     let overall = update.status;
     const thresholdBytes = Math.floor(
       (this.partition.sizeBytes * GC_USAGE_THRESHOLD_PERCENTAGE) / 100,
     );
-    const overThreshold = this.sectors.space().inUseBytes > thresholdBytes;
+    const overThreshold = this.#sectors.space().inUseBytes > thresholdBytes;
     const force = type === 'heavy' || overThreshold || update.updated > 0;
 
     // One cursor for both passes: a pass that stops early leaves the next where it stopped.
-    const cursor = { position: this.sectors.lastNew.index };
+    const cursor = { position: this.#sectors.lastNew.index };
     const garbageCollectPass = (): void => {
       let gcStatus: StatusCode = 'OK';
-      for (const sector of this.sectors.maintenanceVictims(cursor, force)) {
-        gcStatus = this.garbageCollectSector(sector, []);
+      for (const sector of this.#sectors.maintenanceVictims(cursor, force)) {
+        gcStatus = this.#garbageCollectSector(sector, []);
         if (!ok(gcStatus)) break;
       }
       if (ok(overall)) overall = gcStatus;
@@ -1181,14 +1223,14 @@ export class KeyValueStore {
     garbageCollectPass();
     if (type === 'heavy') {
       // Tombstones may only go right after a full pass, so no older entry can resurface.
-      const removed = this.removeDeletedKeyEntries();
+      const removed = this.#removeDeletedKeyEntries();
       if (ok(overall)) overall = removed;
       garbageCollectPass();
     }
     return overall;
   }
 
-  private throwIfFailed(status: StatusCode, what: string): void {
+  #throwIfFailed(status: StatusCode, what: string): void {
     if (!ok(status)) fail(status as ErrorCode, `${what}: ${status}`);
   }
 
@@ -1198,19 +1240,19 @@ export class KeyValueStore {
    * status of a repair or collection that failed.
    */
   partialMaintenance(): void {
-    this.throwIfFailed(this.partialMaintenanceStatus(), 'partial maintenance');
+    this.#throwIfFailed(this.partialMaintenanceStatus(), 'partial maintenance');
   }
 
   /** {@link partialMaintenance} as a status. */
   partialMaintenanceStatus(): StatusCode {
-    this.io.invalidate();
-    if (this.initState === 'notInitialized') return 'FAILED_PRECONDITION';
+    this.#io.invalidate();
+    if (this.#initState === 'notInitialized') return 'FAILED_PRECONDITION';
     this.checkForErrors();
-    if (this.errorFound && this.recovery !== 'manual') {
-      const status = this.repair();
+    if (this.#errorFound && this.recovery !== 'manual') {
+      const status = this.#repair();
       if (!ok(status)) return status;
     }
-    return this.garbageCollect([]);
+    return this.#garbageCollect([]);
   }
 
   /**
@@ -1219,12 +1261,12 @@ export class KeyValueStore {
    * above 70 %). Throws FAILED_PRECONDITION (not initialized) or the first failure's status.
    */
   fullMaintenance(): void {
-    this.throwIfFailed(this.fullMaintenanceStatus(), 'full maintenance');
+    this.#throwIfFailed(this.fullMaintenanceStatus(), 'full maintenance');
   }
 
   /** {@link fullMaintenance} as a status. */
   fullMaintenanceStatus(): StatusCode {
-    return this.fullMaintenanceHelper('regular');
+    return this.#fullMaintenanceHelper('regular');
   }
 
   /**
@@ -1233,12 +1275,12 @@ export class KeyValueStore {
    * {@link fullMaintenance}.
    */
   heavyMaintenance(): void {
-    this.throwIfFailed(this.heavyMaintenanceStatus(), 'heavy maintenance');
+    this.#throwIfFailed(this.heavyMaintenanceStatus(), 'heavy maintenance');
   }
 
   /** {@link heavyMaintenance} as a status. */
   heavyMaintenanceStatus(): StatusCode {
-    return this.fullMaintenanceHelper('heavy');
+    return this.#fullMaintenanceHelper('heavy');
   }
 
   // ---------------------------------------------------------------------------------------
@@ -1250,31 +1292,31 @@ export class KeyValueStore {
    * true if any is present. Cheap: reads no flash.
    */
   checkForErrors(): boolean {
-    if (this.sectors.descriptors.some((sector) => sector.isCorrupt)) {
-      this.errorFound = true;
+    if (this.#sectors.descriptors.some((sector) => sector.isCorrupt)) {
+      this.#errorFound = true;
       return true;
     }
     if (this.redundancy > 1) {
-      for (let index = 0; index < this.cache.totalEntries; index++) {
-        if (this.cache.addressCount(index) < this.redundancy) {
-          this.errorFound = true;
+      for (let index = 0; index < this.#cache.totalEntries; index++) {
+        if (this.#cache.addressCount(index) < this.redundancy) {
+          this.#errorFound = true;
           return true;
         }
       }
     }
-    return this.errorFound;
+    return this.#errorFound;
   }
 
   /** Space and repair counters. Before the first init every byte count is 0, as in pw_kvs. */
   storageStats(): StorageStats {
-    const space = this.sectors.space();
+    const space = this.#sectors.space();
     return {
       writableBytes: space.writableBytes,
       inUseBytes: space.inUseBytes,
       reclaimableBytes: Number(space.reclaimableBytes),
-      sectorEraseCount: this.stats.sectorEraseCount,
-      corruptSectorsRecovered: this.stats.corruptSectorsRecovered,
-      missingRedundantEntriesRecovered: this.stats.missingRedundantEntriesRecovered,
+      sectorEraseCount: this.#stats.sectorEraseCount,
+      corruptSectorsRecovered: this.#stats.corruptSectorsRecovered,
+      missingRedundantEntriesRecovered: this.#stats.missingRedundantEntriesRecovered,
     };
   }
 
@@ -1284,42 +1326,42 @@ export class KeyValueStore {
    * recoverable bytes then wrap modulo 2^64, and so does the sum. 0n before the first init.
    */
   reclaimableBytesU64(): bigint {
-    return this.sectors.space().reclaimableBytes;
+    return this.#sectors.space().reclaimableBytes;
   }
 
   /** True once init succeeded and no error awaits maintenance (writes are accepted). */
   get isReady(): boolean {
-    return this.initState === 'ready';
+    return this.#initState === 'ready';
   }
 
   /** True after init, even if errors await maintenance (reads are accepted). */
   get isOpen(): boolean {
-    return this.initState !== 'notInitialized';
+    return this.#initState !== 'notInitialized';
   }
 
   /** True if an error was detected and not yet repaired. */
   get errorDetected(): boolean {
-    return this.errorFound;
+    return this.#errorFound;
   }
 
   /** Number of live (not deleted) keys. */
   get size(): number {
-    return this.cache.presentEntries();
+    return this.#cache.presentEntries();
   }
 
   /** Keys in the index, deleted keys not yet dropped by heavy maintenance included. */
   get totalEntriesWithDeleted(): number {
-    return this.cache.totalEntries;
+    return this.#cache.totalEntries;
   }
 
   /** Capacity of the index (`maxEntries`). */
   get maxSize(): number {
-    return this.cache.maxEntries;
+    return this.#cache.maxEntries;
   }
 
   /** The newest transaction id; survives re-init, reset only by erasing the flash. */
   get transactionCount(): number {
-    return this.lastTransactionId;
+    return this.#lastTransactionId;
   }
 
   /** Largest key + value byte count one entry can hold. */
@@ -1329,7 +1371,7 @@ export class KeyValueStore {
 
   /** Bytes of RAM held by the key index. */
   get indexMemoryBytes(): number {
-    return this.cache.memoryBytes;
+    return this.#cache.memoryBytes;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -1341,9 +1383,9 @@ export class KeyValueStore {
    * An item whose key cannot be read has an empty key. Before init there are no items.
    */
   *items(): IterableIterator<KvsItem> {
-    for (let index = 0; index < this.cache.totalEntries; index++) {
-      if (this.cache.state(index) !== 'valid') continue;
-      yield this.itemAt(index);
+    for (let index = 0; index < this.#cache.totalEntries; index++) {
+      if (this.#cache.state(index) !== 'valid') continue;
+      yield this.#itemAt(index);
     }
   }
 
@@ -1361,10 +1403,10 @@ export class KeyValueStore {
     return this.entries();
   }
 
-  private itemAt(index: number): KvsItem {
-    this.io.invalidate();
-    this.prefetchKey(index);
-    const read = this.readEntry(index);
+  #itemAt(index: number): KvsItem {
+    this.#io.invalidate();
+    this.#prefetchKey(index);
+    const read = this.#readEntry(index);
     let key: Uint8Array = new Uint8Array(0);
     if (read.status === 'OK') {
       const keyRead = read.entry.readKey();
@@ -1372,12 +1414,12 @@ export class KeyValueStore {
     }
     // Between items the caller's code runs: start every read afresh.
     const begin = (): void => {
-      this.io.invalidate();
-      this.prefetchKey(index);
+      this.#io.invalidate();
+      this.#prefetchKey(index);
     };
     const readStatus = (buffer: Uint8Array, offsetBytes = 0): FlashResult => {
       begin();
-      return this.readValueAt(key, index, buffer, offsetBytes);
+      return this.#readValueAt(key, index, buffer, offsetBytes);
     };
     return {
       key,
@@ -1394,7 +1436,7 @@ export class KeyValueStore {
       },
       value: (): Uint8Array => {
         begin();
-        const result = this.readWholeValue(key, index);
+        const result = this.#readWholeValue(key, index);
         if (result.status !== 'OK') {
           fail(result.status, `reading key ${describeKey(key)}: ${result.status}`);
         }

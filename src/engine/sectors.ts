@@ -3,6 +3,11 @@ import { assert } from './_assert.js';
 /** Writable-bytes value that marks a sector corrupt (no bytes may be written to it). */
 const CORRUPT_SECTOR = 0xffff;
 
+/** Told when a sector's writable count may have changed. */
+export interface WritableListener {
+  writableChanged(sector: SectorDescriptor): void;
+}
+
 /**
  * Per-sector bookkeeping (pw_kvs's SectorDescriptor): the free bytes at the sector's tail and
  * the bytes of entries still valid. Both are 16-bit counters on the device; they wrap the same
@@ -10,55 +15,54 @@ const CORRUPT_SECTOR = 0xffff;
  */
 export class SectorDescriptor {
   readonly index: number;
-  private tailFreeBytes: number;
-  private validBytesCount = 0;
+  #tailFreeBytes: number;
+  #validBytesCount = 0;
 
-  /** `onWritableChange` is told whenever the writable count may have changed. */
-  constructor(
-    index: number,
-    sectorSizeBytes: number,
-    private readonly onWritableChange?: (sector: SectorDescriptor) => void,
-  ) {
+  readonly #listener: WritableListener | undefined;
+
+  /** `listener` is told whenever the writable count may have changed. */
+  constructor(index: number, sectorSizeBytes: number, listener?: WritableListener) {
     this.index = index;
-    this.tailFreeBytes = sectorSizeBytes;
+    this.#tailFreeBytes = sectorSizeBytes;
+    this.#listener = listener;
   }
 
   /** Bytes that can still be appended; 0 for a corrupt sector. */
   get writableBytes(): number {
-    return this.tailFreeBytes === CORRUPT_SECTOR ? 0 : this.tailFreeBytes;
+    return this.#tailFreeBytes === CORRUPT_SECTOR ? 0 : this.#tailFreeBytes;
   }
 
   set writableBytes(bytes: number) {
-    this.tailFreeBytes = bytes & 0xffff;
-    this.onWritableChange?.(this);
+    this.#tailFreeBytes = bytes & 0xffff;
+    this.#listener?.writableChanged(this);
   }
 
   /** Bytes of valid (current) entries in the sector. */
   get validBytes(): number {
-    return this.validBytesCount;
+    return this.#validBytesCount;
   }
 
   get isCorrupt(): boolean {
-    return this.tailFreeBytes === CORRUPT_SECTOR;
+    return this.#tailFreeBytes === CORRUPT_SECTOR;
   }
 
   markCorrupt(): void {
-    this.tailFreeBytes = CORRUPT_SECTOR;
-    this.onWritableChange?.(this);
+    this.#tailFreeBytes = CORRUPT_SECTOR;
+    this.#listener?.writableChanged(this);
   }
 
   addValidBytes(bytes: number): void {
-    this.validBytesCount = (this.validBytesCount + bytes) & 0xffff;
+    this.#validBytesCount = (this.#validBytesCount + bytes) & 0xffff;
   }
 
   removeValidBytes(bytes: number): void {
-    this.validBytesCount = bytes > this.validBytesCount ? 0 : this.validBytesCount - bytes;
+    this.#validBytesCount = bytes > this.#validBytesCount ? 0 : this.#validBytesCount - bytes;
   }
 
   removeWritableBytes(bytes: number): void {
     const writable = this.writableBytes;
-    this.tailFreeBytes = bytes > writable ? 0 : writable - bytes;
-    this.onWritableChange?.(this);
+    this.#tailFreeBytes = bytes > writable ? 0 : writable - bytes;
+    this.#listener?.writableChanged(this);
   }
 
   isEmpty(sectorSizeBytes: number): boolean {
@@ -91,7 +95,7 @@ export class SectorDescriptor {
 
   /** Sector size minus both counters, before pw_kvs's unsigned wrap. */
   signedRecoverableBytes(sectorSizeBytes: number): number {
-    return sectorSizeBytes - this.validBytesCount - this.writableBytes;
+    return sectorSizeBytes - this.#validBytesCount - this.writableBytes;
   }
 }
 
@@ -115,7 +119,7 @@ type FindMode = 'append' | 'garbageCollect';
  * goes (rotating from the last sector that received a new empty-sector write, which levels
  * wear) and which sector garbage collection reclaims.
  */
-export class Sectors {
+export class Sectors implements WritableListener {
   readonly sectorSizeBytes: number;
   readonly sectorCount: number;
   /**
@@ -123,37 +127,43 @@ export class Sectors {
    * was never initialized accounts no space, as pw_kvs's empty sector vector does.
    */
   readonly descriptors: SectorDescriptor[] = [];
-  private lastNewSector: SectorDescriptor | undefined;
+  #lastNewSector: SectorDescriptor | undefined;
   /**
    * Sectors that are partly written and can take more (neither empty, full, corrupt nor
    * inconsistent): the only candidates of an append's first tier. Kept up to date by the
    * descriptors, so an append need not visit every sector of a large partition.
    */
-  private readonly partlyWritten = new Set<SectorDescriptor>();
-  private readonly trackWritable = (sector: SectorDescriptor): void => {
-    const writable = sector.writableBytes;
-    if (writable > 0 && writable < this.sectorSizeBytes) this.partlyWritten.add(sector);
-    else this.partlyWritten.delete(sector);
-  };
+  readonly #partlyWritten = new Set<SectorDescriptor>();
 
   constructor(sectorCount: number, sectorSizeBytes: number) {
     this.sectorSizeBytes = sectorSizeBytes;
     this.sectorCount = sectorCount;
   }
 
+  /**
+   * Keeps the partly written set up to date; every descriptor reports here. A method, not a
+   * closure made per instance, so the descriptors' calls to it have one target in every store
+   * (a new target per store would throw away the optimized code that calls it).
+   */
+  writableChanged(sector: SectorDescriptor): void {
+    const writable = sector.writableBytes;
+    if (writable > 0 && writable < this.sectorSizeBytes) this.#partlyWritten.add(sector);
+    else this.#partlyWritten.delete(sector);
+  }
+
   /** Every sector erased and unused; the rotation starts at sector 0. */
   reset(): void {
-    this.partlyWritten.clear();
+    this.#partlyWritten.clear();
     for (let i = 0; i < this.sectorCount; i++) {
-      this.descriptors[i] = new SectorDescriptor(i, this.sectorSizeBytes, this.trackWritable);
+      this.descriptors[i] = new SectorDescriptor(i, this.sectorSizeBytes, this);
     }
-    this.lastNewSector = this.descriptors[0];
+    this.#lastNewSector = this.descriptors[0];
   }
 
   /** The sector most recently chosen as a fresh empty sector; searches start after it. */
   get lastNew(): SectorDescriptor {
-    assert(this.lastNewSector !== undefined, 'sectors searched before they were reset');
-    return this.lastNewSector;
+    assert(this.#lastNewSector !== undefined, 'sectors searched before they were reset');
+    return this.#lastNewSector;
   }
 
   get size(): number {
@@ -178,7 +188,7 @@ export class Sectors {
   }
 
   setLastNewSector(address: number): void {
-    this.lastNewSector = this.fromAddress(address);
+    this.#lastNewSector = this.fromAddress(address);
   }
 
   /**
@@ -192,15 +202,23 @@ export class Sectors {
     let bestDistance = Infinity;
     const count = this.descriptors.length;
     const start = this.lastNew.index;
-    for (const sector of this.partlyWritten) {
+    for (const sector of this.#partlyWritten) {
       if (sector.writableBytes < sizeBytes) continue;
       const distance = (sector.index - start - 1 + 2 * count) % count;
       if (distance >= bestDistance) continue;
-      if (reservedAddresses.some((address) => this.fromAddress(address) === sector)) continue;
+      if (this.#holdsAny(sector, reservedAddresses)) continue;
       best = sector;
       bestDistance = distance;
     }
-    return best ?? this.find('append', sizeBytes, [], reservedAddresses);
+    return best ?? this.#find('append', sizeBytes, [], reservedAddresses);
+  }
+
+  /** True if one of `addresses` lies in `sector`. */
+  #holdsAny(sector: SectorDescriptor, addresses: readonly number[]): boolean {
+    for (let i = 0; i < addresses.length; i++) {
+      if (this.fromAddress(addresses[i]!) === sector) return true;
+    }
+    return false;
   }
 
   /**
@@ -212,10 +230,10 @@ export class Sectors {
     addressesToSkip: readonly number[],
     reservedAddresses: readonly number[],
   ): SectorDescriptor | undefined {
-    return this.find('garbageCollect', sizeBytes, addressesToSkip, reservedAddresses);
+    return this.#find('garbageCollect', sizeBytes, addressesToSkip, reservedAddresses);
   }
 
-  private find(
+  #find(
     mode: FindMode,
     sizeBytes: number,
     addressesToSkip: readonly number[],
@@ -265,7 +283,7 @@ export class Sectors {
 
     // Tier 2: an empty sector, as long as another stays empty (not required during GC).
     if (firstEmpty !== undefined && atLeastTwoEmpty) {
-      this.lastNewSector = firstEmpty;
+      this.#lastNewSector = firstEmpty;
       return firstEmpty;
     }
     // Tier 3 (GC only): a partly written sector that still has reclaimable bytes.

@@ -77,13 +77,35 @@ export function crc16Ccitt(bytes: Uint8Array, crc = 0xffff, start = 0, end = byt
       t[0x100 | bytes[i + 6]!]! ^
       t[bytes[i + 7]!]!;
   }
-  for (; i < end; i++) crc = ((crc << 8) & 0xffff) ^ t[(crc >>> 8) ^ bytes[i]!]!;
+  // The tail (entry fields of 4 and 2 bytes often) in sliced steps too.
+  if (i + 4 <= end) {
+    crc =
+      t[0x300 | ((crc >>> 8) ^ bytes[i]!)]! ^
+      t[0x200 | ((crc & 0xff) ^ bytes[i + 1]!)]! ^
+      t[0x100 | bytes[i + 2]!]! ^
+      t[bytes[i + 3]!]!;
+    i += 4;
+  }
+  if (i + 2 <= end) {
+    crc = t[0x100 | ((crc >>> 8) ^ bytes[i]!)]! ^ t[(crc & 0xff) ^ bytes[i + 1]!]!;
+    i += 2;
+  }
+  if (i < end) crc = ((crc << 8) & 0xffff) ^ t[(crc >>> 8) ^ bytes[i]!]!;
   return crc;
 }
 
 /** CRC-16/CCITT-FALSE over `count` zero bytes, continuing from `crc`. */
 export function crc16CcittZeros(count: number, crc = 0xffff): number {
-  for (let i = 0; i < count; i++) crc = ((crc << 8) & 0xffff) ^ CRC16[crc >>> 8]!;
+  // n zero bytes (2 ≤ n ≤ 8) are one step: table n-1 of the high byte, n-2 of the low one.
+  const t = CRC16;
+  let left = count;
+  for (; left >= 8; left -= 8) crc = t[0x700 | (crc >>> 8)]! ^ t[0x600 | (crc & 0xff)]!;
+  if (left >= 2) {
+    const high = (left - 1) << 8;
+    crc = t[high | (crc >>> 8)]! ^ t[(high - 0x100) | (crc & 0xff)]!;
+    left = 0;
+  }
+  if (left === 1) crc = ((crc << 8) & 0xffff) ^ t[crc >>> 8]!;
   return crc;
 }
 
@@ -123,36 +145,36 @@ export function crc32Zeros(count: number, previous = 0): number {
 export class Crc16Checksum implements ChecksumAlgorithm {
   readonly name = 'crc16';
   readonly sizeBytes = 2;
-  private crc = 0xffff;
-  private readonly state = new Uint8Array(2);
+  #crc = 0xffff;
+  readonly #state = new Uint8Array(2);
 
   reset(): void {
-    this.crc = 0xffff;
+    this.#crc = 0xffff;
   }
 
   update(bytes: Uint8Array): void {
-    this.crc = crc16Ccitt(bytes, this.crc);
+    this.#crc = crc16Ccitt(bytes, this.#crc);
   }
 
   /** Adds `bytes[start..end)` without making a view of them. */
   updateRange(bytes: Uint8Array, start: number, end: number): void {
-    this.crc = crc16Ccitt(bytes, this.crc, start, end);
+    this.#crc = crc16Ccitt(bytes, this.#crc, start, end);
   }
 
   /** Adds `count` zero bytes. */
   updateZeros(count: number): void {
-    this.crc = crc16CcittZeros(count, this.crc);
+    this.#crc = crc16CcittZeros(count, this.#crc);
   }
 
   /** The state as a number (what `finish` stores little-endian). */
   get value(): number {
-    return this.crc;
+    return this.#crc;
   }
 
   finish(): Uint8Array {
-    this.state[0] = this.crc & 0xff;
-    this.state[1] = this.crc >>> 8;
-    return this.state;
+    this.#state[0] = this.#crc & 0xff;
+    this.#state[1] = this.#crc >>> 8;
+    return this.#state;
   }
 }
 
@@ -160,39 +182,39 @@ export class Crc16Checksum implements ChecksumAlgorithm {
 export class Crc32Checksum implements ChecksumAlgorithm {
   readonly name = 'crc32';
   readonly sizeBytes = 4;
-  private crc = 0;
-  private readonly state = new Uint8Array(4);
+  #crc = 0;
+  readonly #state = new Uint8Array(4);
 
   reset(): void {
-    this.crc = 0;
+    this.#crc = 0;
   }
 
   update(bytes: Uint8Array): void {
-    this.crc = crc32(bytes, this.crc);
+    this.#crc = crc32(bytes, this.#crc);
   }
 
   /** Adds `bytes[start..end)` without making a view of them. */
   updateRange(bytes: Uint8Array, start: number, end: number): void {
-    this.crc = crc32(bytes, this.crc, start, end);
+    this.#crc = crc32(bytes, this.#crc, start, end);
   }
 
   /** Adds `count` zero bytes. */
   updateZeros(count: number): void {
-    this.crc = crc32Zeros(count, this.crc);
+    this.#crc = crc32Zeros(count, this.#crc);
   }
 
   /** The state as a number (what `finish` stores little-endian). */
   get value(): number {
-    return this.crc;
+    return this.#crc;
   }
 
   finish(): Uint8Array {
-    const crc = this.crc;
-    this.state[0] = crc & 0xff;
-    this.state[1] = (crc >>> 8) & 0xff;
-    this.state[2] = (crc >>> 16) & 0xff;
-    this.state[3] = (crc >>> 24) & 0xff;
-    return this.state;
+    const crc = this.#crc;
+    this.#state[0] = crc & 0xff;
+    this.#state[1] = (crc >>> 8) & 0xff;
+    this.#state[2] = (crc >>> 16) & 0xff;
+    this.#state[3] = (crc >>> 24) & 0xff;
+    return this.#state;
   }
 }
 
@@ -203,7 +225,7 @@ export class Crc32Checksum implements ChecksumAlgorithm {
 export class IgnoreChecksum implements ChecksumAlgorithm {
   readonly name = 'ignore';
   readonly sizeBytes = 0;
-  private static readonly EMPTY = new Uint8Array(0);
+  static readonly #EMPTY = new Uint8Array(0);
 
   reset(): void {}
 
@@ -214,7 +236,7 @@ export class IgnoreChecksum implements ChecksumAlgorithm {
   updateZeros(): void {}
 
   finish(): Uint8Array {
-    return IgnoreChecksum.EMPTY;
+    return IgnoreChecksum.#EMPTY;
   }
 }
 

@@ -85,6 +85,10 @@ export function encodeEntryHeader(
 
 /** Rounds `value` up to a multiple of `alignment`. */
 export function alignUp(value: number, alignment: number): number {
+  // A power of two (as entry alignments are) rounds with a mask instead of a division.
+  if (value >= 0 && value < 0x40000000 && alignment > 0 && (alignment & (alignment - 1)) === 0) {
+    return (value + alignment - 1) & -alignment;
+  }
   return Math.ceil(value / alignment) * alignment;
 }
 

@@ -2,7 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CoalescingReader } from '../../src/engine/_coalescing-reader.js';
 import { Entry } from '../../src/engine/entry.js';
-import { EntryCache, type LookupContext, NO_ADDRESS, fnv1a } from '../../src/engine/entry-cache.js';
+import {
+  EntryCache,
+  type LookupContext,
+  NO_ADDRESS,
+  fingerprint,
+  fingerprintRange,
+} from '../../src/engine/entry-cache.js';
 import { Sectors } from '../../src/engine/sectors.js';
 import { FlashPartition } from '../../src/flash/flash-partition.js';
 import { MemoryFlash } from '../../src/flash/memory-flash.js';
@@ -165,15 +171,15 @@ describe('EntryCache index', () => {
     plain.setFingerprints(0, Uint8Array.of(1), Uint8Array.of(2));
     expect(plain.hasFingerprints).toBe(false);
     expect(plain.keyFingerprintMatches(0, Uint8Array.of(1))).toBe(false);
-    expect(plain.valueMayMatch(0, fnv1a(Uint8Array.of(9)))).toBe(true);
+    expect(plain.valueMayMatch(0, fingerprint(Uint8Array.of(9)))).toBe(true);
 
     const cache = new EntryCache(2, 1, { fingerprints: true });
     cache.addNew(1, 1, false, 0);
     cache.setFingerprints(0, Uint8Array.of(1), Uint8Array.of(2));
     expect(cache.keyFingerprintMatches(0, Uint8Array.of(1))).toBe(true);
     expect(cache.keyFingerprintMatches(0, Uint8Array.of(1, 0))).toBe(false);
-    expect(cache.valueMayMatch(0, fnv1a(Uint8Array.of(2)))).toBe(true);
-    expect(cache.valueMayMatch(0, fnv1a(Uint8Array.of(3)))).toBe(false);
+    expect(cache.valueMayMatch(0, fingerprint(Uint8Array.of(2)))).toBe(true);
+    expect(cache.valueMayMatch(0, fingerprint(Uint8Array.of(3)))).toBe(false);
     expect(cache.memoryBytes).toBeGreaterThan(plain.memoryBytes);
   });
 });
@@ -295,5 +301,26 @@ describe('EntryCache lookups on flash', () => {
     const before = flash.counters.readCalls;
     expect(cache.findForWrite(context, text('alpha')).status).toBe('OK');
     expect(flash.counters.readCalls).toBeGreaterThan(before);
+  });
+});
+
+describe('fingerprint', () => {
+  it('is MurmurHash3 (x86, 32-bit, seed 0) as an int32, tails of 1 to 3 bytes included', () => {
+    const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+    const vectors: [string, number][] = [
+      ['', 0],
+      ['a', 0x3c2569b2],
+      ['ab', 0x9bbfd75f],
+      ['abc', 0xb3dd93fa],
+      ['abcd', 0x43ed676a],
+      ['Hello, world!', 0xc0363e43],
+      ['The quick brown fox jumps over the lazy dog', 0x2e4ff723],
+    ];
+    for (const [input, expected] of vectors) expect(fingerprint(text(input))).toBe(expected | 0);
+  });
+
+  it('fingerprints a range as the bytes of that range alone', () => {
+    const bytes = Uint8Array.of(9, 1, 2, 3, 4, 5, 9);
+    expect(fingerprintRange(bytes, 1, 6)).toBe(fingerprint(Uint8Array.of(1, 2, 3, 4, 5)));
   });
 });

@@ -71,6 +71,13 @@ describe('FlashPartition', () => {
       size: 0,
       erased: false,
     });
+    // Every byte counts, a run's last few (past its last whole word) and any bit of one.
+    expect(partition.isRegionErased(0, 70)).toEqual({ status: 'OK', size: 70, erased: true });
+    expect(partition.isRegionErased(0, 71)).toEqual({ status: 'OK', size: 71, erased: false });
+    expect(partition.isRegionErased(68, 3)).toEqual({ status: 'OK', size: 3, erased: false });
+    device.writeRaw(321, Uint8Array.of(0xfe));
+    expect(partition.isRegionErased(320, 4)).toEqual({ status: 'OK', size: 4, erased: false });
+    expect(partition.isRegionErased(322, 60)).toEqual({ status: 'OK', size: 60, erased: true });
     device.injectReadError({ status: 'UNAVAILABLE', delay: 1, times: 1 });
     expect(partition.isRegionErased(128, 128)).toEqual({
       status: 'UNAVAILABLE',

@@ -37,6 +37,22 @@ describe('MemoryFlash: the rules of NOR flash', () => {
     expect(flash.snapshot()).toEqual(before);
   });
 
+  it('finds a programmed byte anywhere in the run, one bit is enough', () => {
+    for (const alignmentBytes of [1, 2, 16]) {
+      for (let at = 0; at < 16; at++) {
+        const flash = new MemoryFlash({ ...geometry, alignmentBytes });
+        flash.writeRaw(16 + at, Uint8Array.of(0x7f));
+        expect(flash.write(16, bytes(16, 0xff)).status).toBe('UNKNOWN');
+      }
+    }
+    // Unaligned runs (alignment 1) check their first and last bytes too.
+    const flash = new MemoryFlash({ ...geometry, alignmentBytes: 1 });
+    flash.writeRaw(5, Uint8Array.of(0xfe));
+    expect(flash.write(3, bytes(3, 0)).status).toBe('UNKNOWN');
+    expect(flash.write(5, bytes(1, 0)).status).toBe('UNKNOWN');
+    expect(flash.write(6, bytes(3, 0)).status).toBe('OK');
+  });
+
   it('erases whole sectors to 0xFF and counts wear per sector', () => {
     const flash = new MemoryFlash(geometry);
     flash.write(64, bytes(64, 0));

@@ -59,6 +59,10 @@ describe('entry header codec', () => {
     expect(entrySize({ ...header, alignmentUnits: 3 })).toBe(64);
     expect(entrySize({ ...header, valueSize: 0xffff })).toBe(32); // 21 -> 32
     expect(entrySize({ ...header, keyLength: 16, valueSize: 0 })).toBe(32);
+    // Alignments that are not powers of two (3 × 16 and 5 × 16 bytes) round up too.
+    expect(entrySize({ ...header, alignmentUnits: 2 })).toBe(48);
+    expect(entrySize({ ...header, alignmentUnits: 2, valueSize: 40 })).toBe(96); // 61 -> 96
+    expect(entrySize({ ...header, alignmentUnits: 4, valueSize: 59 })).toBe(80); // 80 -> 80
   });
 
   it('maps partition alignment to units and sizes new entries', () => {
@@ -66,6 +70,7 @@ describe('entry header codec', () => {
     expect(entrySizeFor(9, 32, 16)).toBe(64);
     expect(entrySizeFor(9, 32, 1)).toBe(64);
     expect(entrySizeFor(1, 0, 256)).toBe(256);
+    expect(entrySizeFor(9, 32, 48)).toBe(96);
     expect(ENTRY_HEADER_SIZE).toBe(16);
   });
 });

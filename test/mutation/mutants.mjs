@@ -23,6 +23,12 @@ export const MUTANTS = [
   },
   {
     file: 'src/format/entry-header.ts',
+    name: 'alignUp rounds a power-of-two alignment down',
+    find: 'return (value + alignment - 1) & -alignment;',
+    replace: 'return value & -alignment;',
+  },
+  {
+    file: 'src/format/entry-header.ts',
     name: 'alignment units off by one',
     find: 'return Math.ceil(alignmentBytes / 16) - 1;',
     replace: 'return Math.ceil(alignmentBytes / 16);',
@@ -79,16 +85,16 @@ export const MUTANTS = [
   {
     file: 'src/engine/sectors.ts',
     name: 'valid bytes floor at equality',
-    find: 'bytes > this.validBytesCount ? 0 : this.validBytesCount - bytes',
-    replace: 'bytes >= this.validBytesCount ? 0 : this.validBytesCount - bytes',
+    find: 'bytes > this.#validBytesCount ? 0 : this.#validBytesCount - bytes',
+    replace: 'bytes >= this.#validBytesCount ? 0 : this.#validBytesCount - bytes',
     equivalent:
       'when bytes equals the count both branches give 0, so the result is the same for every input',
   },
   {
     file: 'src/engine/sectors.ts',
     name: 'writable counter not wrapped to 16 bits',
-    find: 'this.tailFreeBytes = bytes & 0xffff;',
-    replace: 'this.tailFreeBytes = bytes;',
+    find: 'this.#tailFreeBytes = bytes & 0xffff;',
+    replace: 'this.#tailFreeBytes = bytes;',
   },
   {
     file: 'src/engine/sectors.ts',
@@ -158,7 +164,7 @@ export const MUTANTS = [
   {
     file: 'src/engine/entry-cache.ts',
     name: 'two copies in one sector accepted',
-    find: 'if (Math.floor(this.addressSlots[base + i]! / sectorSizeBytes) === sector)',
+    find: 'if (Math.floor(this.#addressSlots[base + i]! / sectorSizeBytes) === sector)',
     replace: 'if (false)',
   },
   {
@@ -176,7 +182,7 @@ export const MUTANTS = [
   {
     file: 'src/engine/entry-cache.ts',
     name: 'a deleted key is found by findExisting',
-    find: "(found.status === 'OK' && this.deleted[found.index] !== 0)",
+    find: "(found.status === 'OK' && this.#deleted[found.index] !== 0)",
     replace: 'false',
   },
   // ---- src/engine/entry.ts ------------------------------------------------------------------
@@ -208,7 +214,7 @@ export const MUTANTS = [
   {
     file: 'src/engine/key-value-store.ts',
     name: 'an unchanged value skips the write even when the state differs',
-    find: 'this.cache.state(priorIndex) === state &&',
+    find: 'this.#cache.state(priorIndex) === state &&',
     replace: '',
   },
   {
@@ -220,7 +226,7 @@ export const MUTANTS = [
   {
     file: 'src/engine/key-value-store.ts',
     name: 'a flash without an empty sector is not an error',
-    find: 'if (!emptySectorFound) this.errorFound = true;',
+    find: 'if (!emptySectorFound) this.#errorFound = true;',
     replace: '',
   },
   {
@@ -245,7 +251,7 @@ export const MUTANTS = [
   {
     file: 'src/engine/key-value-store.ts',
     name: 'hardening tries no other victim',
-    find: 'for (const sector of this.sectors.hardeningVictims()) {',
+    find: 'for (const sector of this.#sectors.hardeningVictims()) {',
     replace: 'for (const sector of []) {',
     tests: WITH_POWER_LOSS,
   },
