@@ -184,7 +184,7 @@ export default defineCommand({
     if (scale !== undefined) {
       print(
         `\n${scale.keys.toLocaleString('en-US')} keys in a ${scale.partitionBytes / 2 ** 20} MiB partition: ` +
-          `init ${scale.initMs.toFixed(0)} ms (${scale.initReadCalls} read calls, ${scale.initBytesRead} B), ` +
+          `init ${scale.initMs.toFixed(0)} ms warm (the first, compiling the scan, ${scale.firstInitMs.toFixed(0)} ms; ${scale.initReadCalls} read calls, ${scale.initBytesRead} B), ` +
           `index ${scale.indexBytesPerKey.toFixed(1)} B/key (heap growth ${scale.heapBytesPerKey.toFixed(1)} B/key), ` +
           `get ${scale.getUs.toFixed(2)} µs, put ${scale.putUs.toFixed(2)} µs`,
       );
