@@ -86,8 +86,24 @@ describe('flashkv inspect in Chromium', () => {
         s.corrupt_bytes,
       ]),
     );
-    await page.locator('.map .sector[data-sector="1"]').click();
+    // The sector holding the most live bytes: its entries, by address, as dump lists them.
+    const busiest = check.sectors.reduce((a, b) => (b.live_bytes > a.live_bytes ? b : a));
+    const dump = (await json(['dump', image])) as {
+      entries: { address: number; sector: number; state: string; transaction_id: number }[];
+    };
+    const inSector = dump.entries.filter((entry) => entry.sector === busiest.index);
+    expect(inSector.length).toBeGreaterThan(0);
+    await page.locator(`.map .sector[data-sector="${busiest.index}"]`).click();
     await page.waitForSelector('.sector-entries');
+    const listed = await page
+      .locator('.sector-entries .entry')
+      .evaluateAll((items) => items.map((item) => item.getAttribute('title')!));
+    expect(listed).toHaveLength(inSector.length);
+    listed.forEach((title, i) => {
+      expect(title).toContain(`address 0x${inSector[i]!.address.toString(16)} `);
+      expect(title).toContain(`transaction id ${inSector[i]!.transaction_id}\n`);
+      expect(title).toContain(`state ${inSector[i]!.state}`);
+    });
     await page.screenshot({ path: join(DOCS, 'inspector-map.png') });
 
     const ls = (await json(['ls', image])) as {
