@@ -76,3 +76,23 @@ export class KvsError extends Error {
 export function hex(value: number): string {
   return `0x${value.toString(16)}`;
 }
+
+/**
+ * Returns `value` when it is an integer in `min`..`max` (`max` defaults to the largest safe
+ * integer); else throws a KvsError with `code` (defaults to INVALID_ARGUMENT) and the message
+ * `prefix` + "`name` must be an integer in min..max (or ≥ min), got `value`".
+ */
+export function checkInteger(
+  name: string,
+  value: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+  prefix = '',
+  code: ErrorCode = 'INVALID_ARGUMENT',
+): number {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in ${min}..${max}`;
+    throw new KvsError(code, `${prefix}${name} must be an integer ${range}, got ${String(value)}`);
+  }
+  return value;
+}

@@ -139,18 +139,19 @@ function keyForMessage(key: unknown): string {
  */
 export class KeyValueStore {
   readonly partition: FlashPartition;
-  readonly formats: EntryFormats;
-  readonly redundancy: number;
-  readonly maxEntries: number;
-  readonly maxSectors: number;
-  readonly gcOnWrite: GcOnWrite;
-  readonly recovery: Recovery;
-  readonly verifyOnRead: boolean;
-  readonly verifyOnWrite: boolean;
-  readonly surplusKeys: SurplusKeys;
-  readonly readStrategy: ReadStrategy;
-  readonly powerLossHardening: boolean;
-  readonly keyHashChar: KeyHashChar;
+  // The resolved options, set by the constructor in one step (see resolveOptions).
+  declare readonly formats: EntryFormats;
+  declare readonly redundancy: number;
+  declare readonly maxEntries: number;
+  declare readonly maxSectors: number;
+  declare readonly gcOnWrite: GcOnWrite;
+  declare readonly recovery: Recovery;
+  declare readonly verifyOnRead: boolean;
+  declare readonly verifyOnWrite: boolean;
+  declare readonly surplusKeys: SurplusKeys;
+  declare readonly readStrategy: ReadStrategy;
+  declare readonly powerLossHardening: boolean;
+  declare readonly keyHashChar: KeyHashChar;
 
   /** All flash access goes through here, so reads can be coalesced. */
   readonly #io: CoalescingReader;
@@ -186,20 +187,8 @@ export class KeyValueStore {
    * Throws INVALID_ARGUMENT for options out of range.
    */
   constructor(partition: FlashPartition, options: KeyValueStoreOptions = {}) {
-    const resolved = resolveOptions(partition, options);
     this.partition = partition;
-    this.formats = resolved.formats;
-    this.redundancy = resolved.redundancy;
-    this.maxEntries = resolved.maxEntries;
-    this.maxSectors = resolved.maxSectors;
-    this.gcOnWrite = resolved.gcOnWrite;
-    this.recovery = resolved.recovery;
-    this.verifyOnRead = resolved.verifyOnRead;
-    this.verifyOnWrite = resolved.verifyOnWrite;
-    this.surplusKeys = resolved.surplusKeys;
-    this.readStrategy = resolved.readStrategy;
-    this.powerLossHardening = resolved.powerLossHardening;
-    this.keyHashChar = resolved.keyHashChar;
+    Object.assign(this, resolveOptions(partition, options));
     this.#io = new CoalescingReader(partition, this.readStrategy !== 'pwKvs');
     this.#sectors = new Sectors(partition.sectorCount, partition.sectorSizeBytes);
     this.#cache = new EntryCache(this.maxEntries, this.redundancy, {
@@ -482,14 +471,9 @@ export class KeyValueStore {
 
   /** Reads the first readable copy of a key's entry; unreadable copies mark their sector. */
   #readEntry(index: number): EntryReadResult {
-    let result: EntryReadResult = { status: 'DATA_LOSS' };
-    for (const address of this.#cache.addresses(index)) {
-      result = Entry.read(this.#io, address, this.formats);
-      if (result.status === 'OK') return result;
-      this.#errorFound = true;
-      this.#sectors.fromAddress(address).markCorrupt();
-    }
-    return result;
+    const entry = Entry.reusable(this.#io, this.formats.primary);
+    const status = this.#readEntryInto(index, entry);
+    return status === 'OK' ? { status, entry } : { status };
   }
 
   /**
@@ -497,11 +481,16 @@ export class KeyValueStore {
    * operation: on OK, `reusableEntry` is the key's entry.
    */
   #readEntryReusable(index: number): StatusCode {
+    return this.#readEntryInto(index, this.#reusableEntry);
+  }
+
+  /** #readEntry into `target`: on OK, `target` is the key's entry. */
+  #readEntryInto(index: number, target: Entry): StatusCode {
     let status: StatusCode = 'DATA_LOSS';
     const count = this.#cache.addressCount(index);
     for (let slot = 0; slot < count; slot++) {
       const address = this.#cache.address(index, slot);
-      status = Entry.readInto(this.#io, address, this.formats, this.#reusableEntry);
+      status = Entry.readInto(this.#io, address, this.formats, target);
       if (status === 'OK') return status;
       this.#errorFound = true;
       this.#sectors.fromAddress(address).markCorrupt();
@@ -1314,9 +1303,7 @@ export class KeyValueStore {
       writableBytes: space.writableBytes,
       inUseBytes: space.inUseBytes,
       reclaimableBytes: Number(space.reclaimableBytes),
-      sectorEraseCount: this.#stats.sectorEraseCount,
-      corruptSectorsRecovered: this.#stats.corruptSectorsRecovered,
-      missingRedundantEntriesRecovered: this.#stats.missingRedundantEntriesRecovered,
+      ...this.#stats,
     };
   }
 
@@ -1421,26 +1408,20 @@ export class KeyValueStore {
       begin();
       return this.#readValueAt(key, index, buffer, offsetBytes);
     };
+    const failRead = (status: StatusCode, size = 0): never =>
+      fail(status as ErrorCode, `reading key ${describeKey(key)}: ${status}`, size);
     return {
       key,
       keyText: utf8Decode(key)!,
       readStatus,
       read: (buffer: Uint8Array, offsetBytes = 0): number => {
         const result = readStatus(buffer, offsetBytes);
-        if (ok(result.status)) return result.size;
-        return fail(
-          result.status as ErrorCode,
-          `reading key ${describeKey(key)}: ${result.status}`,
-          result.size,
-        );
+        return ok(result.status) ? result.size : failRead(result.status, result.size);
       },
       value: (): Uint8Array => {
         begin();
         const result = this.#readWholeValue(key, index);
-        if (result.status !== 'OK') {
-          fail(result.status, `reading key ${describeKey(key)}: ${result.status}`);
-        }
-        return result.value;
+        return result.status === 'OK' ? result.value : failRead(result.status);
       },
     };
   }

@@ -1,5 +1,10 @@
-import { KvsError, type StatusCode } from '../status.js';
-import { ERASED_BYTE, type FlashMemory, type FlashResult } from './flash-memory.js';
+import { KvsError, type StatusCode, checkInteger } from '../status.js';
+import {
+  ERASED_BYTE,
+  type FlashMemory,
+  type FlashResult,
+  checkSectorAlignment,
+} from './flash-memory.js';
 
 /** Where a partition sits on its flash and how it is accessed. */
 export interface FlashPartitionOptions {
@@ -77,13 +82,11 @@ export class FlashPartition {
     const physicalCount = options.sectorCount ?? flash.sectorCount - startSector;
     const perLogical = options.sectorsPerLogicalSector ?? 1;
     const requested = options.alignmentBytes ?? flash.alignmentBytes;
+    const prefix = 'flash partition: ';
     const check = (condition: boolean, message: string): void => {
-      if (!condition) throw new KvsError('INVALID_ARGUMENT', `flash partition: ${message}`);
+      if (!condition) throw new KvsError('INVALID_ARGUMENT', prefix + message);
     };
-    check(
-      Number.isSafeInteger(startSector) && startSector >= 0 && startSector < flash.sectorCount,
-      `startSector must be 0..${flash.sectorCount - 1}, got ${startSector}`,
-    );
+    checkInteger('startSector', startSector, 0, flash.sectorCount - 1, prefix);
     check(
       Number.isSafeInteger(physicalCount) &&
         physicalCount >= 1 &&
@@ -94,20 +97,14 @@ export class FlashPartition {
       Number.isSafeInteger(perLogical) && perLogical >= 1 && physicalCount % perLogical === 0,
       `${physicalCount} physical sectors cannot be grouped ${perLogical} per logical sector`,
     );
-    check(
-      Number.isSafeInteger(requested) && requested >= 1,
-      `alignmentBytes must be a positive integer, got ${requested}`,
-    );
+    checkInteger('alignmentBytes', requested, 1, undefined, prefix);
     const alignment = Math.max(requested, flash.alignmentBytes);
     check(
       alignment % flash.alignmentBytes === 0,
       `alignment ${requested} B is not a multiple of the flash's ${flash.alignmentBytes} B alignment`,
     );
     const sectorSizeBytes = flash.sectorSizeBytes * perLogical;
-    check(
-      sectorSizeBytes % alignment === 0,
-      `sector size ${sectorSizeBytes} B is not a multiple of the ${alignment} B alignment`,
-    );
+    checkSectorAlignment(sectorSizeBytes, alignment, prefix);
     this.flash = flash;
     this.startSector = startSector;
     this.sectorsPerLogicalSector = perLogical;

@@ -1,5 +1,17 @@
-import { type ErrorCode, KvsError, type StatusCode, hex, isStatusCode } from '../status.js';
-import { ERASED_BYTE, type FlashMemory, type FlashResult } from './flash-memory.js';
+import {
+  type ErrorCode,
+  KvsError,
+  type StatusCode,
+  checkInteger,
+  hex,
+  isStatusCode,
+} from '../status.js';
+import {
+  ERASED_BYTE,
+  type FlashMemory,
+  type FlashResult,
+  checkSectorAlignment,
+} from './flash-memory.js';
 
 // ---- Geometry ----------------------------------------------------------------------------------
 
@@ -43,31 +55,16 @@ export function isSupportedAlignment(alignmentBytes: number): boolean {
  */
 export function validateGeometry(geometry: FlashGeometry): void {
   const { sectorSizeBytes, sectorCount, alignmentBytes } = geometry;
-  const fields: [string, number][] = [
-    ['sectorSizeBytes', sectorSizeBytes],
-    ['sectorCount', sectorCount],
-    ['alignmentBytes', alignmentBytes],
-  ];
-  for (const [name, value] of fields) {
-    if (!Number.isSafeInteger(value) || value < 1) {
-      throw new KvsError(
-        'INVALID_ARGUMENT',
-        `${name} must be a positive integer, got ${String(value)}`,
-      );
-    }
-  }
+  checkInteger('sectorSizeBytes', sectorSizeBytes, 1);
+  checkInteger('sectorCount', sectorCount, 1);
+  checkInteger('alignmentBytes', alignmentBytes, 1);
   if (!isSupportedAlignment(alignmentBytes)) {
     throw new KvsError(
       'INVALID_ARGUMENT',
       `alignment of ${alignmentBytes} B is not supported (use 1, 2, 4, 8 or a multiple of 16 up to 256)`,
     );
   }
-  if (sectorSizeBytes % alignmentBytes !== 0) {
-    throw new KvsError(
-      'INVALID_ARGUMENT',
-      `sector size ${sectorSizeBytes} B is not a multiple of the ${alignmentBytes} B alignment`,
-    );
-  }
+  checkSectorAlignment(sectorSizeBytes, alignmentBytes);
   if (!Number.isSafeInteger(sectorSizeBytes * sectorCount)) {
     throw new KvsError(
       'INVALID_ARGUMENT',
@@ -157,22 +154,21 @@ class InjectedFault {
 
 /** Throws INVALID_ARGUMENT unless `spec` is a well-formed fault. */
 function validateFault(spec: FaultSpec): void {
+  const prefix = 'injected error: ';
   const invalid = (message: string): never => {
-    throw new KvsError('INVALID_ARGUMENT', `injected error: ${message}`);
+    throw new KvsError('INVALID_ARGUMENT', prefix + message);
   };
   const status: unknown = spec.status;
   if (!isStatusCode(status) || status === 'OK') {
     invalid(`status must be a pw_status name other than OK, got ${String(spec.status)}`);
   }
-  const isCount = (value: number | undefined, min: number): boolean =>
-    value === undefined || (Number.isSafeInteger(value) && value >= min);
-  if (!isCount(spec.address, 0)) invalid(`address must be ≥ 0, got ${String(spec.address)}`);
-  if (!isCount(spec.size, 1)) invalid(`size must be ≥ 1, got ${String(spec.size)}`);
-  if (spec.size !== undefined && spec.address === undefined) invalid('size needs an address');
-  if (!isCount(spec.times, 0) && spec.times !== Number.POSITIVE_INFINITY) {
-    invalid(`times must be ≥ 0, got ${String(spec.times)}`);
+  for (const name of ['address', 'size', 'times', 'delay'] as const) {
+    const value = spec[name];
+    // `times` may also be Infinity (the default: every matching call fails).
+    if (value === undefined || (name === 'times' && value === Number.POSITIVE_INFINITY)) continue;
+    checkInteger(name, value, name === 'size' ? 1 : 0, undefined, prefix);
   }
-  if (!isCount(spec.delay, 0)) invalid(`delay must be ≥ 0, got ${String(spec.delay)}`);
+  if (spec.size !== undefined && spec.address === undefined) invalid('size needs an address');
 }
 
 /** Consults faults in injection order; the first that fails the call ends the check. */
@@ -448,9 +444,7 @@ export class MemoryFlash implements FlashMemory {
    * `completedOps` is an integer ≥ 0.
    */
   schedulePowerCut(completedOps: number, options: PowerCutOptions = {}): void {
-    if (!Number.isSafeInteger(completedOps) || completedOps < 0) {
-      throw new KvsError('INVALID_ARGUMENT', `completedOps must be ≥ 0, got ${completedOps}`);
-    }
+    checkInteger('completedOps', completedOps, 0);
     this.#opsUntilCut = completedOps;
     this.#cutOptions = options;
   }
@@ -488,9 +482,7 @@ export class MemoryFlash implements FlashMemory {
 
   /** Sets sector `index` to 0xFF behind the store's back. Throws OUT_OF_RANGE. */
   eraseSectorRaw(index: number): void {
-    if (!Number.isSafeInteger(index) || index < 0 || index >= this.sectorCount) {
-      throw new KvsError('OUT_OF_RANGE', `sector ${index} is outside 0..${this.sectorCount - 1}`);
-    }
+    checkInteger('sector', index, 0, this.sectorCount - 1, '', 'OUT_OF_RANGE');
     const start = index * this.sectorSizeBytes;
     this.bytes.fill(ERASED_BYTE, start, start + this.sectorSizeBytes);
   }
