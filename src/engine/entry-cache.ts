@@ -409,12 +409,7 @@ export class EntryCache {
     assert(!this.isFull, 'a key added to a full entry cache');
     const index = this.#count++;
     this.#hashes[index] = hash;
-    this.#transactionIds[index] = transactionId;
-    this.#deleted[index] = deleted ? 1 : 0;
-    const base = index * this.redundancy;
-    this.#addressSlots[base] = address;
-    for (let i = 1; i < this.redundancy; i++) this.#addressSlots[base + i] = NO_ADDRESS;
-    this.#addressCounts[index] = 1;
+    this.resetKey(index, hash, transactionId, deleted, address);
     this.#insertIntoTable(hash, index);
     return index;
   }

@@ -10,7 +10,7 @@ import {
   readU32,
 } from '../format/entry-header.js';
 import { type KeyHashChar, hashKeyRange } from '../format/hash.js';
-import { type ErrorCode, KvsError, type StatusCode } from '../status.js';
+import { type ErrorCode, KvsError, type StatusCode, checkInteger } from '../status.js';
 import { CoalescingReader } from './_coalescing-reader.js';
 import { Entry, type EntryReadResult } from './entry.js';
 import {
@@ -113,10 +113,15 @@ function fail(code: ErrorCode, message: string, size = 0): never {
   throw new KvsError(code, message, { size });
 }
 
+/** Why `value` (`what`: the key or the value) is neither text nor bytes. */
+function describeNotBytes(what: string, value: unknown): string {
+  return `${what} must be a string or a Uint8Array, got ${typeof value}`;
+}
+
 /** Why `key` is refused, or undefined when it is a valid key. */
 function describeInvalidKey(key: unknown): string | undefined {
   const bytes = toBytes(key);
-  if (bytes === undefined) return `expected a string or a Uint8Array, got ${typeof key}`;
+  if (bytes === undefined) return describeNotBytes('key', key);
   if (bytes.length === 0 || bytes.length > MAX_KEY_LENGTH) {
     return `key must be 1..${MAX_KEY_LENGTH} bytes, got ${bytes.length}`;
   }
@@ -258,17 +263,17 @@ export class KeyValueStore {
 
   #describeInitFailure(status: StatusCode): string {
     if (status === 'DATA_LOSS') {
-      return 'corruption found on flash and not repaired; reads work, writes need maintenance';
+      return 'the flash is corrupt and not repaired: reads work, writes need maintenance';
     }
     if (status === 'RESOURCE_EXHAUSTED') {
       return (
-        `the flash holds more keys than maxEntries (${this.maxEntries}): at least ` +
-        `${this.#surplusKeysFound} more; open it with a larger maxEntries (nothing was changed)`
+        `maxEntries (${this.maxEntries}) is too small: the flash holds at least ` +
+        `${this.#surplusKeysFound} more keys (nothing was changed)`
       );
     }
     const { sectorCount, sectorSizeBytes } = this.partition;
     if (sectorCount > this.maxSectors) {
-      return `partition has ${sectorCount} sectors but the store manages at most ${this.maxSectors}`;
+      return `partition has ${sectorCount} sectors, more than maxSectors (${this.maxSectors})`;
     }
     if (sectorCount < 2) {
       return `partition has ${sectorCount} sector(s); a store needs at least 2 (one is kept empty)`;
@@ -528,7 +533,7 @@ export class KeyValueStore {
     }
     if (status === 'FAILED_PRECONDITION') {
       if (this.#initState === 'notInitialized') {
-        return `${what}: the store is not initialized: call init() first`;
+        return `${what}: the store is not initialized (call init() first)`;
       }
       if (this.#initState === 'needsMaintenance') {
         return `${what}: the store needs maintenance before it accepts writes`;
@@ -594,12 +599,7 @@ export class KeyValueStore {
       if (!(buffer instanceof Uint8Array)) {
         fail('INVALID_ARGUMENT', 'the buffer to read into must be a Uint8Array');
       }
-      if (!Number.isInteger(offsetBytes) || offsetBytes < 0) {
-        fail(
-          'INVALID_ARGUMENT',
-          `offset must be a non-negative integer, got ${String(offsetBytes)}`,
-        );
-      }
+      checkInteger('offset', offsetBytes, 0);
     }
     return fail(
       result.status as ErrorCode,
@@ -697,7 +697,7 @@ export class KeyValueStore {
     const status = this.putStatus(key, value);
     if (ok(status)) return;
     if (status === 'INVALID_ARGUMENT' && toBytes(value) === undefined) {
-      fail(status, `put ${keyForMessage(key)}: expected a string or a Uint8Array value`);
+      fail(status, `put ${keyForMessage(key)}: ${describeNotBytes('value', value)}`);
     }
     fail(status as ErrorCode, this.#describeFailure('put', key, status));
   }

@@ -61,7 +61,7 @@ export function validateGeometry(geometry: FlashGeometry): void {
   if (!isSupportedAlignment(alignmentBytes)) {
     throw new KvsError(
       'INVALID_ARGUMENT',
-      `alignment of ${alignmentBytes} B is not supported (use 1, 2, 4, 8 or a multiple of 16 up to 256)`,
+      `alignment ${alignmentBytes} B is not 1, 2, 4, 8 or a multiple of 16 up to 256`,
     );
   }
   checkSectorAlignment(sectorSizeBytes, alignmentBytes);
@@ -300,7 +300,7 @@ export class MemoryFlash implements FlashMemory {
     if (contents !== undefined && contents.length > this.sizeBytes) {
       throw new KvsError(
         'INVALID_ARGUMENT',
-        `contents are ${contents.length} B but the flash holds ${this.sizeBytes} B`,
+        `contents (${contents.length} B) exceed the ${this.sizeBytes} B flash`,
       );
     }
     this.bytes = new Uint8Array(this.sizeBytes).fill(ERASED_BYTE);
