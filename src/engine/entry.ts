@@ -86,14 +86,17 @@ export interface KeyReadResult {
  */
 export class Entry {
   /** The scratch generation this entry's last write left (see scratchGeneration). */
-  private writtenGeneration = -1;
+  #writtenGeneration = -1;
+  #format: EntryFormat;
 
   private constructor(
     readonly partition: CoalescingReader,
     public address: number,
-    private format: EntryFormat,
+    format: EntryFormat,
     readonly header: EntryHeader,
-  ) {}
+  ) {
+    this.#format = format;
+  }
 
   /**
    * Reads the header at `address`. NOT_FOUND: the magic reads as erased; DATA_LOSS: the key
@@ -135,7 +138,7 @@ export class Entry {
     const format = formats.find(target.header.magic);
     if (format === undefined) return 'DATA_LOSS';
     target.address = address;
-    target.format = format;
+    target.#format = format;
     return 'OK';
   }
 
@@ -163,7 +166,7 @@ export class Entry {
   ): Entry {
     const entry = target ?? Entry.reusable(partition, format);
     entry.address = address;
-    entry.format = format;
+    entry.#format = format;
     const header = entry.header;
     header.magic = format.magic;
     header.checksum = 0;
@@ -179,12 +182,12 @@ export class Entry {
     if (fitsOneWrite(content, alignment)) {
       // Checksummed as it will be written: one run of header (field zeroed), key, value and
       // padding.
-      const size = entry.assemble(key, valueBytes);
+      const size = entry.#assemble(key, valueBytes);
       algorithm.reset();
       updateChecksumRange(algorithm, ENTRY_SCRATCH, 0, size);
       header.checksum = checksumField(algorithm.finish());
     } else {
-      header.checksum = entry.computeChecksum(key, valueBytes);
+      header.checksum = entry.#computeChecksum(key, valueBytes);
     }
     return entry;
   }
@@ -270,7 +273,7 @@ export class Entry {
 
   /** Checks the header's checksum against a key and value held in RAM. */
   verifyChecksum(key: Uint8Array, value: Uint8Array): StatusCode {
-    const algorithm = this.format.checksum;
+    const algorithm = this.#format.checksum;
     if (algorithm === null) return this.header.checksum === 0 ? 'OK' : 'DATA_LOSS';
     const io = this.partition;
     const content = this.contentSize;
@@ -287,7 +290,7 @@ export class Entry {
         return entryChecksumMatches(window, start, this.header, algorithm) ? 'OK' : 'DATA_LOSS';
       }
     }
-    this.computeChecksum(key, value);
+    this.#computeChecksum(key, value);
     return checksumMatches(algorithm, this.header.checksum) ? 'OK' : 'DATA_LOSS';
   }
 
@@ -296,14 +299,14 @@ export class Entry {
    * checksum (the field on flash must also still equal the header's).
    */
   verifyChecksumInFlash(): StatusCode {
-    return this.verifyChecksumInPlace(this.partition);
+    return this.#verifyChecksumInPlace(this.partition);
   }
 
   /**
    * verifyChecksumInFlash through the reader: the same reads, chunk by chunk, each checksummed
    * where it was loaded instead of copied out.
    */
-  private verifyChecksumInPlace(io: CoalescingReader): StatusCode {
+  #verifyChecksumInPlace(io: CoalescingReader): StatusCode {
     const size = this.size;
     let readSize = Math.min(READ_CHUNK_BYTES, size);
     let status = io.load(this.address, readSize);
@@ -311,14 +314,14 @@ export class Entry {
     let bytes = io.loadedBytes;
     let offset = io.loadedOffset;
     if (readU32(bytes, offset + CHECKSUM_OFFSET) !== this.header.checksum) return 'DATA_LOSS';
-    const algorithm = this.format.checksum;
+    const algorithm = this.#format.checksum;
     if (algorithm === null) return this.header.checksum === 0 ? 'OK' : 'DATA_LOSS';
 
     // Reading back what this entry just wrote: bytes equal to the written ones have the
     // written checksum, so they are compared; the checksum is computed from the first byte
     // that differs on (the equal bytes before it taken from what was written).
     let comparing =
-      this.writtenGeneration === scratchGeneration &&
+      this.#writtenGeneration === scratchGeneration &&
       writtenAddress === this.address &&
       size <= ENTRY_SCRATCH.length;
     if (!comparing) algorithm.reset();
@@ -346,9 +349,9 @@ export class Entry {
   write(key: Uint8Array, value: Uint8Array): FlashResult {
     if (fitsOneWrite(ENTRY_HEADER_SIZE + key.length + value.length, this.alignmentBytes)) {
       // The writer would buffer it all and flush once: one aligned, zero-padded call.
-      const size = this.assemble(key, value);
+      const size = this.#assemble(key, value);
       const result = this.partition.write(this.address, scratchView(size));
-      this.writtenGeneration = ++scratchGeneration;
+      this.#writtenGeneration = ++scratchGeneration;
       writtenAddress = this.address;
       return result.status === 'OK' ? result : { status: result.status, size };
     }
@@ -366,7 +369,7 @@ export class Entry {
    * Lays out this entry (header, key, value, zero padding) in ENTRY_SCRATCH; returns its size.
    * The caller has checked that it fits.
    */
-  private assemble(key: Uint8Array, value: Uint8Array): number {
+  #assemble(key: Uint8Array, value: Uint8Array): number {
     scratchGeneration++;
     const content = ENTRY_HEADER_SIZE + key.length + value.length;
     const size = alignUp(content, this.alignmentBytes);
@@ -383,7 +386,7 @@ export class Entry {
    * key and value on flash. Write it with `copy`.
    */
   update(format: EntryFormat, transactionId: number): StatusCode {
-    this.format = format;
+    this.#format = format;
     this.header.magic = format.magic;
     this.header.alignmentUnits = alignmentBytesToUnits(this.partition.alignmentBytes);
     this.header.transactionId = transactionId;
@@ -403,7 +406,7 @@ export class Entry {
       algorithm.update(chunk.subarray(0, size));
       address += size;
     }
-    this.addPaddingToChecksum();
+    this.#addPaddingToChecksum();
     this.header.checksum = checksumField(algorithm.finish());
     return 'OK';
   }
@@ -430,8 +433,8 @@ export class Entry {
     return writer.flush();
   }
 
-  private computeChecksum(key: Uint8Array, value: Uint8Array): number {
-    const algorithm = this.format.checksum!;
+  #computeChecksum(key: Uint8Array, value: Uint8Array): number {
+    const algorithm = this.#format.checksum!;
     algorithm.reset();
     const header = encodeEntryHeader(this.header, HEADER_SCRATCH);
     // The checksum field counts as zeros.
@@ -439,12 +442,12 @@ export class Entry {
     updateChecksumRange(algorithm, header, 0, ENTRY_HEADER_SIZE);
     updateChecksumRange(algorithm, key, 0, key.length);
     updateChecksumRange(algorithm, value, 0, value.length);
-    this.addPaddingToChecksum();
+    this.#addPaddingToChecksum();
     return checksumField(algorithm.finish());
   }
 
-  private addPaddingToChecksum(): void {
-    const algorithm = this.format.checksum!;
+  #addPaddingToChecksum(): void {
+    const algorithm = this.#format.checksum!;
     const content = entryContentSize(this.header);
     updateChecksumZeros(algorithm, alignUp(content, this.alignmentBytes) - content);
   }
