@@ -87,12 +87,8 @@ export class FlashPartition {
       if (!condition) throw new KvsError('INVALID_ARGUMENT', prefix + message);
     };
     checkInteger('startSector', startSector, 0, flash.sectorCount - 1, prefix);
-    check(
-      Number.isSafeInteger(physicalCount) &&
-        physicalCount >= 1 &&
-        startSector + physicalCount <= flash.sectorCount,
-      `sectorCount ${physicalCount} from sector ${startSector} does not fit on the ${flash.sectorCount}-sector flash`,
-    );
+    // What fits on the flash after startSector.
+    checkInteger('sectorCount', physicalCount, 1, flash.sectorCount - startSector, prefix);
     check(
       Number.isSafeInteger(perLogical) && perLogical >= 1 && physicalCount % perLogical === 0,
       `${physicalCount} physical sectors cannot be grouped ${perLogical} per logical sector`,
