@@ -12,7 +12,6 @@ export interface PartitionIO {
   read(address: number, output: Uint8Array): FlashResult;
   write(address: number, data: Uint8Array): FlashResult;
   erase(address: number, sectorCount: number): StatusCode;
-  appearsErased(bytes: Uint8Array): boolean;
 }
 
 /** Read-ahead grows from one header to this many bytes while reads stay sequential. */
@@ -211,10 +210,6 @@ export class CoalescingReader implements PartitionIO {
   erase(address: number, sectorCount: number): StatusCode {
     this.invalidate();
     return this.#partition.erase(address, sectorCount);
-  }
-
-  appearsErased(bytes: Uint8Array): boolean {
-    return this.#partition.appearsErased(bytes);
   }
 
   /**

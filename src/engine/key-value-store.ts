@@ -10,7 +10,7 @@ import {
   readU32,
 } from '../format/entry-header.js';
 import { type KeyHashChar, hashKeyRange } from '../format/hash.js';
-import { type ErrorCode, KvsError, type StatusCode, checkInteger } from '../status.js';
+import { type ErrorCode, KvsError, type StatusCode, checkInteger, hex } from '../status.js';
 import { CoalescingReader } from './_coalescing-reader.js';
 import { Entry, type EntryReadResult } from './entry.js';
 import {
@@ -1431,5 +1431,6 @@ export class KeyValueStore {
 export function describeKey(key: Uint8Array): string {
   const printable = key.every((byte) => byte >= 0x20 && byte < 0x7f);
   if (printable) return JSON.stringify(utf8Decode(key)!);
-  return `0x${Array.from(key, (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+  // Each byte as hex(0x1XY): its two digits follow the 0x1.
+  return key.reduce((text, byte) => text + hex(byte | 0x100).slice(3), '0x');
 }
