@@ -57,8 +57,9 @@ export function isStatusCode(value: unknown): value is StatusCode {
  */
 export class KvsError extends Error {
   override readonly name = 'KvsError';
-  readonly code: ErrorCode;
-  readonly size: number;
+  // `declare` fields are set in the constructor: no field definitions are emitted.
+  declare readonly code: ErrorCode;
+  declare readonly size: number;
 
   constructor(code: ErrorCode, message: string, options?: { size?: number; cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });

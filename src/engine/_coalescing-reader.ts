@@ -30,10 +30,11 @@ const MIN_READ_AHEAD_BYTES = 16;
  * flash sees exactly pw_kvs's calls (fault-injection scenarios count them).
  */
 export class CoalescingReader implements PartitionIO {
-  readonly sectorSizeBytes: number;
-  readonly sectorCount: number;
-  readonly alignmentBytes: number;
-  readonly sizeBytes: number;
+  // `declare` fields are set in the constructor: no field definitions are emitted.
+  declare readonly sectorSizeBytes: number;
+  declare readonly sectorCount: number;
+  declare readonly alignmentBytes: number;
+  declare readonly sizeBytes: number;
   readonly #window: Uint8Array;
   #windowStart = 0;
   #windowLength = 0;

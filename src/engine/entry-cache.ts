@@ -62,9 +62,10 @@ const OVERSIZED = 0xffff;
  * the index costs a few dozen bytes per key.
  */
 export class EntryCache {
-  readonly maxEntries: number;
-  readonly redundancy: number;
-  readonly keyHashChar: KeyHashChar;
+  // `declare` fields are set in the constructor: no field definitions are emitted.
+  declare readonly maxEntries: number;
+  declare readonly redundancy: number;
+  declare readonly keyHashChar: KeyHashChar;
   #count = 0;
   /**
    * The slot of the key the last {@link addNewOrUpdateExisting} was offered (-1 when it did

@@ -143,8 +143,9 @@ function keyForMessage(key: unknown): string {
  * status (the core), and a method that throws {@link KvsError} with that status.
  */
 export class KeyValueStore {
-  readonly partition: FlashPartition;
-  // The resolved options, set by the constructor in one step (see resolveOptions).
+  declare readonly partition: FlashPartition;
+  // The resolved options, set by the constructor in one step (see resolveOptions); `declare`:
+  // no field definitions are emitted.
   declare readonly formats: EntryFormats;
   declare readonly redundancy: number;
   declare readonly maxEntries: number;

@@ -50,22 +50,23 @@ const INVALID_ARGUMENT_RESULT: FlashResult = Object.freeze({ status: 'INVALID_AR
  * `sectorsPerLogicalSector` > 1, sector sizes, counts and erases are in logical sectors.
  */
 export class FlashPartition {
+  // `declare` fields are set in the constructor: no field definitions are emitted.
   /** The device the partition lives on. */
-  readonly flash: FlashMemory;
+  declare readonly flash: FlashMemory;
   /** First physical sector of the flash in the partition. */
-  readonly startSector: number;
+  declare readonly startSector: number;
   /** Logical sector size in bytes (the erase unit the store sees). */
-  readonly sectorSizeBytes: number;
+  declare readonly sectorSizeBytes: number;
   /** Number of logical sectors. */
-  readonly sectorCount: number;
+  declare readonly sectorCount: number;
   /** Effective write alignment in bytes. */
-  readonly alignmentBytes: number;
+  declare readonly alignmentBytes: number;
   /** Total bytes: `sectorSizeBytes * sectorCount`. */
-  readonly sizeBytes: number;
+  declare readonly sizeBytes: number;
   /** True if writes and erases are refused. */
-  readonly readOnly: boolean;
+  declare readonly readOnly: boolean;
   /** Physical sectors per logical sector (1 for a plain partition). */
-  readonly sectorsPerLogicalSector: number;
+  declare readonly sectorsPerLogicalSector: number;
   readonly #startAddress: number;
   #scratch: Uint8Array | undefined;
   #scratchWords: Uint32Array | undefined;

@@ -264,20 +264,21 @@ function copyOut(source: Uint8Array, offset: number, target: Uint8Array, length:
  * method and every sector erase through another, so power cuts act in exactly one place.
  */
 export class MemoryFlash implements FlashMemory {
-  readonly sectorSizeBytes: number;
-  readonly sectorCount: number;
-  readonly alignmentBytes: number;
+  // `declare` fields are set in the constructor: no field definitions are emitted.
+  declare readonly sectorSizeBytes: number;
+  declare readonly sectorCount: number;
+  declare readonly alignmentBytes: number;
   /** Total bytes: `sectorSizeBytes * sectorCount`. */
-  readonly sizeBytes: number;
+  declare readonly sizeBytes: number;
   /**
    * The live contents. Reading or writing here bypasses the flash rules and the counters; for
    * test tools and inspectors only.
    */
-  readonly bytes: Uint8Array;
+  declare readonly bytes: Uint8Array;
   /** {@link bytes} as 32-bit words (whole words only), for erased checks. */
   readonly #words: Uint32Array;
   /** Operation counters since construction or the last {@link resetCounters}. */
-  readonly counters: FlashCounters;
+  declare readonly counters: FlashCounters;
   readonly #count: MutableCounters;
   #readErrors: InjectedFault[] = [];
   #writeErrors: InjectedFault[] = [];

@@ -37,7 +37,8 @@ export function entryFormat(spec: EntryFormatSpec): EntryFormat {
  * maintenance rewrites entries of the others into it.
  */
 export class EntryFormats {
-  readonly formats: readonly EntryFormat[];
+  // `declare` fields are set in the constructor: no field definitions are emitted.
+  declare readonly formats: readonly EntryFormat[];
 
   constructor(formats: readonly EntryFormat[]) {
     if (formats.length === 0) {
