@@ -89,12 +89,16 @@ export class Entry {
   #writtenGeneration = -1;
   #format: EntryFormat;
 
+  /** The reader every flash access of this entry goes through. */
+  readonly #io: CoalescingReader;
+
   private constructor(
-    readonly partition: CoalescingReader,
+    io: CoalescingReader,
     public address: number,
     format: EntryFormat,
     readonly header: EntryHeader,
   ) {
+    this.#io = io;
     this.#format = format;
   }
 
@@ -234,7 +238,7 @@ export class Entry {
 
   /** Reads this entry's key. */
   readKey(): KeyReadResult {
-    return Entry.readKeyAt(this.partition, this.address, this.header.keyLength);
+    return Entry.readKeyAt(this.#io, this.address, this.header.keyLength);
   }
 
   /**
@@ -246,7 +250,7 @@ export class Entry {
     if (offsetBytes > valueSize) return { status: 'OUT_OF_RANGE', size: 0 };
     const remaining = valueSize - offsetBytes;
     const readSize = Math.min(buffer.length, remaining);
-    const result = this.partition.read(
+    const result = this.#io.read(
       this.address + ENTRY_HEADER_SIZE + this.header.keyLength + offsetBytes,
       readSize === buffer.length ? buffer : buffer.subarray(0, readSize),
     );
@@ -262,7 +266,7 @@ export class Entry {
     const chunk = CHUNK_SCRATCH;
     for (let offset = 0; offset < value.length; offset += READ_CHUNK_BYTES) {
       const size = Math.min(READ_CHUNK_BYTES, value.length - offset);
-      const result = this.partition.read(start + offset, chunk.subarray(0, size));
+      const result = this.#io.read(start + offset, chunk.subarray(0, size));
       if (result.status !== 'OK') return result.status;
       for (let i = 0; i < size; i++) {
         if (chunk[i] !== value[offset + i]) return 'NOT_FOUND';
@@ -275,7 +279,7 @@ export class Entry {
   verifyChecksum(key: Uint8Array, value: Uint8Array): StatusCode {
     const algorithm = this.#format.checksum;
     if (algorithm === null) return this.header.checksum === 0 ? 'OK' : 'DATA_LOSS';
-    const io = this.partition;
+    const io = this.#io;
     const content = this.contentSize;
     if (
       key.length === this.header.keyLength &&
@@ -299,7 +303,7 @@ export class Entry {
    * checksum (the field on flash must also still equal the header's).
    */
   verifyChecksumInFlash(): StatusCode {
-    return this.#verifyChecksumInPlace(this.partition);
+    return this.#verifyChecksumInPlace(this.#io);
   }
 
   /**
@@ -350,13 +354,13 @@ export class Entry {
     if (fitsOneWrite(ENTRY_HEADER_SIZE + key.length + value.length, this.alignmentBytes)) {
       // The writer would buffer it all and flush once: one aligned, zero-padded call.
       const size = this.#assemble(key, value);
-      const result = this.partition.write(this.address, scratchView(size));
+      const result = this.#io.write(this.address, scratchView(size));
       this.#writtenGeneration = ++scratchGeneration;
       writtenAddress = this.address;
       return result.status === 'OK' ? result : { status: result.status, size };
     }
     scratchGeneration++;
-    const writer = new AlignedWriter(this.partition, this.address, this.alignmentBytes);
+    const writer = new AlignedWriter(this.#io, this.address, this.alignmentBytes);
     if (!writer.isUsable) return { status: 'INTERNAL', size: 0 };
     for (const chunk of [encodeEntryHeader(this.header, HEADER_SCRATCH), key, value]) {
       const result = writer.write(chunk);
@@ -388,7 +392,7 @@ export class Entry {
   update(format: EntryFormat, transactionId: number): StatusCode {
     this.#format = format;
     this.header.magic = format.magic;
-    this.header.alignmentUnits = alignmentBytesToUnits(this.partition.alignmentBytes);
+    this.header.alignmentUnits = alignmentBytesToUnits(this.#io.alignmentBytes);
     this.header.transactionId = transactionId;
     this.header.checksum = 0;
     const algorithm = format.checksum;
@@ -401,7 +405,7 @@ export class Entry {
     const end = this.address + entryContentSize(this.header);
     while (address < end) {
       const size = Math.min(end - address, READ_CHUNK_BYTES);
-      const result = this.partition.read(address, chunk.subarray(0, size));
+      const result = this.#io.read(address, chunk.subarray(0, size));
       if (result.status !== 'OK') return result.status;
       algorithm.update(chunk.subarray(0, size));
       address += size;
@@ -418,7 +422,7 @@ export class Entry {
    */
   copy(newAddress: number): FlashResult {
     scratchGeneration++;
-    const writer = new AlignedWriter(this.partition, newAddress, this.alignmentBytes);
+    const writer = new AlignedWriter(this.#io, newAddress, this.alignmentBytes);
     if (!writer.isUsable) return { status: 'INTERNAL', size: 0 };
     const headerResult = writer.write(encodeEntryHeader(this.header, HEADER_SCRATCH));
     if (headerResult.status !== 'OK') return headerResult;
