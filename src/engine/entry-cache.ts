@@ -319,12 +319,6 @@ export class EntryCache {
     return this.#keyLengths.length > 0;
   }
 
-  /** Records fingerprints of the key's current entry (no-op unless enabled). */
-  setFingerprints(index: number, key: Uint8Array, value: Uint8Array): void {
-    if (!this.hasFingerprints) return;
-    this.setFingerprintValues(index, fingerprint(key), key.length, fingerprint(value));
-  }
-
   /**
    * Records fingerprints computed by the caller: {@link fingerprint} of the key and of the value
    * (no-op unless enabled).

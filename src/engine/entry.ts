@@ -227,11 +227,6 @@ export class Entry {
     return entrySize(this.header);
   }
 
-  /** Where the next entry may start. */
-  get nextAddress(): number {
-    return this.address + this.size;
-  }
-
   get alignmentBytes(): number {
     return alignmentUnitsToBytes(this.header.alignmentUnits);
   }
