@@ -98,7 +98,7 @@ type MaintenanceType = 'regular' | 'heavy';
 const GC_USAGE_THRESHOLD_PERCENTAGE = 70;
 const MAX_SECTOR_SIZE_BYTES = 0xffff - 1;
 
-function ok(status: StatusCode): boolean {
+function ok(status: StatusCode): status is 'OK' {
   return status === 'OK';
 }
 
@@ -355,7 +355,7 @@ export class KeyValueStore {
       let nextAddress: number;
       const loaded = this.#loadEntry(entryAddress);
       if (loaded === 'NOT_FOUND') break;
-      if (loaded !== 'OK') {
+      if (!ok(loaded)) {
         this.#errorFound = true;
         const found = this.#scanForEntry(sector, entryAddress + MIN_ALIGNMENT_BYTES);
         if (found === undefined) {
@@ -386,18 +386,18 @@ export class KeyValueStore {
   #loadEntry(address: number): StatusCode {
     const entry = this.#reusableEntry;
     const read = Entry.readInto(this.#io, address, this.formats, entry);
-    if (read !== 'OK') return read;
+    if (!ok(read)) return read;
     const keyLength = entry.keyLength;
     if (keyLength === 0) return 'DATA_LOSS';
     const keyStatus = this.#io.load(address + ENTRY_HEADER_SIZE, keyLength);
-    if (keyStatus !== 'OK') return keyStatus;
+    if (!ok(keyStatus)) return keyStatus;
     const keyBytes = this.#io.loadedBytes;
     const keyAt = this.#io.loadedOffset;
     const hash = hashKeyRange(keyBytes, keyAt, keyAt + keyLength, this.keyHashChar);
     const fingerprints = this.#cache.hasFingerprints;
     const keyFingerprint = fingerprints ? fingerprintRange(keyBytes, keyAt, keyAt + keyLength) : 0;
     const verified = entry.verifyChecksumInFlash();
-    if (verified !== 'OK') return verified;
+    if (!ok(verified)) return verified;
     // The header's sizes, computed once for the index and the next address.
     const valueSize = entry.valueSize;
     const size = entry.size;
@@ -412,7 +412,7 @@ export class KeyValueStore {
       size,
     );
     if (added === 'RESOURCE_EXHAUSTED') this.#surplusKeysFound++;
-    if (added !== 'OK') return added;
+    if (!ok(added)) return added;
     if (fingerprints) {
       this.#fingerprintScannedEntry(address, keyLength, valueSize, transactionId, keyFingerprint);
     }
@@ -479,7 +479,7 @@ export class KeyValueStore {
   #readEntry(index: number): EntryReadResult {
     const entry = Entry.reusable(this.#io, this.formats.primary);
     const status = this.#readEntryInto(index, entry);
-    return status === 'OK' ? { status, entry } : { status };
+    return ok(status) ? { status, entry } : { status };
   }
 
   /**
@@ -497,7 +497,7 @@ export class KeyValueStore {
     for (let slot = 0; slot < count; slot++) {
       const address = this.#cache.address(index, slot);
       status = Entry.readInto(this.#io, address, this.formats, target);
-      if (status === 'OK') return status;
+      if (ok(status)) return status;
       this.#errorFound = true;
       this.#sectors.fromAddress(address).markCorrupt();
     }
@@ -551,7 +551,7 @@ export class KeyValueStore {
     offsetBytes: number,
   ): FlashResult {
     const status = this.#readEntryReusable(index);
-    if (status !== 'OK') return { status, size: 0 };
+    if (!ok(status)) return { status, size: 0 };
     const entry = this.#reusableEntry;
     const result = entry.readValue(buffer, offsetBytes);
     if (ok(result.status) && this.verifyOnRead && offsetBytes === 0) {
@@ -568,7 +568,7 @@ export class KeyValueStore {
   /** Reads the whole value of the key at `index`, sizing the buffer from its header. */
   #readWholeValue(key: Uint8Array, index: number): ValueResult {
     const status = this.#readEntryReusable(index);
-    if (status !== 'OK') return { status };
+    if (!ok(status)) return { status };
     const entry = this.#reusableEntry;
     const value = new Uint8Array(entry.valueSize);
     const result = entry.readValue(value, 0);
@@ -630,8 +630,7 @@ export class KeyValueStore {
   get(key: string | Uint8Array): Uint8Array | undefined {
     const result = this.getStatus(key);
     if (result.status === 'NOT_FOUND') return undefined;
-    if (result.status !== 'OK')
-      fail(result.status, this.#describeFailure('key', key, result.status));
+    if (!ok(result.status)) fail(result.status, this.#describeFailure('key', key, result.status));
     return result.value;
   }
 
@@ -674,7 +673,7 @@ export class KeyValueStore {
     const found = this.#findExisting(bytes!);
     if (!ok(found.status)) return { status: found.status, size: 0 };
     const status = this.#readEntryReusable(found.index);
-    if (status !== 'OK') return { status, size: 0 };
+    if (!ok(status)) return { status, size: 0 };
     return { status: 'OK', size: this.#reusableEntry.valueSize };
   }
 
@@ -767,7 +766,7 @@ export class KeyValueStore {
       );
     }
     const status = this.#readEntryReusable(index);
-    if (status !== 'OK') return status;
+    if (!ok(status)) return status;
     const prior = this.#reusableEntry;
     return this.#writeEntry(key, value, state, index, prior.size, prior.valueSize, prior);
   }
@@ -797,7 +796,7 @@ export class KeyValueStore {
     if (!this.#cache.valueMayMatch(index, valueFingerprint)) return 'NOT_FOUND';
     this.#prefetchKey(index);
     const status = this.#readEntryReusable(index);
-    return status === 'OK' ? this.#reusableEntry.valueMatches(value) : status;
+    return ok(status) ? this.#reusableEntry.valueMatches(value) : status;
   }
 
   /**
@@ -937,7 +936,7 @@ export class KeyValueStore {
     while (sector === undefined && mayCollect) {
       if (this.gcOnWrite === 'oneSector') mayCollect = false;
       const status = this.#garbageCollect(reserved);
-      if (status !== 'OK') return status === 'NOT_FOUND' ? 'RESOURCE_EXHAUSTED' : status;
+      if (!ok(status)) return status === 'NOT_FOUND' ? 'RESOURCE_EXHAUSTED' : status;
       sector = this.#sectors.findSpace(sizeBytes, reserved);
       collected++;
       // Bounded: collecting more sectors than exist (plus two) cannot make room.
