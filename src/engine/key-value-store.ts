@@ -273,11 +273,11 @@ export class KeyValueStore {
       );
     }
     const { sectorCount, sectorSizeBytes } = this.partition;
-    if (sectorCount > this.maxSectors) {
-      return `partition has ${sectorCount} sectors, more than maxSectors (${this.maxSectors})`;
-    }
-    if (sectorCount < 2) {
-      return `partition has ${sectorCount} sector(s); a store needs at least 2 (one is kept empty)`;
+    if (sectorCount > this.maxSectors || sectorCount < 2) {
+      return (
+        `partition has ${sectorCount} sector(s); a store takes 2 (one is kept empty) to ` +
+        `maxSectors (${this.maxSectors})`
+      );
     }
     return `sector size ${sectorSizeBytes} B exceeds the ${MAX_SECTOR_SIZE_BYTES} B limit`;
   }
