@@ -79,20 +79,20 @@ export function hex(value: number): string {
 }
 
 /**
- * Returns `value` when it is an integer in `min`..`max` (`max` defaults to the largest safe
- * integer); else throws a KvsError with `code` (defaults to INVALID_ARGUMENT) and the message
+ * Returns `value` when it is an integer in `min`..`max` (without `max`: any safe integer from
+ * `min` on); else throws a KvsError with `code` (defaults to INVALID_ARGUMENT) and the message
  * `prefix` + "`name` must be an integer in min..max (or ≥ min), got `value`".
  */
 export function checkInteger(
   name: string,
   value: number,
   min: number,
-  max = Number.MAX_SAFE_INTEGER,
+  max?: number,
   prefix = '',
   code: ErrorCode = 'INVALID_ARGUMENT',
 ): number {
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in ${min}..${max}`;
+  if (!Number.isSafeInteger(value) || value < min || value > (max ?? Infinity)) {
+    const range = max === undefined ? `≥ ${min}` : `in ${min}..${max}`;
     throw new KvsError(code, `${prefix}${name} must be an integer ${range}, got ${String(value)}`);
   }
   return value;

@@ -390,7 +390,7 @@ export class EntryCache {
     deleted: boolean,
     address: number,
   ): void {
-    assert(this.#hashes[index] === hash, 'a key descriptor cannot change its hash');
+    assert(this.#hashes[index] === hash, 'resetKey with another hash');
     this.#transactionIds[index] = transactionId;
     this.#deleted[index] = deleted ? 1 : 0;
     const base = index * this.redundancy;
@@ -401,7 +401,7 @@ export class EntryCache {
 
   /** Appends a new key; the caller guarantees it is not full and the hash is new. */
   addNew(hash: number, transactionId: number, deleted: boolean, address: number): number {
-    assert(!this.isFull, 'a key added to a full entry cache');
+    assert(!this.isFull, 'addNew on a full entry cache');
     const index = this.#count++;
     this.#hashes[index] = hash;
     this.resetKey(index, hash, transactionId, deleted, address);

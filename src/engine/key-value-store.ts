@@ -264,7 +264,7 @@ export class KeyValueStore {
 
   #describeInitFailure(status: StatusCode): string {
     if (status === 'DATA_LOSS') {
-      return 'the flash is corrupt and not repaired: reads work, writes need maintenance';
+      return 'corrupt flash, not repaired: reads work, writes need maintenance';
     }
     if (status === 'RESOURCE_EXHAUSTED') {
       return (
@@ -598,7 +598,7 @@ export class KeyValueStore {
     if (ok(result.status)) return result.size;
     if (result.status === 'INVALID_ARGUMENT' && this.#validKey(key) !== undefined) {
       if (!(buffer instanceof Uint8Array)) {
-        fail('INVALID_ARGUMENT', 'the buffer to read into must be a Uint8Array');
+        fail('INVALID_ARGUMENT', `the buffer must be a Uint8Array, got ${typeof buffer}`);
       }
       checkInteger('offset', offsetBytes, 0);
     }

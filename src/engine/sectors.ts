@@ -164,7 +164,7 @@ export class Sectors implements WritableListener {
 
   /** The sector most recently chosen as a fresh empty sector; searches start after it. */
   get lastNew(): SectorDescriptor {
-    assert(this.#lastNewSector !== undefined, 'sectors searched before they were reset');
+    assert(this.#lastNewSector !== undefined, 'sectors used before reset()');
     return this.#lastNewSector;
   }
 

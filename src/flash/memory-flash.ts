@@ -132,7 +132,7 @@ class InjectedFault {
   constructor(spec: FaultSpec) {
     this.#status = spec.status;
     this.#delay = spec.delay ?? 0;
-    this.#remaining = spec.times ?? Number.POSITIVE_INFINITY;
+    this.#remaining = spec.times ?? Infinity;
     this.#begin = spec.address;
     this.#end = (spec.address ?? 0) + (spec.size ?? 1);
   }
@@ -165,7 +165,7 @@ function validateFault(spec: FaultSpec): void {
   for (const name of ['address', 'size', 'times', 'delay'] as const) {
     const value = spec[name];
     // `times` may also be Infinity (the default: every matching call fails).
-    if (value === undefined || (name === 'times' && value === Number.POSITIVE_INFINITY)) continue;
+    if (value === undefined || (name === 'times' && value === Infinity)) continue;
     checkInteger(name, value, name === 'size' ? 1 : 0, undefined, prefix);
   }
   if (spec.size !== undefined && spec.address === undefined) invalid('size needs an address');
