@@ -91,15 +91,20 @@ export class Entry {
 
   /** The reader every flash access of this entry goes through. */
   readonly #io: CoalescingReader;
+  // `declare` fields are set in the constructor: no field definitions are emitted.
+  declare address: number;
+  declare readonly header: EntryHeader;
 
   private constructor(
     io: CoalescingReader,
-    public address: number,
+    address: number,
     format: EntryFormat,
-    readonly header: EntryHeader,
+    header: EntryHeader,
   ) {
     this.#io = io;
+    this.address = address;
     this.#format = format;
+    this.header = header;
   }
 
   /**
