@@ -90,9 +90,10 @@ export class FlashPartition {
     checkInteger('startSector', startSector, 0, flash.sectorCount - 1, prefix);
     // What fits on the flash after startSector.
     checkInteger('sectorCount', physicalCount, 1, flash.sectorCount - startSector, prefix);
+    checkInteger('sectorsPerLogicalSector', perLogical, 1, undefined, prefix);
     check(
-      Number.isSafeInteger(perLogical) && perLogical >= 1 && physicalCount % perLogical === 0,
-      `${physicalCount} physical sectors cannot be grouped ${perLogical} per logical sector`,
+      physicalCount % perLogical === 0,
+      `sectorCount ${physicalCount} is not a multiple of sectorsPerLogicalSector (${perLogical})`,
     );
     checkInteger('alignmentBytes', requested, 1, undefined, prefix);
     const alignment = Math.max(requested, flash.alignmentBytes);
