@@ -1,6 +1,7 @@
 import {
   type ErrorCode,
   KvsError,
+  STATUS_CODES,
   type StatusCode,
   checkInteger,
   hex,
@@ -160,7 +161,8 @@ function validateFault(spec: FaultSpec): void {
   };
   const status: unknown = spec.status;
   if (!isStatusCode(status) || status === 'OK') {
-    invalid(`status must be a pw_status name other than OK, got ${String(spec.status)}`);
+    // Any pw_status code but OK (the first).
+    invalid(`status must be one of ${STATUS_CODES.slice(1).join(', ')}, got ${String(status)}`);
   }
   for (const name of ['address', 'size', 'times', 'delay'] as const) {
     const value = spec[name];
