@@ -268,8 +268,8 @@ export class KeyValueStore {
     }
     if (status === 'RESOURCE_EXHAUSTED') {
       return (
-        `maxEntries (${this.maxEntries}) is too small: the flash holds at least ` +
-        `${this.#surplusKeysFound} more keys (nothing was changed)`
+        `the flash holds at least ${this.#surplusKeysFound} keys more than maxEntries ` +
+        `(${this.maxEntries}); nothing was changed`
       );
     }
     const { sectorCount, sectorSizeBytes } = this.partition;

@@ -499,7 +499,7 @@ export class MemoryFlash implements FlashMemory {
     if (!Number.isSafeInteger(address) || address < 0 || address + length > this.sizeBytes) {
       throw new KvsError(
         'OUT_OF_RANGE',
-        `${hex(address)}+${length} is outside the ${hex(this.sizeBytes)}-byte flash`,
+        `${hex(address)}+${length} B is outside the ${this.sizeBytes} B flash`,
       );
     }
   }
