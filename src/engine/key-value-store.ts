@@ -264,7 +264,7 @@ export class KeyValueStore {
 
   #describeInitFailure(status: StatusCode): string {
     if (status === 'DATA_LOSS') {
-      return 'corrupt flash, not repaired: reads work, writes need maintenance';
+      return 'errors on flash not repaired: reads work, writes need maintenance';
     }
     if (status === 'RESOURCE_EXHAUSTED') {
       return (
@@ -537,7 +537,7 @@ export class KeyValueStore {
         return `${what}: the store is not initialized (call init() first)`;
       }
       if (this.#initState === 'needsMaintenance') {
-        return `${what}: the store needs maintenance before it accepts writes`;
+        return `${what}: errors on flash not repaired: writes need maintenance`;
       }
     }
     return `${what} ${keyForMessage(key)}: ${status}`;
