@@ -51,10 +51,10 @@ export class CoalescingReader implements PartitionIO {
   #scratch = new Uint8Array(0);
   readonly #partition: FlashPartition;
 
-  constructor(
-    partition: FlashPartition,
-    readonly enabled: boolean,
-  ) {
+  declare readonly enabled: boolean;
+
+  constructor(partition: FlashPartition, enabled: boolean) {
+    this.enabled = enabled;
     this.#partition = partition;
     this.sectorSizeBytes = partition.sectorSizeBytes;
     this.sectorCount = partition.sectorCount;

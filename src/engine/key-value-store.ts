@@ -534,7 +534,7 @@ export class KeyValueStore {
     }
     if (status === 'FAILED_PRECONDITION') {
       if (this.#initState === 'notInitialized') {
-        return `${what}: the store is not initialized (call init() first)`;
+        return `${what}: not initialized (call init() first)`;
       }
       if (this.#initState === 'needsMaintenance') {
         return `${what}: errors on flash not repaired: writes need maintenance`;
