@@ -37,15 +37,10 @@ export interface MemoryFlashOptions extends FlashGeometry {
 
 /** True if pw_kvs accepts `alignmentBytes` as a write alignment: 1, 2, 4, 8 or 16·k ≤ 256. */
 export function isSupportedAlignment(alignmentBytes: number): boolean {
+  // x % 16 is 0 only for integers (NaN for NaN and ±Infinity).
   return (
-    alignmentBytes === 1 ||
-    alignmentBytes === 2 ||
-    alignmentBytes === 4 ||
-    alignmentBytes === 8 ||
-    (Number.isInteger(alignmentBytes) &&
-      alignmentBytes >= 16 &&
-      alignmentBytes <= 256 &&
-      alignmentBytes % 16 === 0)
+    [1, 2, 4, 8].includes(alignmentBytes) ||
+    (alignmentBytes % 16 === 0 && alignmentBytes >= 16 && alignmentBytes <= 256)
   );
 }
 
