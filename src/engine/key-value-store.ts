@@ -276,7 +276,7 @@ export class KeyValueStore {
     if (sectorCount > this.maxSectors || sectorCount < 2) {
       return `partition has ${sectorCount} sectors, not 2 (one is kept empty) to maxSectors (${this.maxSectors})`;
     }
-    return `sector size ${sectorSizeBytes} B exceeds the ${MAX_SECTOR_SIZE_BYTES} B limit`;
+    return `sector size ${sectorSizeBytes} B is over ${MAX_SECTOR_SIZE_BYTES} B`;
   }
 
   /** Rebuilds the index and sector accounting from flash; records errors in `errorFound`. */
