@@ -360,7 +360,7 @@ export class EntryCache {
   /** Adds a copy address; the caller guarantees there is room. */
   addAddress(index: number, address: number): void {
     const count = this.#addressCounts[index]!;
-    assert(count < this.redundancy, `key ${index} already has ${count} copies`);
+    assert(count < this.redundancy, `key ${index} has all ${count} copies`);
     this.#addressSlots[index * this.redundancy + count] = address;
     this.#addressCounts[index] = count + 1;
   }
@@ -401,7 +401,7 @@ export class EntryCache {
 
   /** Appends a new key; the caller guarantees it is not full and the hash is new. */
   addNew(hash: number, transactionId: number, deleted: boolean, address: number): number {
-    assert(!this.isFull, 'addNew on a full entry cache');
+    assert(!this.isFull, 'addNew on a full cache');
     const index = this.#count++;
     this.#hashes[index] = hash;
     this.resetKey(index, hash, transactionId, deleted, address);

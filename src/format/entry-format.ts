@@ -42,7 +42,7 @@ export class EntryFormats {
 
   constructor(formats: readonly EntryFormat[]) {
     if (formats.length === 0) {
-      throw new KvsError('INVALID_ARGUMENT', 'at least one entry format is required');
+      throw new KvsError('INVALID_ARGUMENT', 'formats must not be empty');
     }
     const seen = new Set<number>();
     for (const format of formats) {
