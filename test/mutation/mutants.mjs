@@ -199,7 +199,7 @@ export const MUTANTS = [
     replace: '',
   },
   {
-    file: 'src/engine/entry.ts',
+    file: 'src/format/entry-codec.ts',
     name: 'the checksum field is counted as read, not as zeros, when checking in place',
     find: 'updateChecksumZeros(algorithm, fieldEnd - fieldStart);',
     replace: 'updateChecksumRange(algorithm, bytes, start + fieldStart, start + fieldEnd);',
