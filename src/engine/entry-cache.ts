@@ -1,6 +1,6 @@
 import type { EntryFormats } from '../format/entry-format.js';
 import { ENTRY_HEADER_SIZE, MAX_KEY_LENGTH } from '../format/entry-header.js';
-import { type KeyHashChar, hashKey, hashKeyRange } from '../format/hash.js';
+import { type KeyHashChar, hashKeyRange } from '../format/hash.js';
 import type { StatusCode } from '../status.js';
 import { assert } from './_assert.js';
 import type { CoalescingReader } from './_coalescing-reader.js';
@@ -159,7 +159,7 @@ export class EntryCache {
 
   /** The hash of `key` as this index computes it. */
   hashOf(key: Uint8Array): number {
-    return hashKey(key, this.keyHashChar);
+    return hashKeyRange(key, 0, key.length, this.keyHashChar);
   }
 
   /**
