@@ -23,13 +23,13 @@ import {
   alignUp,
   alignmentBytesToUnits,
   alignmentUnitsToBytes,
-  decodeEntryHeader,
   encodeEntryHeader,
   entryContentSize,
   entrySize,
   headerValueSize,
   isTombstone,
   readU32,
+  zeroEntryHeader,
 } from '../format/entry-header.js';
 import type { StatusCode } from '../status.js';
 import { AlignedWriter, WRITE_BUFFER_SIZE } from './_aligned-writer.js';
@@ -126,7 +126,7 @@ export class Entry {
    * operation, so that they allocate nothing.
    */
   static reusable(partition: CoalescingReader, format: EntryFormat): Entry {
-    return new Entry(partition, 0, format, decodeEntryHeader(new Uint8Array(ENTRY_HEADER_SIZE)));
+    return new Entry(partition, 0, format, zeroEntryHeader());
   }
 
   /**
