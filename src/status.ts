@@ -57,8 +57,9 @@ export function isStatusCode(value: unknown): value is StatusCode {
  */
 export class KvsError extends Error {
   override readonly name = 'KvsError';
-  readonly code: ErrorCode;
-  readonly size: number;
+  // `declare` fields are set in the constructor: no field definitions are emitted.
+  declare readonly code: ErrorCode;
+  declare readonly size: number;
 
   constructor(code: ErrorCode, message: string, options?: { size?: number; cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
@@ -75,4 +76,24 @@ export class KvsError extends Error {
 /** Formats a number as 0x-prefixed hex, for messages that name addresses and sectors. */
 export function hex(value: number): string {
   return `0x${value.toString(16)}`;
+}
+
+/**
+ * Returns `value` when it is an integer in `min`..`max` (without `max`: any safe integer from
+ * `min` on); else throws a KvsError with `code` (defaults to INVALID_ARGUMENT) and the message
+ * `prefix` + "`name` must be an integer in min..max (or ≥ min), got `value`".
+ */
+export function checkInteger(
+  name: string,
+  value: number,
+  min: number,
+  max?: number,
+  prefix = '',
+  code: ErrorCode = 'INVALID_ARGUMENT',
+): number {
+  if (!Number.isSafeInteger(value) || value < min || value > (max ?? Infinity)) {
+    const range = max === undefined ? `≥ ${min}` : `in ${min}..${max}`;
+    throw new KvsError(code, `${prefix}${name} must be an integer ${range}, got ${String(value)}`);
+  }
+  return value;
 }

@@ -17,30 +17,18 @@ export function utf8Encode(text: string): Uint8Array {
 function utf8EncodeFrom(text: string, prefix: Uint8Array): Uint8Array {
   const bytes: number[] = Array.from(prefix);
   for (let i = prefix.length; i < text.length; i++) {
-    let code = text.charCodeAt(i);
-    if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      const low = text.charCodeAt(i + 1);
-      if (low >= 0xdc00 && low <= 0xdfff) {
-        code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
-        i++;
-      } else {
-        code = 0xfffd;
-      }
-    } else if (code >= 0xd800 && code <= 0xdfff) {
-      code = 0xfffd;
+    // A surrogate pair gives its code point; a lone surrogate gives itself.
+    let code = text.codePointAt(i)!;
+    if (code > 0xffff) i++;
+    else if (code >= 0xd800 && code <= 0xdfff) code = 0xfffd;
+    if (code < 0x80) {
+      bytes.push(code);
+      continue;
     }
-    if (code < 0x80) bytes.push(code);
-    else if (code < 0x800) bytes.push(0xc0 | (code >> 6), 0x80 | (code & 0x3f));
-    else if (code < 0x10000) {
-      bytes.push(0xe0 | (code >> 12), 0x80 | ((code >> 6) & 0x3f), 0x80 | (code & 0x3f));
-    } else {
-      bytes.push(
-        0xf0 | (code >> 18),
-        0x80 | ((code >> 12) & 0x3f),
-        0x80 | ((code >> 6) & 0x3f),
-        0x80 | (code & 0x3f),
-      );
-    }
+    // 1..3 continuation bytes of 6 bits each, after a lead byte 110xxxxx, 1110xxxx or 11110xxx.
+    const continuations = code < 0x800 ? 1 : code < 0x10000 ? 2 : 3;
+    bytes.push(((0xff00 >> (continuations + 1)) & 0xff) | (code >> (6 * continuations)));
+    for (let k = continuations - 1; k >= 0; k--) bytes.push(0x80 | ((code >> (6 * k)) & 0x3f));
   }
   return Uint8Array.from(bytes);
 }

@@ -3,5 +3,5 @@
  * of the engine is broken; that is a bug in flashkv, never a state of the flash.
  */
 export function assert(condition: boolean, invariant: string): asserts condition {
-  if (!condition) throw new Error(`flashkv internal invariant broken: ${invariant}`);
+  if (!condition) throw new Error(`flashkv invariant broken: ${invariant}`);
 }

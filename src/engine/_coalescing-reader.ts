@@ -12,7 +12,6 @@ export interface PartitionIO {
   read(address: number, output: Uint8Array): FlashResult;
   write(address: number, data: Uint8Array): FlashResult;
   erase(address: number, sectorCount: number): StatusCode;
-  appearsErased(bytes: Uint8Array): boolean;
 }
 
 /** Read-ahead grows from one header to this many bytes while reads stay sequential. */
@@ -31,10 +30,11 @@ const MIN_READ_AHEAD_BYTES = 16;
  * flash sees exactly pw_kvs's calls (fault-injection scenarios count them).
  */
 export class CoalescingReader implements PartitionIO {
-  readonly sectorSizeBytes: number;
-  readonly sectorCount: number;
-  readonly alignmentBytes: number;
-  readonly sizeBytes: number;
+  // `declare` fields are set in the constructor: no field definitions are emitted.
+  declare readonly sectorSizeBytes: number;
+  declare readonly sectorCount: number;
+  declare readonly alignmentBytes: number;
+  declare readonly sizeBytes: number;
   readonly #window: Uint8Array;
   #windowStart = 0;
   #windowLength = 0;
@@ -51,10 +51,10 @@ export class CoalescingReader implements PartitionIO {
   #scratch = new Uint8Array(0);
   readonly #partition: FlashPartition;
 
-  constructor(
-    partition: FlashPartition,
-    readonly enabled: boolean,
-  ) {
+  declare readonly enabled: boolean;
+
+  constructor(partition: FlashPartition, enabled: boolean) {
+    this.enabled = enabled;
     this.#partition = partition;
     this.sectorSizeBytes = partition.sectorSizeBytes;
     this.sectorCount = partition.sectorCount;
@@ -211,10 +211,6 @@ export class CoalescingReader implements PartitionIO {
   erase(address: number, sectorCount: number): StatusCode {
     this.invalidate();
     return this.#partition.erase(address, sectorCount);
-  }
-
-  appearsErased(bytes: Uint8Array): boolean {
-    return this.#partition.appearsErased(bytes);
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { EntryFormats } from '../format/entry-format.js';
 import { ENTRY_HEADER_SIZE, MAX_KEY_LENGTH } from '../format/entry-header.js';
-import { type KeyHashChar, hashKey, hashKeyRange } from '../format/hash.js';
+import { type KeyHashChar, hashKeyRange } from '../format/hash.js';
 import type { StatusCode } from '../status.js';
 import { assert } from './_assert.js';
 import type { CoalescingReader } from './_coalescing-reader.js';
@@ -62,9 +62,10 @@ const OVERSIZED = 0xffff;
  * the index costs a few dozen bytes per key.
  */
 export class EntryCache {
-  readonly maxEntries: number;
-  readonly redundancy: number;
-  readonly keyHashChar: KeyHashChar;
+  // `declare` fields are set in the constructor: no field definitions are emitted.
+  declare readonly maxEntries: number;
+  declare readonly redundancy: number;
+  declare readonly keyHashChar: KeyHashChar;
   #count = 0;
   /**
    * The slot of the key the last {@link addNewOrUpdateExisting} was offered (-1 when it did
@@ -158,7 +159,7 @@ export class EntryCache {
 
   /** The hash of `key` as this index computes it. */
   hashOf(key: Uint8Array): number {
-    return hashKey(key, this.keyHashChar);
+    return hashKeyRange(key, 0, key.length, this.keyHashChar);
   }
 
   /**
@@ -318,12 +319,6 @@ export class EntryCache {
     return this.#keyLengths.length > 0;
   }
 
-  /** Records fingerprints of the key's current entry (no-op unless enabled). */
-  setFingerprints(index: number, key: Uint8Array, value: Uint8Array): void {
-    if (!this.hasFingerprints) return;
-    this.setFingerprintValues(index, fingerprint(key), key.length, fingerprint(value));
-  }
-
   /**
    * Records fingerprints computed by the caller: {@link fingerprint} of the key and of the value
    * (no-op unless enabled).
@@ -365,7 +360,7 @@ export class EntryCache {
   /** Adds a copy address; the caller guarantees there is room. */
   addAddress(index: number, address: number): void {
     const count = this.#addressCounts[index]!;
-    assert(count < this.redundancy, `key ${index} already has ${count} copies`);
+    assert(count < this.redundancy, `key ${index} has all ${count} copies`);
     this.#addressSlots[index * this.redundancy + count] = address;
     this.#addressCounts[index] = count + 1;
   }
@@ -395,7 +390,7 @@ export class EntryCache {
     deleted: boolean,
     address: number,
   ): void {
-    assert(this.#hashes[index] === hash, 'a key descriptor cannot change its hash');
+    assert(this.#hashes[index] === hash, 'resetKey with another hash');
     this.#transactionIds[index] = transactionId;
     this.#deleted[index] = deleted ? 1 : 0;
     const base = index * this.redundancy;
@@ -406,15 +401,10 @@ export class EntryCache {
 
   /** Appends a new key; the caller guarantees it is not full and the hash is new. */
   addNew(hash: number, transactionId: number, deleted: boolean, address: number): number {
-    assert(!this.isFull, 'a key added to a full entry cache');
+    assert(!this.isFull, 'addNew on a full cache');
     const index = this.#count++;
     this.#hashes[index] = hash;
-    this.#transactionIds[index] = transactionId;
-    this.#deleted[index] = deleted ? 1 : 0;
-    const base = index * this.redundancy;
-    this.#addressSlots[base] = address;
-    for (let i = 1; i < this.redundancy; i++) this.#addressSlots[base + i] = NO_ADDRESS;
-    this.#addressCounts[index] = 1;
+    this.resetKey(index, hash, transactionId, deleted, address);
     this.#insertIntoTable(hash, index);
     return index;
   }

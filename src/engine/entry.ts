@@ -23,13 +23,13 @@ import {
   alignUp,
   alignmentBytesToUnits,
   alignmentUnitsToBytes,
-  decodeEntryHeader,
   encodeEntryHeader,
   entryContentSize,
   entrySize,
   headerValueSize,
   isTombstone,
   readU32,
+  zeroEntryHeader,
 } from '../format/entry-header.js';
 import type { StatusCode } from '../status.js';
 import { AlignedWriter, WRITE_BUFFER_SIZE } from './_aligned-writer.js';
@@ -86,14 +86,26 @@ export interface KeyReadResult {
  */
 export class Entry {
   /** The scratch generation this entry's last write left (see scratchGeneration). */
-  private writtenGeneration = -1;
+  #writtenGeneration = -1;
+  #format: EntryFormat;
+
+  /** The reader every flash access of this entry goes through. */
+  readonly #io: CoalescingReader;
+  // `declare` fields are set in the constructor: no field definitions are emitted.
+  declare address: number;
+  declare readonly header: EntryHeader;
 
   private constructor(
-    readonly partition: CoalescingReader,
-    public address: number,
-    private format: EntryFormat,
-    readonly header: EntryHeader,
-  ) {}
+    io: CoalescingReader,
+    address: number,
+    format: EntryFormat,
+    header: EntryHeader,
+  ) {
+    this.#io = io;
+    this.address = address;
+    this.#format = format;
+    this.header = header;
+  }
 
   /**
    * Reads the header at `address`. NOT_FOUND: the magic reads as erased; DATA_LOSS: the key
@@ -114,7 +126,7 @@ export class Entry {
    * operation, so that they allocate nothing.
    */
   static reusable(partition: CoalescingReader, format: EntryFormat): Entry {
-    return new Entry(partition, 0, format, decodeEntryHeader(new Uint8Array(ENTRY_HEADER_SIZE)));
+    return new Entry(partition, 0, format, zeroEntryHeader());
   }
 
   /**
@@ -135,7 +147,7 @@ export class Entry {
     const format = formats.find(target.header.magic);
     if (format === undefined) return 'DATA_LOSS';
     target.address = address;
-    target.format = format;
+    target.#format = format;
     return 'OK';
   }
 
@@ -163,7 +175,7 @@ export class Entry {
   ): Entry {
     const entry = target ?? Entry.reusable(partition, format);
     entry.address = address;
-    entry.format = format;
+    entry.#format = format;
     const header = entry.header;
     header.magic = format.magic;
     header.checksum = 0;
@@ -179,12 +191,12 @@ export class Entry {
     if (fitsOneWrite(content, alignment)) {
       // Checksummed as it will be written: one run of header (field zeroed), key, value and
       // padding.
-      const size = entry.assemble(key, valueBytes);
+      const size = entry.#assemble(key, valueBytes);
       algorithm.reset();
       updateChecksumRange(algorithm, ENTRY_SCRATCH, 0, size);
       header.checksum = checksumField(algorithm.finish());
     } else {
-      header.checksum = entry.computeChecksum(key, valueBytes);
+      header.checksum = entry.#computeChecksum(key, valueBytes);
     }
     return entry;
   }
@@ -220,18 +232,13 @@ export class Entry {
     return entrySize(this.header);
   }
 
-  /** Where the next entry may start. */
-  get nextAddress(): number {
-    return this.address + this.size;
-  }
-
   get alignmentBytes(): number {
     return alignmentUnitsToBytes(this.header.alignmentUnits);
   }
 
   /** Reads this entry's key. */
   readKey(): KeyReadResult {
-    return Entry.readKeyAt(this.partition, this.address, this.header.keyLength);
+    return Entry.readKeyAt(this.#io, this.address, this.header.keyLength);
   }
 
   /**
@@ -243,7 +250,7 @@ export class Entry {
     if (offsetBytes > valueSize) return { status: 'OUT_OF_RANGE', size: 0 };
     const remaining = valueSize - offsetBytes;
     const readSize = Math.min(buffer.length, remaining);
-    const result = this.partition.read(
+    const result = this.#io.read(
       this.address + ENTRY_HEADER_SIZE + this.header.keyLength + offsetBytes,
       readSize === buffer.length ? buffer : buffer.subarray(0, readSize),
     );
@@ -259,7 +266,7 @@ export class Entry {
     const chunk = CHUNK_SCRATCH;
     for (let offset = 0; offset < value.length; offset += READ_CHUNK_BYTES) {
       const size = Math.min(READ_CHUNK_BYTES, value.length - offset);
-      const result = this.partition.read(start + offset, chunk.subarray(0, size));
+      const result = this.#io.read(start + offset, chunk.subarray(0, size));
       if (result.status !== 'OK') return result.status;
       for (let i = 0; i < size; i++) {
         if (chunk[i] !== value[offset + i]) return 'NOT_FOUND';
@@ -270,9 +277,9 @@ export class Entry {
 
   /** Checks the header's checksum against a key and value held in RAM. */
   verifyChecksum(key: Uint8Array, value: Uint8Array): StatusCode {
-    const algorithm = this.format.checksum;
+    const algorithm = this.#format.checksum;
     if (algorithm === null) return this.header.checksum === 0 ? 'OK' : 'DATA_LOSS';
-    const io = this.partition;
+    const io = this.#io;
     const content = this.contentSize;
     if (
       key.length === this.header.keyLength &&
@@ -287,7 +294,7 @@ export class Entry {
         return entryChecksumMatches(window, start, this.header, algorithm) ? 'OK' : 'DATA_LOSS';
       }
     }
-    this.computeChecksum(key, value);
+    this.#computeChecksum(key, value);
     return checksumMatches(algorithm, this.header.checksum) ? 'OK' : 'DATA_LOSS';
   }
 
@@ -296,14 +303,14 @@ export class Entry {
    * checksum (the field on flash must also still equal the header's).
    */
   verifyChecksumInFlash(): StatusCode {
-    return this.verifyChecksumInPlace(this.partition);
+    return this.#verifyChecksumInPlace(this.#io);
   }
 
   /**
    * verifyChecksumInFlash through the reader: the same reads, chunk by chunk, each checksummed
    * where it was loaded instead of copied out.
    */
-  private verifyChecksumInPlace(io: CoalescingReader): StatusCode {
+  #verifyChecksumInPlace(io: CoalescingReader): StatusCode {
     const size = this.size;
     let readSize = Math.min(READ_CHUNK_BYTES, size);
     let status = io.load(this.address, readSize);
@@ -311,14 +318,14 @@ export class Entry {
     let bytes = io.loadedBytes;
     let offset = io.loadedOffset;
     if (readU32(bytes, offset + CHECKSUM_OFFSET) !== this.header.checksum) return 'DATA_LOSS';
-    const algorithm = this.format.checksum;
+    const algorithm = this.#format.checksum;
     if (algorithm === null) return this.header.checksum === 0 ? 'OK' : 'DATA_LOSS';
 
     // Reading back what this entry just wrote: bytes equal to the written ones have the
     // written checksum, so they are compared; the checksum is computed from the first byte
     // that differs on (the equal bytes before it taken from what was written).
     let comparing =
-      this.writtenGeneration === scratchGeneration &&
+      this.#writtenGeneration === scratchGeneration &&
       writtenAddress === this.address &&
       size <= ENTRY_SCRATCH.length;
     if (!comparing) algorithm.reset();
@@ -346,14 +353,14 @@ export class Entry {
   write(key: Uint8Array, value: Uint8Array): FlashResult {
     if (fitsOneWrite(ENTRY_HEADER_SIZE + key.length + value.length, this.alignmentBytes)) {
       // The writer would buffer it all and flush once: one aligned, zero-padded call.
-      const size = this.assemble(key, value);
-      const result = this.partition.write(this.address, scratchView(size));
-      this.writtenGeneration = ++scratchGeneration;
+      const size = this.#assemble(key, value);
+      const result = this.#io.write(this.address, scratchView(size));
+      this.#writtenGeneration = ++scratchGeneration;
       writtenAddress = this.address;
       return result.status === 'OK' ? result : { status: result.status, size };
     }
     scratchGeneration++;
-    const writer = new AlignedWriter(this.partition, this.address, this.alignmentBytes);
+    const writer = new AlignedWriter(this.#io, this.address, this.alignmentBytes);
     if (!writer.isUsable) return { status: 'INTERNAL', size: 0 };
     for (const chunk of [encodeEntryHeader(this.header, HEADER_SCRATCH), key, value]) {
       const result = writer.write(chunk);
@@ -366,7 +373,7 @@ export class Entry {
    * Lays out this entry (header, key, value, zero padding) in ENTRY_SCRATCH; returns its size.
    * The caller has checked that it fits.
    */
-  private assemble(key: Uint8Array, value: Uint8Array): number {
+  #assemble(key: Uint8Array, value: Uint8Array): number {
     scratchGeneration++;
     const content = ENTRY_HEADER_SIZE + key.length + value.length;
     const size = alignUp(content, this.alignmentBytes);
@@ -383,9 +390,9 @@ export class Entry {
    * key and value on flash. Write it with `copy`.
    */
   update(format: EntryFormat, transactionId: number): StatusCode {
-    this.format = format;
+    this.#format = format;
     this.header.magic = format.magic;
-    this.header.alignmentUnits = alignmentBytesToUnits(this.partition.alignmentBytes);
+    this.header.alignmentUnits = alignmentBytesToUnits(this.#io.alignmentBytes);
     this.header.transactionId = transactionId;
     this.header.checksum = 0;
     const algorithm = format.checksum;
@@ -398,12 +405,12 @@ export class Entry {
     const end = this.address + entryContentSize(this.header);
     while (address < end) {
       const size = Math.min(end - address, READ_CHUNK_BYTES);
-      const result = this.partition.read(address, chunk.subarray(0, size));
+      const result = this.#io.read(address, chunk.subarray(0, size));
       if (result.status !== 'OK') return result.status;
       algorithm.update(chunk.subarray(0, size));
       address += size;
     }
-    this.addPaddingToChecksum();
+    this.#addPaddingToChecksum();
     this.header.checksum = checksumField(algorithm.finish());
     return 'OK';
   }
@@ -415,7 +422,7 @@ export class Entry {
    */
   copy(newAddress: number): FlashResult {
     scratchGeneration++;
-    const writer = new AlignedWriter(this.partition, newAddress, this.alignmentBytes);
+    const writer = new AlignedWriter(this.#io, newAddress, this.alignmentBytes);
     if (!writer.isUsable) return { status: 'INTERNAL', size: 0 };
     const headerResult = writer.write(encodeEntryHeader(this.header, HEADER_SCRATCH));
     if (headerResult.status !== 'OK') return headerResult;
@@ -430,8 +437,8 @@ export class Entry {
     return writer.flush();
   }
 
-  private computeChecksum(key: Uint8Array, value: Uint8Array): number {
-    const algorithm = this.format.checksum!;
+  #computeChecksum(key: Uint8Array, value: Uint8Array): number {
+    const algorithm = this.#format.checksum!;
     algorithm.reset();
     const header = encodeEntryHeader(this.header, HEADER_SCRATCH);
     // The checksum field counts as zeros.
@@ -439,12 +446,12 @@ export class Entry {
     updateChecksumRange(algorithm, header, 0, ENTRY_HEADER_SIZE);
     updateChecksumRange(algorithm, key, 0, key.length);
     updateChecksumRange(algorithm, value, 0, value.length);
-    this.addPaddingToChecksum();
+    this.#addPaddingToChecksum();
     return checksumField(algorithm.finish());
   }
 
-  private addPaddingToChecksum(): void {
-    const algorithm = this.format.checksum!;
+  #addPaddingToChecksum(): void {
+    const algorithm = this.#format.checksum!;
     const content = entryContentSize(this.header);
     updateChecksumZeros(algorithm, alignUp(content, this.alignmentBytes) - content);
   }

@@ -10,7 +10,7 @@ import {
   readU32,
 } from '../format/entry-header.js';
 import { type KeyHashChar, hashKeyRange } from '../format/hash.js';
-import { type ErrorCode, KvsError, type StatusCode } from '../status.js';
+import { type ErrorCode, KvsError, type StatusCode, checkInteger, hex } from '../status.js';
 import { CoalescingReader } from './_coalescing-reader.js';
 import { Entry, type EntryReadResult } from './entry.js';
 import {
@@ -98,7 +98,7 @@ type MaintenanceType = 'regular' | 'heavy';
 const GC_USAGE_THRESHOLD_PERCENTAGE = 70;
 const MAX_SECTOR_SIZE_BYTES = 0xffff - 1;
 
-function ok(status: StatusCode): boolean {
+function ok(status: StatusCode): status is 'OK' {
   return status === 'OK';
 }
 
@@ -113,10 +113,15 @@ function fail(code: ErrorCode, message: string, size = 0): never {
   throw new KvsError(code, message, { size });
 }
 
+/** Why `value` (`what`: the key or the value) is neither text nor bytes. */
+function describeNotBytes(what: string, value: unknown): string {
+  return `${what} must be a string or a Uint8Array, got ${typeof value}`;
+}
+
 /** Why `key` is refused, or undefined when it is a valid key. */
 function describeInvalidKey(key: unknown): string | undefined {
   const bytes = toBytes(key);
-  if (bytes === undefined) return `expected a string or a Uint8Array, got ${typeof key}`;
+  if (bytes === undefined) return describeNotBytes('key', key);
   if (bytes.length === 0 || bytes.length > MAX_KEY_LENGTH) {
     return `key must be 1..${MAX_KEY_LENGTH} bytes, got ${bytes.length}`;
   }
@@ -138,19 +143,21 @@ function keyForMessage(key: unknown): string {
  * status (the core), and a method that throws {@link KvsError} with that status.
  */
 export class KeyValueStore {
-  readonly partition: FlashPartition;
-  readonly formats: EntryFormats;
-  readonly redundancy: number;
-  readonly maxEntries: number;
-  readonly maxSectors: number;
-  readonly gcOnWrite: GcOnWrite;
-  readonly recovery: Recovery;
-  readonly verifyOnRead: boolean;
-  readonly verifyOnWrite: boolean;
-  readonly surplusKeys: SurplusKeys;
-  readonly readStrategy: ReadStrategy;
-  readonly powerLossHardening: boolean;
-  readonly keyHashChar: KeyHashChar;
+  declare readonly partition: FlashPartition;
+  // The resolved options, set by the constructor in one step (see resolveOptions); `declare`:
+  // no field definitions are emitted.
+  declare readonly formats: EntryFormats;
+  declare readonly redundancy: number;
+  declare readonly maxEntries: number;
+  declare readonly maxSectors: number;
+  declare readonly gcOnWrite: GcOnWrite;
+  declare readonly recovery: Recovery;
+  declare readonly verifyOnRead: boolean;
+  declare readonly verifyOnWrite: boolean;
+  declare readonly surplusKeys: SurplusKeys;
+  declare readonly readStrategy: ReadStrategy;
+  declare readonly powerLossHardening: boolean;
+  declare readonly keyHashChar: KeyHashChar;
 
   /** All flash access goes through here, so reads can be coalesced. */
   readonly #io: CoalescingReader;
@@ -186,20 +193,8 @@ export class KeyValueStore {
    * Throws INVALID_ARGUMENT for options out of range.
    */
   constructor(partition: FlashPartition, options: KeyValueStoreOptions = {}) {
-    const resolved = resolveOptions(partition, options);
     this.partition = partition;
-    this.formats = resolved.formats;
-    this.redundancy = resolved.redundancy;
-    this.maxEntries = resolved.maxEntries;
-    this.maxSectors = resolved.maxSectors;
-    this.gcOnWrite = resolved.gcOnWrite;
-    this.recovery = resolved.recovery;
-    this.verifyOnRead = resolved.verifyOnRead;
-    this.verifyOnWrite = resolved.verifyOnWrite;
-    this.surplusKeys = resolved.surplusKeys;
-    this.readStrategy = resolved.readStrategy;
-    this.powerLossHardening = resolved.powerLossHardening;
-    this.keyHashChar = resolved.keyHashChar;
+    Object.assign(this, resolveOptions(partition, options));
     this.#io = new CoalescingReader(partition, this.readStrategy !== 'pwKvs');
     this.#sectors = new Sectors(partition.sectorCount, partition.sectorSizeBytes);
     this.#cache = new EntryCache(this.maxEntries, this.redundancy, {
@@ -269,22 +264,19 @@ export class KeyValueStore {
 
   #describeInitFailure(status: StatusCode): string {
     if (status === 'DATA_LOSS') {
-      return 'corruption found on flash and not repaired; reads work, writes need maintenance';
+      return 'errors on flash not repaired: reads work, writes need maintenance';
     }
     if (status === 'RESOURCE_EXHAUSTED') {
       return (
-        `the flash holds more keys than maxEntries (${this.maxEntries}): at least ` +
-        `${this.#surplusKeysFound} more; open it with a larger maxEntries (nothing was changed)`
+        `the flash holds at least ${this.#surplusKeysFound} keys more than maxEntries ` +
+        `(${this.maxEntries}); nothing was changed`
       );
     }
     const { sectorCount, sectorSizeBytes } = this.partition;
-    if (sectorCount > this.maxSectors) {
-      return `partition has ${sectorCount} sectors but the store manages at most ${this.maxSectors}`;
+    if (sectorCount > this.maxSectors || sectorCount < 2) {
+      return `partition has ${sectorCount} sectors, not 2 (one is kept empty) to maxSectors (${this.maxSectors})`;
     }
-    if (sectorCount < 2) {
-      return `partition has ${sectorCount} sector(s); a store needs at least 2 (one is kept empty)`;
-    }
-    return `sector size ${sectorSizeBytes} B exceeds the ${MAX_SECTOR_SIZE_BYTES} B limit`;
+    return `sector size ${sectorSizeBytes} B is over ${MAX_SECTOR_SIZE_BYTES} B`;
   }
 
   /** Rebuilds the index and sector accounting from flash; records errors in `errorFound`. */
@@ -360,7 +352,7 @@ export class KeyValueStore {
       let nextAddress: number;
       const loaded = this.#loadEntry(entryAddress);
       if (loaded === 'NOT_FOUND') break;
-      if (loaded !== 'OK') {
+      if (!ok(loaded)) {
         this.#errorFound = true;
         const found = this.#scanForEntry(sector, entryAddress + MIN_ALIGNMENT_BYTES);
         if (found === undefined) {
@@ -391,18 +383,18 @@ export class KeyValueStore {
   #loadEntry(address: number): StatusCode {
     const entry = this.#reusableEntry;
     const read = Entry.readInto(this.#io, address, this.formats, entry);
-    if (read !== 'OK') return read;
+    if (!ok(read)) return read;
     const keyLength = entry.keyLength;
     if (keyLength === 0) return 'DATA_LOSS';
     const keyStatus = this.#io.load(address + ENTRY_HEADER_SIZE, keyLength);
-    if (keyStatus !== 'OK') return keyStatus;
+    if (!ok(keyStatus)) return keyStatus;
     const keyBytes = this.#io.loadedBytes;
     const keyAt = this.#io.loadedOffset;
     const hash = hashKeyRange(keyBytes, keyAt, keyAt + keyLength, this.keyHashChar);
     const fingerprints = this.#cache.hasFingerprints;
     const keyFingerprint = fingerprints ? fingerprintRange(keyBytes, keyAt, keyAt + keyLength) : 0;
     const verified = entry.verifyChecksumInFlash();
-    if (verified !== 'OK') return verified;
+    if (!ok(verified)) return verified;
     // The header's sizes, computed once for the index and the next address.
     const valueSize = entry.valueSize;
     const size = entry.size;
@@ -417,7 +409,7 @@ export class KeyValueStore {
       size,
     );
     if (added === 'RESOURCE_EXHAUSTED') this.#surplusKeysFound++;
-    if (added !== 'OK') return added;
+    if (!ok(added)) return added;
     if (fingerprints) {
       this.#fingerprintScannedEntry(address, keyLength, valueSize, transactionId, keyFingerprint);
     }
@@ -482,14 +474,9 @@ export class KeyValueStore {
 
   /** Reads the first readable copy of a key's entry; unreadable copies mark their sector. */
   #readEntry(index: number): EntryReadResult {
-    let result: EntryReadResult = { status: 'DATA_LOSS' };
-    for (const address of this.#cache.addresses(index)) {
-      result = Entry.read(this.#io, address, this.formats);
-      if (result.status === 'OK') return result;
-      this.#errorFound = true;
-      this.#sectors.fromAddress(address).markCorrupt();
-    }
-    return result;
+    const entry = Entry.reusable(this.#io, this.formats.primary);
+    const status = this.#readEntryInto(index, entry);
+    return ok(status) ? { status, entry } : { status };
   }
 
   /**
@@ -497,12 +484,17 @@ export class KeyValueStore {
    * operation: on OK, `reusableEntry` is the key's entry.
    */
   #readEntryReusable(index: number): StatusCode {
+    return this.#readEntryInto(index, this.#reusableEntry);
+  }
+
+  /** #readEntry into `target`: on OK, `target` is the key's entry. */
+  #readEntryInto(index: number, target: Entry): StatusCode {
     let status: StatusCode = 'DATA_LOSS';
     const count = this.#cache.addressCount(index);
     for (let slot = 0; slot < count; slot++) {
       const address = this.#cache.address(index, slot);
-      status = Entry.readInto(this.#io, address, this.formats, this.#reusableEntry);
-      if (status === 'OK') return status;
+      status = Entry.readInto(this.#io, address, this.formats, target);
+      if (ok(status)) return status;
       this.#errorFound = true;
       this.#sectors.fromAddress(address).markCorrupt();
     }
@@ -539,10 +531,10 @@ export class KeyValueStore {
     }
     if (status === 'FAILED_PRECONDITION') {
       if (this.#initState === 'notInitialized') {
-        return `${what}: the store is not initialized: call init() first`;
+        return `${what}: not initialized (call init() first)`;
       }
       if (this.#initState === 'needsMaintenance') {
-        return `${what}: the store needs maintenance before it accepts writes`;
+        return `${what}: errors on flash not repaired: writes need maintenance`;
       }
     }
     return `${what} ${keyForMessage(key)}: ${status}`;
@@ -556,7 +548,7 @@ export class KeyValueStore {
     offsetBytes: number,
   ): FlashResult {
     const status = this.#readEntryReusable(index);
-    if (status !== 'OK') return { status, size: 0 };
+    if (!ok(status)) return { status, size: 0 };
     const entry = this.#reusableEntry;
     const result = entry.readValue(buffer, offsetBytes);
     if (ok(result.status) && this.verifyOnRead && offsetBytes === 0) {
@@ -573,7 +565,7 @@ export class KeyValueStore {
   /** Reads the whole value of the key at `index`, sizing the buffer from its header. */
   #readWholeValue(key: Uint8Array, index: number): ValueResult {
     const status = this.#readEntryReusable(index);
-    if (status !== 'OK') return { status };
+    if (!ok(status)) return { status };
     const entry = this.#reusableEntry;
     const value = new Uint8Array(entry.valueSize);
     const result = entry.readValue(value, 0);
@@ -603,14 +595,9 @@ export class KeyValueStore {
     if (ok(result.status)) return result.size;
     if (result.status === 'INVALID_ARGUMENT' && this.#validKey(key) !== undefined) {
       if (!(buffer instanceof Uint8Array)) {
-        fail('INVALID_ARGUMENT', 'the buffer to read into must be a Uint8Array');
+        fail('INVALID_ARGUMENT', `the buffer must be a Uint8Array, got ${typeof buffer}`);
       }
-      if (!Number.isInteger(offsetBytes) || offsetBytes < 0) {
-        fail(
-          'INVALID_ARGUMENT',
-          `offset must be a non-negative integer, got ${String(offsetBytes)}`,
-        );
-      }
+      checkInteger('offset', offsetBytes, 0);
     }
     return fail(
       result.status as ErrorCode,
@@ -640,8 +627,7 @@ export class KeyValueStore {
   get(key: string | Uint8Array): Uint8Array | undefined {
     const result = this.getStatus(key);
     if (result.status === 'NOT_FOUND') return undefined;
-    if (result.status !== 'OK')
-      fail(result.status, this.#describeFailure('key', key, result.status));
+    if (!ok(result.status)) fail(result.status, this.#describeFailure('key', key, result.status));
     return result.value;
   }
 
@@ -684,7 +670,7 @@ export class KeyValueStore {
     const found = this.#findExisting(bytes!);
     if (!ok(found.status)) return { status: found.status, size: 0 };
     const status = this.#readEntryReusable(found.index);
-    if (status !== 'OK') return { status, size: 0 };
+    if (!ok(status)) return { status, size: 0 };
     return { status: 'OK', size: this.#reusableEntry.valueSize };
   }
 
@@ -708,7 +694,7 @@ export class KeyValueStore {
     const status = this.putStatus(key, value);
     if (ok(status)) return;
     if (status === 'INVALID_ARGUMENT' && toBytes(value) === undefined) {
-      fail(status, `put ${keyForMessage(key)}: expected a string or a Uint8Array value`);
+      fail(status, `put ${keyForMessage(key)}: ${describeNotBytes('value', value)}`);
     }
     fail(status as ErrorCode, this.#describeFailure('put', key, status));
   }
@@ -777,7 +763,7 @@ export class KeyValueStore {
       );
     }
     const status = this.#readEntryReusable(index);
-    if (status !== 'OK') return status;
+    if (!ok(status)) return status;
     const prior = this.#reusableEntry;
     return this.#writeEntry(key, value, state, index, prior.size, prior.valueSize, prior);
   }
@@ -807,7 +793,7 @@ export class KeyValueStore {
     if (!this.#cache.valueMayMatch(index, valueFingerprint)) return 'NOT_FOUND';
     this.#prefetchKey(index);
     const status = this.#readEntryReusable(index);
-    return status === 'OK' ? this.#reusableEntry.valueMatches(value) : status;
+    return ok(status) ? this.#reusableEntry.valueMatches(value) : status;
   }
 
   /**
@@ -947,7 +933,7 @@ export class KeyValueStore {
     while (sector === undefined && mayCollect) {
       if (this.gcOnWrite === 'oneSector') mayCollect = false;
       const status = this.#garbageCollect(reserved);
-      if (status !== 'OK') return status === 'NOT_FOUND' ? 'RESOURCE_EXHAUSTED' : status;
+      if (!ok(status)) return status === 'NOT_FOUND' ? 'RESOURCE_EXHAUSTED' : status;
       sector = this.#sectors.findSpace(sizeBytes, reserved);
       collected++;
       // Bounded: collecting more sectors than exist (plus two) cannot make room.
@@ -1314,9 +1300,7 @@ export class KeyValueStore {
       writableBytes: space.writableBytes,
       inUseBytes: space.inUseBytes,
       reclaimableBytes: Number(space.reclaimableBytes),
-      sectorEraseCount: this.#stats.sectorEraseCount,
-      corruptSectorsRecovered: this.#stats.corruptSectorsRecovered,
-      missingRedundantEntriesRecovered: this.#stats.missingRedundantEntriesRecovered,
+      ...this.#stats,
     };
   }
 
@@ -1421,26 +1405,20 @@ export class KeyValueStore {
       begin();
       return this.#readValueAt(key, index, buffer, offsetBytes);
     };
+    const failRead = (status: StatusCode, size = 0): never =>
+      fail(status as ErrorCode, `reading key ${describeKey(key)}: ${status}`, size);
     return {
       key,
       keyText: utf8Decode(key)!,
       readStatus,
       read: (buffer: Uint8Array, offsetBytes = 0): number => {
         const result = readStatus(buffer, offsetBytes);
-        if (ok(result.status)) return result.size;
-        return fail(
-          result.status as ErrorCode,
-          `reading key ${describeKey(key)}: ${result.status}`,
-          result.size,
-        );
+        return ok(result.status) ? result.size : failRead(result.status, result.size);
       },
       value: (): Uint8Array => {
         begin();
         const result = this.#readWholeValue(key, index);
-        if (result.status !== 'OK') {
-          fail(result.status, `reading key ${describeKey(key)}: ${result.status}`);
-        }
-        return result.value;
+        return result.status === 'OK' ? result.value : failRead(result.status);
       },
     };
   }
@@ -1450,5 +1428,6 @@ export class KeyValueStore {
 export function describeKey(key: Uint8Array): string {
   const printable = key.every((byte) => byte >= 0x20 && byte < 0x7f);
   if (printable) return JSON.stringify(utf8Decode(key)!);
-  return `0x${Array.from(key, (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+  // Each byte as hex(0x1XY): its two digits follow the 0x1.
+  return key.reduce((text, byte) => text + hex(byte | 0x100).slice(3), '0x');
 }

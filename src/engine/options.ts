@@ -7,7 +7,7 @@ import {
   entryFormat,
 } from '../format/entry-format.js';
 import type { KeyHashChar } from '../format/hash.js';
-import { KvsError } from '../status.js';
+import { KvsError, checkInteger } from '../status.js';
 
 export type { KeyHashChar } from '../format/hash.js';
 
@@ -121,13 +121,6 @@ function invalid(message: string): never {
   throw new KvsError('INVALID_ARGUMENT', message);
 }
 
-function integerOption(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    invalid(`${name} must be an integer in ${min}..${max}, got ${String(value)}`);
-  }
-  return value;
-}
-
 function enumOption<T extends string>(name: string, value: T, allowed: readonly T[]): T {
   if (!allowed.includes(value)) {
     invalid(`${name} must be one of ${allowed.join(', ')}, got ${String(value)}`);
@@ -157,14 +150,9 @@ export function resolveOptions(
   const specs = options.formats ?? [{ magic: DEFAULT_MAGIC, checksum: 'crc16' }];
   return {
     formats: new EntryFormats(specs.map(toFormat)),
-    redundancy: integerOption('redundancy', options.redundancy ?? 1, 1, MAX_REDUNDANCY),
-    maxEntries: integerOption('maxEntries', options.maxEntries ?? 256, 1, MAX_ENTRIES_LIMIT),
-    maxSectors: integerOption(
-      'maxSectors',
-      options.maxSectors ?? partition.sectorCount,
-      1,
-      Number.MAX_SAFE_INTEGER,
-    ),
+    redundancy: checkInteger('redundancy', options.redundancy ?? 1, 1, MAX_REDUNDANCY),
+    maxEntries: checkInteger('maxEntries', options.maxEntries ?? 256, 1, MAX_ENTRIES_LIMIT),
+    maxSectors: checkInteger('maxSectors', options.maxSectors ?? partition.sectorCount, 1),
     gcOnWrite: enumOption('gcOnWrite', options.gcOnWrite ?? 'asManySectorsNeeded', [
       'asManySectorsNeeded',
       'oneSector',

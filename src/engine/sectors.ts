@@ -14,7 +14,8 @@ export interface WritableListener {
  * way here so that damaged images are accounted exactly as pw_kvs accounts them.
  */
 export class SectorDescriptor {
-  readonly index: number;
+  // `declare` fields are set in the constructor: no field definitions are emitted.
+  declare readonly index: number;
   #tailFreeBytes: number;
   #validBytesCount = 0;
 
@@ -120,8 +121,9 @@ type FindMode = 'append' | 'garbageCollect';
  * wear) and which sector garbage collection reclaims.
  */
 export class Sectors implements WritableListener {
-  readonly sectorSizeBytes: number;
-  readonly sectorCount: number;
+  // `declare` fields are set in the constructor: no field definitions are emitted.
+  declare readonly sectorSizeBytes: number;
+  declare readonly sectorCount: number;
   /**
    * One descriptor per sector once {@link reset} ran (init does), none before: a store that
    * was never initialized accounts no space, as pw_kvs's empty sector vector does.
@@ -162,7 +164,7 @@ export class Sectors implements WritableListener {
 
   /** The sector most recently chosen as a fresh empty sector; searches start after it. */
   get lastNew(): SectorDescriptor {
-    assert(this.#lastNewSector !== undefined, 'sectors searched before they were reset');
+    assert(this.#lastNewSector !== undefined, 'sectors used before reset()');
     return this.#lastNewSector;
   }
 

@@ -1,7 +1,24 @@
-import type { StatusCode } from '../status.js';
+import { KvsError, type StatusCode } from '../status.js';
 
 /** The value every byte of a NOR flash holds after an erase. */
 export const ERASED_BYTE = 0xff;
+
+/**
+ * Throws INVALID_ARGUMENT, the message after `prefix`, unless `sectorSizeBytes` is a multiple of
+ * `alignmentBytes` (a write run could not end on a sector boundary).
+ */
+export function checkSectorAlignment(
+  sectorSizeBytes: number,
+  alignmentBytes: number,
+  prefix = '',
+): void {
+  if (sectorSizeBytes % alignmentBytes !== 0) {
+    throw new KvsError(
+      'INVALID_ARGUMENT',
+      `${prefix}sector size ${sectorSizeBytes} B is not a multiple of the ${alignmentBytes} B alignment`,
+    );
+  }
+}
 
 /**
  * The result of a flash read or write: a pw_status code and the number of bytes the call

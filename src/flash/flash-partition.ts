@@ -1,5 +1,10 @@
-import { KvsError, type StatusCode } from '../status.js';
-import { ERASED_BYTE, type FlashMemory, type FlashResult } from './flash-memory.js';
+import { KvsError, type StatusCode, checkInteger } from '../status.js';
+import {
+  ERASED_BYTE,
+  type FlashMemory,
+  type FlashResult,
+  checkSectorAlignment,
+} from './flash-memory.js';
 
 /** Where a partition sits on its flash and how it is accessed. */
 export interface FlashPartitionOptions {
@@ -45,22 +50,23 @@ const INVALID_ARGUMENT_RESULT: FlashResult = Object.freeze({ status: 'INVALID_AR
  * `sectorsPerLogicalSector` > 1, sector sizes, counts and erases are in logical sectors.
  */
 export class FlashPartition {
+  // `declare` fields are set in the constructor: no field definitions are emitted.
   /** The device the partition lives on. */
-  readonly flash: FlashMemory;
+  declare readonly flash: FlashMemory;
   /** First physical sector of the flash in the partition. */
-  readonly startSector: number;
+  declare readonly startSector: number;
   /** Logical sector size in bytes (the erase unit the store sees). */
-  readonly sectorSizeBytes: number;
+  declare readonly sectorSizeBytes: number;
   /** Number of logical sectors. */
-  readonly sectorCount: number;
+  declare readonly sectorCount: number;
   /** Effective write alignment in bytes. */
-  readonly alignmentBytes: number;
+  declare readonly alignmentBytes: number;
   /** Total bytes: `sectorSizeBytes * sectorCount`. */
-  readonly sizeBytes: number;
+  declare readonly sizeBytes: number;
   /** True if writes and erases are refused. */
-  readonly readOnly: boolean;
+  declare readonly readOnly: boolean;
   /** Physical sectors per logical sector (1 for a plain partition). */
-  readonly sectorsPerLogicalSector: number;
+  declare readonly sectorsPerLogicalSector: number;
   readonly #startAddress: number;
   #scratch: Uint8Array | undefined;
   #scratchWords: Uint32Array | undefined;
@@ -77,37 +83,26 @@ export class FlashPartition {
     const physicalCount = options.sectorCount ?? flash.sectorCount - startSector;
     const perLogical = options.sectorsPerLogicalSector ?? 1;
     const requested = options.alignmentBytes ?? flash.alignmentBytes;
+    const prefix = 'flash partition: ';
     const check = (condition: boolean, message: string): void => {
-      if (!condition) throw new KvsError('INVALID_ARGUMENT', `flash partition: ${message}`);
+      if (!condition) throw new KvsError('INVALID_ARGUMENT', prefix + message);
     };
+    checkInteger('startSector', startSector, 0, flash.sectorCount - 1, prefix);
+    // What fits on the flash after startSector.
+    checkInteger('sectorCount', physicalCount, 1, flash.sectorCount - startSector, prefix);
+    checkInteger('sectorsPerLogicalSector', perLogical, 1, undefined, prefix);
     check(
-      Number.isSafeInteger(startSector) && startSector >= 0 && startSector < flash.sectorCount,
-      `startSector must be 0..${flash.sectorCount - 1}, got ${startSector}`,
+      physicalCount % perLogical === 0,
+      `sectorCount ${physicalCount} is not a multiple of sectorsPerLogicalSector (${perLogical})`,
     );
-    check(
-      Number.isSafeInteger(physicalCount) &&
-        physicalCount >= 1 &&
-        startSector + physicalCount <= flash.sectorCount,
-      `sectorCount ${physicalCount} from sector ${startSector} does not fit on the ${flash.sectorCount}-sector flash`,
-    );
-    check(
-      Number.isSafeInteger(perLogical) && perLogical >= 1 && physicalCount % perLogical === 0,
-      `${physicalCount} physical sectors cannot be grouped ${perLogical} per logical sector`,
-    );
-    check(
-      Number.isSafeInteger(requested) && requested >= 1,
-      `alignmentBytes must be a positive integer, got ${requested}`,
-    );
+    checkInteger('alignmentBytes', requested, 1, undefined, prefix);
     const alignment = Math.max(requested, flash.alignmentBytes);
     check(
       alignment % flash.alignmentBytes === 0,
       `alignment ${requested} B is not a multiple of the flash's ${flash.alignmentBytes} B alignment`,
     );
     const sectorSizeBytes = flash.sectorSizeBytes * perLogical;
-    check(
-      sectorSizeBytes % alignment === 0,
-      `sector size ${sectorSizeBytes} B is not a multiple of the ${alignment} B alignment`,
-    );
+    checkSectorAlignment(sectorSizeBytes, alignment, prefix);
     this.flash = flash;
     this.startSector = startSector;
     this.sectorsPerLogicalSector = perLogical;

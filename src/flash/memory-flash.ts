@@ -1,5 +1,18 @@
-import { type ErrorCode, KvsError, type StatusCode, hex, isStatusCode } from '../status.js';
-import { ERASED_BYTE, type FlashMemory, type FlashResult } from './flash-memory.js';
+import {
+  type ErrorCode,
+  KvsError,
+  STATUS_CODES,
+  type StatusCode,
+  checkInteger,
+  hex,
+  isStatusCode,
+} from '../status.js';
+import {
+  ERASED_BYTE,
+  type FlashMemory,
+  type FlashResult,
+  checkSectorAlignment,
+} from './flash-memory.js';
 
 // ---- Geometry ----------------------------------------------------------------------------------
 
@@ -24,15 +37,10 @@ export interface MemoryFlashOptions extends FlashGeometry {
 
 /** True if pw_kvs accepts `alignmentBytes` as a write alignment: 1, 2, 4, 8 or 16·k ≤ 256. */
 export function isSupportedAlignment(alignmentBytes: number): boolean {
+  // x % 16 is 0 only for integers (NaN for NaN and ±Infinity).
   return (
-    alignmentBytes === 1 ||
-    alignmentBytes === 2 ||
-    alignmentBytes === 4 ||
-    alignmentBytes === 8 ||
-    (Number.isInteger(alignmentBytes) &&
-      alignmentBytes >= 16 &&
-      alignmentBytes <= 256 &&
-      alignmentBytes % 16 === 0)
+    [1, 2, 4, 8].includes(alignmentBytes) ||
+    (alignmentBytes % 16 === 0 && alignmentBytes >= 16 && alignmentBytes <= 256)
   );
 }
 
@@ -43,31 +51,16 @@ export function isSupportedAlignment(alignmentBytes: number): boolean {
  */
 export function validateGeometry(geometry: FlashGeometry): void {
   const { sectorSizeBytes, sectorCount, alignmentBytes } = geometry;
-  const fields: [string, number][] = [
-    ['sectorSizeBytes', sectorSizeBytes],
-    ['sectorCount', sectorCount],
-    ['alignmentBytes', alignmentBytes],
-  ];
-  for (const [name, value] of fields) {
-    if (!Number.isSafeInteger(value) || value < 1) {
-      throw new KvsError(
-        'INVALID_ARGUMENT',
-        `${name} must be a positive integer, got ${String(value)}`,
-      );
-    }
-  }
+  checkInteger('sectorSizeBytes', sectorSizeBytes, 1);
+  checkInteger('sectorCount', sectorCount, 1);
+  checkInteger('alignmentBytes', alignmentBytes, 1);
   if (!isSupportedAlignment(alignmentBytes)) {
     throw new KvsError(
       'INVALID_ARGUMENT',
-      `alignment of ${alignmentBytes} B is not supported (use 1, 2, 4, 8 or a multiple of 16 up to 256)`,
+      `alignment ${alignmentBytes} B is not 1, 2, 4, 8 or a multiple of 16 up to 256`,
     );
   }
-  if (sectorSizeBytes % alignmentBytes !== 0) {
-    throw new KvsError(
-      'INVALID_ARGUMENT',
-      `sector size ${sectorSizeBytes} B is not a multiple of the ${alignmentBytes} B alignment`,
-    );
-  }
+  checkSectorAlignment(sectorSizeBytes, alignmentBytes);
   if (!Number.isSafeInteger(sectorSizeBytes * sectorCount)) {
     throw new KvsError(
       'INVALID_ARGUMENT',
@@ -135,7 +128,7 @@ class InjectedFault {
   constructor(spec: FaultSpec) {
     this.#status = spec.status;
     this.#delay = spec.delay ?? 0;
-    this.#remaining = spec.times ?? Number.POSITIVE_INFINITY;
+    this.#remaining = spec.times ?? Infinity;
     this.#begin = spec.address;
     this.#end = (spec.address ?? 0) + (spec.size ?? 1);
   }
@@ -157,22 +150,22 @@ class InjectedFault {
 
 /** Throws INVALID_ARGUMENT unless `spec` is a well-formed fault. */
 function validateFault(spec: FaultSpec): void {
+  const prefix = 'injected error: ';
   const invalid = (message: string): never => {
-    throw new KvsError('INVALID_ARGUMENT', `injected error: ${message}`);
+    throw new KvsError('INVALID_ARGUMENT', prefix + message);
   };
   const status: unknown = spec.status;
   if (!isStatusCode(status) || status === 'OK') {
-    invalid(`status must be a pw_status name other than OK, got ${String(spec.status)}`);
+    // Any pw_status code but OK (the first).
+    invalid(`status must be one of ${STATUS_CODES.slice(1).join(', ')}, got ${String(status)}`);
   }
-  const isCount = (value: number | undefined, min: number): boolean =>
-    value === undefined || (Number.isSafeInteger(value) && value >= min);
-  if (!isCount(spec.address, 0)) invalid(`address must be ≥ 0, got ${String(spec.address)}`);
-  if (!isCount(spec.size, 1)) invalid(`size must be ≥ 1, got ${String(spec.size)}`);
+  for (const name of ['address', 'size', 'times', 'delay'] as const) {
+    const value = spec[name];
+    // `times` may also be Infinity (the default: every matching call fails).
+    if (value === undefined || (name === 'times' && value === Infinity)) continue;
+    checkInteger(name, value, name === 'size' ? 1 : 0, undefined, prefix);
+  }
   if (spec.size !== undefined && spec.address === undefined) invalid('size needs an address');
-  if (!isCount(spec.times, 0) && spec.times !== Number.POSITIVE_INFINITY) {
-    invalid(`times must be ≥ 0, got ${String(spec.times)}`);
-  }
-  if (!isCount(spec.delay, 0)) invalid(`delay must be ≥ 0, got ${String(spec.delay)}`);
 }
 
 /** Consults faults in injection order; the first that fails the call ends the check. */
@@ -268,20 +261,21 @@ function copyOut(source: Uint8Array, offset: number, target: Uint8Array, length:
  * method and every sector erase through another, so power cuts act in exactly one place.
  */
 export class MemoryFlash implements FlashMemory {
-  readonly sectorSizeBytes: number;
-  readonly sectorCount: number;
-  readonly alignmentBytes: number;
+  // `declare` fields are set in the constructor: no field definitions are emitted.
+  declare readonly sectorSizeBytes: number;
+  declare readonly sectorCount: number;
+  declare readonly alignmentBytes: number;
   /** Total bytes: `sectorSizeBytes * sectorCount`. */
-  readonly sizeBytes: number;
+  declare readonly sizeBytes: number;
   /**
    * The live contents. Reading or writing here bypasses the flash rules and the counters; for
    * test tools and inspectors only.
    */
-  readonly bytes: Uint8Array;
+  declare readonly bytes: Uint8Array;
   /** {@link bytes} as 32-bit words (whole words only), for erased checks. */
   readonly #words: Uint32Array;
   /** Operation counters since construction or the last {@link resetCounters}. */
-  readonly counters: FlashCounters;
+  declare readonly counters: FlashCounters;
   readonly #count: MutableCounters;
   #readErrors: InjectedFault[] = [];
   #writeErrors: InjectedFault[] = [];
@@ -304,7 +298,7 @@ export class MemoryFlash implements FlashMemory {
     if (contents !== undefined && contents.length > this.sizeBytes) {
       throw new KvsError(
         'INVALID_ARGUMENT',
-        `contents are ${contents.length} B but the flash holds ${this.sizeBytes} B`,
+        `contents (${contents.length} B) exceed the ${this.sizeBytes} B flash`,
       );
     }
     this.bytes = new Uint8Array(this.sizeBytes).fill(ERASED_BYTE);
@@ -448,9 +442,7 @@ export class MemoryFlash implements FlashMemory {
    * `completedOps` is an integer ≥ 0.
    */
   schedulePowerCut(completedOps: number, options: PowerCutOptions = {}): void {
-    if (!Number.isSafeInteger(completedOps) || completedOps < 0) {
-      throw new KvsError('INVALID_ARGUMENT', `completedOps must be ≥ 0, got ${completedOps}`);
-    }
+    checkInteger('completedOps', completedOps, 0);
     this.#opsUntilCut = completedOps;
     this.#cutOptions = options;
   }
@@ -488,9 +480,7 @@ export class MemoryFlash implements FlashMemory {
 
   /** Sets sector `index` to 0xFF behind the store's back. Throws OUT_OF_RANGE. */
   eraseSectorRaw(index: number): void {
-    if (!Number.isSafeInteger(index) || index < 0 || index >= this.sectorCount) {
-      throw new KvsError('OUT_OF_RANGE', `sector ${index} is outside 0..${this.sectorCount - 1}`);
-    }
+    checkInteger('sector', index, 0, this.sectorCount - 1, '', 'OUT_OF_RANGE');
     const start = index * this.sectorSizeBytes;
     this.bytes.fill(ERASED_BYTE, start, start + this.sectorSizeBytes);
   }
@@ -504,7 +494,7 @@ export class MemoryFlash implements FlashMemory {
     if (!Number.isSafeInteger(address) || address < 0 || address + length > this.sizeBytes) {
       throw new KvsError(
         'OUT_OF_RANGE',
-        `${hex(address)}+${length} is outside the ${hex(this.sizeBytes)}-byte flash`,
+        `${hex(address)}+${length} B is outside the ${this.sizeBytes} B flash`,
       );
     }
   }

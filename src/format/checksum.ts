@@ -141,6 +141,12 @@ export function crc32Zeros(count: number, previous = 0): number {
   return ~crc >>> 0;
 }
 
+/** Stores `crc` little-endian in `state` (as many low bytes as it holds); returns `state`. */
+function littleEndianState(state: Uint8Array, crc: number): Uint8Array {
+  for (let i = 0; i < state.length; i++) state[i] = (crc >>> (8 * i)) & 0xff;
+  return state;
+}
+
 /** CRC-16/CCITT-FALSE, stored in the first two bytes of the checksum field. */
 export class Crc16Checksum implements ChecksumAlgorithm {
   readonly name = 'crc16';
@@ -172,9 +178,7 @@ export class Crc16Checksum implements ChecksumAlgorithm {
   }
 
   finish(): Uint8Array {
-    this.#state[0] = this.#crc & 0xff;
-    this.#state[1] = this.#crc >>> 8;
-    return this.#state;
+    return littleEndianState(this.#state, this.#crc);
   }
 }
 
@@ -209,12 +213,7 @@ export class Crc32Checksum implements ChecksumAlgorithm {
   }
 
   finish(): Uint8Array {
-    const crc = this.#crc;
-    this.#state[0] = crc & 0xff;
-    this.#state[1] = (crc >>> 8) & 0xff;
-    this.#state[2] = (crc >>> 16) & 0xff;
-    this.#state[3] = (crc >>> 24) & 0xff;
-    return this.#state;
+    return littleEndianState(this.#state, this.#crc);
   }
 }
 

@@ -37,11 +37,12 @@ export function entryFormat(spec: EntryFormatSpec): EntryFormat {
  * maintenance rewrites entries of the others into it.
  */
 export class EntryFormats {
-  readonly formats: readonly EntryFormat[];
+  // `declare` fields are set in the constructor: no field definitions are emitted.
+  declare readonly formats: readonly EntryFormat[];
 
   constructor(formats: readonly EntryFormat[]) {
     if (formats.length === 0) {
-      throw new KvsError('INVALID_ARGUMENT', 'at least one entry format is required');
+      throw new KvsError('INVALID_ARGUMENT', 'formats must not be empty');
     }
     const seen = new Set<number>();
     for (const format of formats) {

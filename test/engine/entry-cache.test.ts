@@ -16,6 +16,11 @@ import { DEFAULT_MAGIC, EntryFormats, entryFormat } from '../../src/format/entry
 import { KvsError } from '../../src/status.js';
 import { fcOptions } from '../helpers/fc.js';
 
+/** Records the fingerprints of `key` and `value` for the key at `index`. */
+function setFingerprints(cache: EntryCache, index: number, key: Uint8Array, value: Uint8Array) {
+  cache.setFingerprintValues(index, fingerprint(key), key.length, fingerprint(value));
+}
+
 const SECTOR = 512;
 
 /** The table slot a hash starts probing at, as the cache computes it (table of `size`). */
@@ -168,14 +173,14 @@ describe('EntryCache index', () => {
   it('keeps fingerprints only when asked, and reports what they may match', () => {
     const plain = new EntryCache(2, 1);
     plain.addNew(1, 1, false, 0);
-    plain.setFingerprints(0, Uint8Array.of(1), Uint8Array.of(2));
+    setFingerprints(plain, 0, Uint8Array.of(1), Uint8Array.of(2));
     expect(plain.hasFingerprints).toBe(false);
     expect(plain.keyFingerprintMatches(0, Uint8Array.of(1))).toBe(false);
     expect(plain.valueMayMatch(0, fingerprint(Uint8Array.of(9)))).toBe(true);
 
     const cache = new EntryCache(2, 1, { fingerprints: true });
     cache.addNew(1, 1, false, 0);
-    cache.setFingerprints(0, Uint8Array.of(1), Uint8Array.of(2));
+    setFingerprints(cache, 0, Uint8Array.of(1), Uint8Array.of(2));
     expect(cache.keyFingerprintMatches(0, Uint8Array.of(1))).toBe(true);
     expect(cache.keyFingerprintMatches(0, Uint8Array.of(1, 0))).toBe(false);
     expect(cache.valueMayMatch(0, fingerprint(Uint8Array.of(2)))).toBe(true);
@@ -217,7 +222,7 @@ describe('EntryCache lookups on flash', () => {
         else cache.addAddress(index, address);
       }
       cache.setSizes(index, 16 + key.length + 1, 32);
-      cache.setFingerprints(index, text(key), text('v'));
+      setFingerprints(cache, index, text(key), text('v'));
     });
     const context: LookupContext = { io, sectors, formats };
     return { flash, cache, context, sectors };

@@ -40,7 +40,7 @@ describe('Entry', () => {
     expect([...bytes]).toEqual(content);
     expect(entry.size).toBe(32);
     expect(entry.contentSize).toBe(24);
-    expect(entry.nextAddress).toBe(32);
+    expect(entry.address + entry.size).toBe(32);
   });
 
   it('reads back what it wrote, and checks it', () => {
