@@ -274,7 +274,7 @@ export class KeyValueStore {
     }
     const { sectorCount, sectorSizeBytes } = this.partition;
     if (sectorCount > this.maxSectors || sectorCount < 2) {
-      return `partition has ${sectorCount} sectors, not 2 (one is kept empty) to maxSectors (${this.maxSectors})`;
+      return `partition has ${sectorCount} sector(s); a store needs 2 (one is kept empty) to maxSectors (${this.maxSectors})`;
     }
     return `sector size ${sectorSizeBytes} B is over ${MAX_SECTOR_SIZE_BYTES} B`;
   }
