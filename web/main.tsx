@@ -465,6 +465,24 @@ function CheckView(props: { image: ImageBytes; bytes: Uint8Array; config: ImageC
 
 // ---- Edit ----
 
+/** A labelled checkbox. */
+function Checkbox(props: {
+  label: string;
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+}) {
+  return (
+    <label>
+      <input
+        type="checkbox"
+        checked={props.checked}
+        onChange={(event) => props.onChange(event.currentTarget.checked)}
+      />{' '}
+      {props.label}
+    </label>
+  );
+}
+
 function EditView(props: {
   edits: readonly Edit[];
   onEdit: (label: string, isRepair: boolean, change: (image: ImageBytes) => string) => void;
@@ -506,14 +524,7 @@ function EditView(props: {
           value={value}
           onInput={(event) => setValue(event.currentTarget.value)}
         />
-        <label>
-          <input
-            type="checkbox"
-            checked={isHex}
-            onChange={(event) => setIsHex(event.currentTarget.checked)}
-          />{' '}
-          hex
-        </label>
+        <Checkbox label="hex" checked={isHex} onChange={setIsHex} />
         <button
           type="button"
           onClick={() =>
@@ -541,14 +552,7 @@ function EditView(props: {
         <button type="button" onClick={() => props.onEdit('heavy repair', true, repair(true))}>
           Heavy repair
         </button>
-        <label>
-          <input
-            type="checkbox"
-            checked={allowLoss}
-            onChange={(event) => setAllowLoss(event.currentTarget.checked)}
-          />{' '}
-          allow losing keys
-        </label>
+        <Checkbox label="allow losing keys" checked={allowLoss} onChange={setAllowLoss} />
       </div>
       <div class="toolbar">
         <button type="button" disabled={props.edits.length === 0} onClick={props.onUndo}>
