@@ -131,8 +131,19 @@ function asciiClass(bytes: Uint8Array): number {
  * character (tab and line breaks included), else `0x` and its hex digits.
  */
 export function keyToText(key: Uint8Array): string {
+  // Printable ASCII (most keys) is its own text: no decoding.
+  if (key.length > 0 && isPrintableAscii(key)) return latin1Text(key);
   const text = utf8Decode(key, true);
   // eslint-disable-next-line no-control-regex
   if (text !== undefined && text.length > 0 && !/[\u0000-\u001f\u007f]/.test(text)) return text;
   return `0x${bytesToHex(key)}`;
+}
+
+/** Whether every byte is printable ASCII, 0x20..0x7e (no tab, no line break). */
+function isPrintableAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (byte < 0x20 || byte > 0x7e) return false;
+  }
+  return true;
 }

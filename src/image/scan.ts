@@ -1,4 +1,5 @@
-import { keyToText, latin1Text } from '../bytes.js';
+import { keyToText } from '../bytes.js';
+import { fingerprintRange } from '../engine/entry-cache.js';
 import { type ChecksumName, createChecksum } from '../format/checksum.js';
 import { DecodedEntry, decodeEntryAt, entryChecksumMatches } from '../format/entry-codec.js';
 import { MIN_ALIGNMENT_BYTES, TOMBSTONE_VALUE_SIZE, readU32 } from '../format/entry-header.js';
@@ -285,25 +286,6 @@ class EntryLog {
   }
 }
 
-/** Whether every byte is printable ASCII (0x20..0x7e): then the key's text is its char codes. */
-function isPrintableAscii(bytes: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const byte = bytes[i]!;
-    if (byte < 0x20 || byte > 0x7e) return false;
-  }
-  return true;
-}
-
-/** The text of entry `i`'s key, as {@link keyToText} makes it (printable ASCII without a copy). */
-function keyTextOf(log: EntryLog, i: number): string {
-  const start = log.keyStart[i]!;
-  const end = start + log.keyLength[i]!;
-  if (end > start && isPrintableAscii(log.keyBytes, start, end)) {
-    return latin1Text(log.keyBytes, start, end);
-  }
-  return keyToText(log.key(i));
-}
-
 /**
  * Numbers each entry's key (0, 1, … in order of first appearance) by its bytes, with an
  * open-addressing hash table over the log's key buffer: no string and no object per key.
@@ -321,10 +303,7 @@ function numberKeys(log: EntryLog): { keyOf: Int32Array; keyCount: number } {
   for (let i = 0; i < count; i++) {
     const start = keyStart[i]!;
     const length = keyLength[i]!;
-    // FNV-1a over the key's bytes.
-    let hash = 0x811c9dc5;
-    for (let b = start; b < start + length; b++) hash = Math.imul(hash ^ keyBytes[b]!, 0x01000193);
-    let slot = hash & mask;
+    let slot = fingerprintRange(keyBytes, start, start + length) & mask;
     for (;;) {
       const first = slots[slot]! - 1;
       if (first < 0) {
@@ -432,7 +411,7 @@ function classify(
     if (copiesFound < config.redundancy) {
       problems.push({
         kind: 'missing-copies',
-        message: `key ${keyTextOf(log, i)}: ${copiesFound} of ${config.redundancy} copies`,
+        message: `key ${keyToText(log.key(i))}: ${copiesFound} of ${config.redundancy} copies`,
         sector: log.sector[i]!,
         address: log.address[i]!,
       });
@@ -482,7 +461,7 @@ function scannedEntries(log: EntryLog, states: Uint8Array): ScannedEntry[] {
 
 function scannedEntry(log: EntryLog, states: Uint8Array, i: number): ScannedEntry {
   const valueSize = log.valueSize[i]!;
-  const reason = log.reasons.get(i);
+  const key = log.key(i);
   // A plain literal (no spread): 100 000 entries build in a few milliseconds. Only the few
   // corrupt entries get a reason added.
   const entry: { -readonly [field in keyof ScannedEntry]: ScannedEntry[field] } = {
@@ -492,11 +471,12 @@ function scannedEntry(log: EntryLog, states: Uint8Array, i: number): ScannedEntr
     magic: log.magic[i]!,
     formatIndex: log.formatIndex[i]!,
     transactionId: log.transactionId[i]!,
-    key: log.key(i),
-    keyText: keyTextOf(log, i),
+    key,
+    keyText: keyToText(key),
     valueSizeBytes: valueSize === TOMBSTONE ? null : valueSize,
-    state: reason === undefined ? STATES[states[i]!]! : 'corrupt',
+    state: STATES[states[i]!]!,
   };
+  const reason = log.reasons.get(i);
   if (reason !== undefined) entry.reason = reason;
   return entry;
 }
