@@ -14,36 +14,22 @@ function widthOf(cell: string): number {
 
 /**
  * An aligned table without borders, two spaces between columns; the header is bold on a
- * terminal. Column widths are measured in one pass and each row is one padded line, so 100 000
- * rows lay out in tens of milliseconds. Returns the lines (no trailing spaces).
+ * terminal. Returns the lines (no trailing spaces). Rows may be shorter than others.
  */
 export function tableLines(
   head: readonly string[],
   rows: readonly (readonly unknown[])[],
   bold = false,
 ): string[] {
-  const cells = rows.map((row) => row.map((cell) => String(cell)));
-  const columns = Math.max(head.length, ...cells.map((row) => row.length));
-  const widths = new Array<number>(columns).fill(0);
-  for (const row of [head, ...cells]) {
-    for (let column = 0; column < row.length; column++) {
-      widths[column] = Math.max(widths[column]!, widthOf(row[column]!));
-    }
-  }
-  const line = (row: readonly string[]): string => {
-    let text = '';
-    for (let column = 0; column < row.length; column++) {
-      const cell = row[column]!;
-      text +=
-        column === row.length - 1 ? cell : cell + ' '.repeat(widths[column]! - widthOf(cell) + 2);
-    }
-    return text.trimEnd();
-  };
-  const lines = cells.map(line);
-  if (head.length > 0) {
-    const header = line(head);
-    lines.unshift(bold ? colours().bold(header) : header);
-  }
+  // At least one column when there are rows: a row of no cells is an empty line.
+  let columnCount = Math.max(head.length, rows.length > 0 ? 1 : 0);
+  for (const row of rows) if (row.length > columnCount) columnCount = row.length;
+  // A short row's missing cells are empty: trimmed away with the padding before them.
+  const columns = Array.from({ length: columnCount }, (_, column) =>
+    rows.map((row) => (column < row.length ? String(row[column]) : '')),
+  );
+  const lines: string[] = [];
+  layOutTable(head, columns, bold, (line) => lines.push(line));
   return lines;
 }
 
@@ -58,15 +44,39 @@ function padding(count: number): string {
 const CHUNK_CHARS = 1 << 16;
 
 /**
- * Prints the table {@link tableLines} lays out, byte for byte, from cells given column by
- * column (`columns[column][row]`, every column as long as the first). Each cell's width is
- * measured once, and the lines go to stdout in chunks of about 64 KiB: no row arrays and no
- * array of lines are built, so 100 000 rows cost little more than their text.
+ * Prints the table {@link tableLines} lays out from cells given column by column
+ * (`columns[column][row]`, every column as long as the first), in chunks of about 64 KiB:
+ * no row arrays and no array of lines are built, so 100 000 rows cost little more than their
+ * text.
  */
 export function printTable(
   head: readonly string[],
   columns: readonly (readonly string[])[],
   bold = false,
+): void {
+  let chunk = '';
+  let lines = 0;
+  layOutTable(head, columns, bold, (line) => {
+    chunk = lines === 0 ? line : `${chunk}\n${line}`;
+    lines++;
+    if (chunk.length >= CHUNK_CHARS) {
+      print(chunk);
+      chunk = '';
+      lines = 0;
+    }
+  });
+  if (lines > 0) print(chunk);
+}
+
+/**
+ * The layout of both: hands each line of the table (header first) to `emit`. Each cell's
+ * width is measured once, in one pass per column; the last column is never padded.
+ */
+function layOutTable(
+  head: readonly string[],
+  columns: readonly (readonly string[])[],
+  bold: boolean,
+  emit: (line: string) => void,
 ): void {
   const rowCount = columns.length === 0 ? 0 : columns[0]!.length;
   const columnCount = Math.max(head.length, rowCount === 0 ? 0 : columns.length);
@@ -95,26 +105,16 @@ export function printTable(
         column === head.length - 1 ? cell : cell + padding(widths[column]! - widthOf(cell) + 2);
     }
     header = header.trimEnd();
-    print(bold ? colours().bold(header) : header);
+    emit(bold ? colours().bold(header) : header);
   }
   const last = columns.length - 1;
-  let chunk = '';
-  let lines = 0;
   for (let row = 0; row < rowCount; row++) {
     let line = '';
     for (let column = 0; column < last; column++) {
       line += columns[column]![row]! + padding(widths[column]! - cellWidths[column]![row]! + 2);
     }
-    line = (line + columns[last]![row]!).trimEnd();
-    chunk = lines === 0 ? line : `${chunk}\n${line}`;
-    lines++;
-    if (chunk.length >= CHUNK_CHARS) {
-      print(chunk);
-      chunk = '';
-      lines = 0;
-    }
+    emit((line + columns[last]![row]!).trimEnd());
   }
-  if (lines > 0) print(chunk);
 }
 
 /** {@link tableLines} joined into one string. */

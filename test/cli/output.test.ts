@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
+import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
 import { withIo } from '../../src/cli/_io.js';
 import { printTable, sectorBar, tableLines } from '../../src/cli/_output.js';
@@ -14,14 +15,39 @@ async function printed(body: () => void): Promise<string> {
   return text;
 }
 
-describe('printTable', () => {
+/**
+ * The definition of the table layout, written plainly: every column as wide as its widest
+ * cell (terminal columns, by string-width), two spaces between columns, a row's last cell
+ * unpadded, no trailing spaces.
+ */
+function referenceLines(head: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const columns = Math.max(head.length, ...rows.map((row) => row.length));
+  const widths = Array.from({ length: columns }, (_, column) =>
+    Math.max(
+      0,
+      ...[head, ...rows].map((row) => (column < row.length ? stringWidth(row[column]!) : 0)),
+    ),
+  );
+  const line = (row: readonly string[]): string =>
+    row
+      .map((cell, column) =>
+        column === row.length - 1
+          ? cell
+          : cell + ' '.repeat(widths[column]! - stringWidth(cell) + 2),
+      )
+      .join('')
+      .trimEnd();
+  return [...(head.length > 0 ? [line(head)] : []), ...rows.map(line)];
+}
+
+describe('tableLines and printTable', () => {
   // Cells of every width class: ASCII, wide and combining characters, spaces at the end, empty.
   const cell = fc.oneof(
     fc.string({ unit: 'grapheme-ascii', maxLength: 12 }),
     fc.constantFrom('', ' ', 'a ', '中文', 'é', 'e\u0301', '…', '█▒'),
   );
 
-  it('prints the lines tableLines lays out, byte for byte, for any cells', async () => {
+  it('printTable prints the reference layout, byte for byte, for any cells', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(cell, { minLength: 1, maxLength: 4 }),
@@ -36,7 +62,7 @@ describe('printTable', () => {
           const columns = Array.from({ length: columnCount }, (_, column) =>
             rows.map((row) => row[column]!),
           );
-          const expected = tableLines(head, rows)
+          const expected = referenceLines(head, rows)
             .map((line) => `${line}\n`)
             .join('');
           expect(await printed(() => printTable(head, columns))).toBe(expected);
@@ -46,16 +72,36 @@ describe('printTable', () => {
     );
   });
 
+  it('tableLines lays out the reference lines, rows of any lengths included', () => {
+    fc.assert(
+      fc.property(
+        fc.array(cell, { maxLength: 4 }),
+        fc.array(fc.array(cell, { maxLength: 5 }), { maxLength: 30 }),
+        (head, rows) => {
+          expect(tableLines(head, rows)).toEqual(referenceLines(head, rows));
+        },
+      ),
+      fcOptions(300),
+    );
+  });
+
   it('writes 100 000 rows in chunks, the same lines', async () => {
     const keys = Array.from({ length: 100_000 }, (_, i) => `"key/${i}"`);
     const sizes = keys.map((_, i) => String(i % 1000));
-    const expected = tableLines(
-      ['key', 'size'],
-      keys.map((key, i) => [key, sizes[i]!]),
-    )
+    const widest = keys.at(-1)!.length; // "key/99999": the keys grow in width
+    const expected = [
+      'key'.padEnd(widest + 2) + 'size',
+      ...keys.map((key, i) => key.padEnd(widest + 2) + sizes[i]),
+    ]
       .map((line) => `${line}\n`)
       .join('');
     expect(await printed(() => printTable(['key', 'size'], [keys, sizes]))).toBe(expected);
+    expect(
+      tableLines(
+        ['key', 'size'],
+        keys.map((key, i) => [key, sizes[i]!]),
+      ),
+    ).toEqual(expected.slice(0, -1).split('\n'));
   });
 });
 
