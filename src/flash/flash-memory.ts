@@ -21,6 +21,22 @@ export function checkSectorAlignment(
 }
 
 /**
+ * Whether `bytes[start..end)` all read as erased (0xFF). `words` views the same buffer from its
+ * byte 0 as 32-bit words: a run that starts word-aligned is checked four bytes at a time.
+ */
+export function isErasedRun(
+  bytes: Uint8Array,
+  words: Uint32Array,
+  start: number,
+  end: number,
+): boolean {
+  let i = start;
+  if ((i & 3) === 0) for (; i + 4 <= end; i += 4) if (words[i >>> 2] !== 0xffffffff) return false;
+  for (; i < end; i++) if (bytes[i] !== ERASED_BYTE) return false;
+  return true;
+}
+
+/**
  * The result of a flash read or write: a pw_status code and the number of bytes the call
  * transferred. A device may report an error and still have transferred the bytes (a failing
  * read still fills the buffer; a failing write may still have programmed the bytes).

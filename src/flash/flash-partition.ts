@@ -4,6 +4,7 @@ import {
   type FlashMemory,
   type FlashResult,
   checkSectorAlignment,
+  isErasedRun,
 } from './flash-memory.js';
 
 /** Where a partition sits on its flash and how it is accessed. */
@@ -180,19 +181,11 @@ export class FlashPartition {
       const chunk = this.#scratch.subarray(0, Math.min(chunkBytes, length - offset));
       const { status } = this.read(address + offset, chunk);
       if (status !== 'OK') return { status, size: offset, erased: false };
-      if (!this.#scratchErased(chunk.length)) return { status: 'OK', size: length, erased: false };
+      if (!isErasedRun(chunk, this.#scratchWords, 0, chunk.length)) {
+        return { status: 'OK', size: length, erased: false };
+      }
     }
     return { status: 'OK', size: length, erased: true };
-  }
-
-  /** {@link appearsErased} of the scratch buffer's first `length` bytes, a word at a time. */
-  #scratchErased(length: number): boolean {
-    const words = this.#scratchWords!;
-    const wordCount = length >>> 2;
-    for (let i = 0; i < wordCount; i++) if (words[i] !== 0xffffffff) return false;
-    const bytes = this.#scratch!;
-    for (let i = wordCount << 2; i < length; i++) if (bytes[i] !== ERASED_BYTE) return false;
-    return true;
   }
 
   #isInBounds(address: number, length: number): boolean {

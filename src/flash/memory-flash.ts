@@ -12,6 +12,7 @@ import {
   type FlashMemory,
   type FlashResult,
   checkSectorAlignment,
+  isErasedRun,
 } from './flash-memory.js';
 
 // ---- Geometry ----------------------------------------------------------------------------------
@@ -357,15 +358,8 @@ export class MemoryFlash implements FlashMemory {
       return INVALID_ARGUMENT_RESULT;
     }
     if (address < 0 || address + length > this.sizeBytes) return OUT_OF_RANGE_RESULT;
-    const bytes = this.bytes;
-    const end = address + length;
-    let i = address;
-    // Erased-ness four bytes at a time where the run is word-aligned (the array starts at 0).
-    if ((i & 3) === 0) {
-      const words = this.#words;
-      for (; i + 4 <= end; i += 4) if (words[i >>> 2] !== 0xffffffff) return UNKNOWN_RESULT;
-    }
-    for (; i < end; i++) if (bytes[i] !== ERASED_BYTE) return UNKNOWN_RESULT;
+    // Never over programmed bytes (the array starts at 0 of its buffer, as `#words` does).
+    if (!isErasedRun(this.bytes, this.#words, address, address + length)) return UNKNOWN_RESULT;
     const status =
       this.#writeErrors.length === 0 ? 'OK' : checkFaults(this.#writeErrors, address, length);
     // A failing write still programs the bytes; only the status says it failed.
