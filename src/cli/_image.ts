@@ -5,6 +5,7 @@ import type { MemoryFlash } from '../flash/memory-flash.js';
 import {
   DEFAULT_IMAGE_CONFIG,
   type ImageConfig,
+  type ImageConfigFlags,
   mergeImageConfig,
   positiveIntegerFlag,
 } from '../image/config.js';
@@ -85,19 +86,10 @@ export const FORCE_ARG = {
   },
 } as const;
 
-/** Parsed values of {@link CONFIG_ARGS}. */
-export interface ConfigArgs {
+/** Parsed values of {@link CONFIG_ARGS}: the config flags the core merges, and the CLI's own. */
+export interface ConfigArgs extends ImageConfigFlags {
   config?: string;
   detect?: boolean;
-  'sector-size'?: string;
-  sectors?: string;
-  alignment?: string;
-  magic?: string;
-  checksum?: string;
-  'extra-formats'?: string;
-  redundancy?: string;
-  'max-entries'?: string;
-  'target-arch'?: string;
   offset?: string;
   size?: string;
 }
