@@ -22,7 +22,12 @@ import {
 } from '../src/image/open.js';
 import { bytesToHex, hexInputToBytes } from '../src/bytes.js';
 import { showBytes } from '../src/image/report.js';
-import type { ImageScan, ScannedEntry, SectorReport } from '../src/image/scan.js';
+import {
+  type ImageScan,
+  type ScannedEntry,
+  type SectorReport,
+  soleKind,
+} from '../src/image/scan.js';
 import { fitImage } from '../src/image/window.js';
 import { utf8Encode } from '../src/utf8.js';
 import { VALUE_VIEWS, type ValueView, hexDump, showValue } from './values.js';
@@ -72,15 +77,9 @@ function configFor(bytes: Uint8Array): ImageConfig {
 /** A sector's spans with neighbours of the same kind merged: one bar piece per run. */
 function runsOf(sector: SectorReport): { address: number; sizeBytes: number; kind: string }[] {
   // A sector of one kind (full, empty) is one run: its spans need not be made.
-  const sizes = [
-    ['live', sector.liveBytes],
-    ['stale', sector.staleBytes],
-    ['corrupt', sector.corruptBytes],
-    ['free', sector.freeBytes],
-  ] as const;
-  const present = sizes.filter(([, sizeBytes]) => sizeBytes > 0);
-  if (present.length === 1) {
-    const [kind, sizeBytes] = present[0]!;
+  const kind = soleKind(sector);
+  if (kind !== undefined) {
+    const sizeBytes = sector.liveBytes + sector.staleBytes + sector.corruptBytes + sector.freeBytes;
     return [{ address: sector.address, sizeBytes, kind }];
   }
   const runs: { address: number; sizeBytes: number; kind: string }[] = [];

@@ -1,7 +1,7 @@
 import pc from 'picocolors';
 import stringWidth from 'string-width';
 import { bytesToHex, printableText } from '../bytes.js';
-import type { SectorReport, SpanKind } from '../image/scan.js';
+import { type SectorReport, type SpanKind, soleKind } from '../image/scan.js';
 import { isPlain, print } from './_io.js';
 
 // Printable ASCII and the ellipsis of cut previews: one column each, no string-width needed.
@@ -154,14 +154,6 @@ function palette(): Record<SpanKind, (text: string) => string> {
 /** When a cell holds several kinds, the one drawn: damage first, then what is kept. */
 const PRIORITY: readonly SpanKind[] = ['corrupt', 'live', 'stale', 'free'];
 
-/** A sector's byte count of each kind. */
-const BYTES_OF: Record<SpanKind, (sector: SectorReport) => number> = {
-  live: (sector) => sector.liveBytes,
-  stale: (sector) => sector.staleBytes,
-  corrupt: (sector) => sector.corruptBytes,
-  free: (sector) => sector.freeBytes,
-};
-
 /** Each kind of bytes as one bit, for the kinds present in a cell of a bar. */
 const KIND_BITS: Record<SpanKind, number> = { corrupt: 1, live: 2, stale: 4, free: 8 };
 
@@ -173,10 +165,8 @@ export function sectorBar(
   colour: Record<SpanKind, (text: string) => string> = palette(),
 ): string {
   // A sector of one kind (full, erased) is one glyph throughout: its spans need not be made.
-  const kinds = (['live', 'stale', 'corrupt', 'free'] as const).filter(
-    (kind) => BYTES_OF[kind](sector) > 0,
-  );
-  if (kinds.length === 1) return colour[kinds[0]!](GLYPHS[kinds[0]!]).repeat(cells);
+  const sole = soleKind(sector);
+  if (sole !== undefined) return colour[sole](GLYPHS[sole]).repeat(cells);
   const cellBytes = sectorSizeBytes / cells;
   const { spans } = sector;
   let bar = '';

@@ -70,6 +70,26 @@ export interface SectorReport {
   readonly spans: readonly SectorSpan[];
 }
 
+/**
+ * The kind of every byte of `sector` when there is only one (a full or an erased sector), else
+ * undefined: such a sector is drawn from its byte counts, without making its spans.
+ */
+export function soleKind(sector: SectorReport): SpanKind | undefined {
+  const bytes: readonly (readonly [SpanKind, number])[] = [
+    ['live', sector.liveBytes],
+    ['stale', sector.staleBytes],
+    ['corrupt', sector.corruptBytes],
+    ['free', sector.freeBytes],
+  ];
+  let sole: SpanKind | undefined;
+  for (const [kind, count] of bytes) {
+    if (count === 0) continue;
+    if (sole !== undefined) return undefined;
+    sole = kind;
+  }
+  return sole;
+}
+
 /** Kinds of problem a scan reports. */
 export type ImageProblemKind =
   'corrupt-data' | 'unknown-format' | 'missing-copies' | 'no-empty-sector' | 'too-many-keys';

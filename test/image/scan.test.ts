@@ -9,7 +9,7 @@ import {
   geometryOf,
   storeOptionsOf,
 } from '../../src/image/config.js';
-import { scanImage } from '../../src/image/scan.js';
+import { scanImage, soleKind } from '../../src/image/scan.js';
 import { fcOptions } from '../helpers/fc.js';
 import { listCases, loadCase } from '../helpers/vectors.js';
 import { caseConfig, openStore } from './_images.js';
@@ -238,5 +238,24 @@ describe('scanImage finds each kind of damage', () => {
       }),
       fcOptions(200),
     );
+  });
+});
+
+describe('soleKind', () => {
+  it('is the one kind of a sector whose spans are all of one kind, else undefined', () => {
+    let sole = 0;
+    let mixed = 0;
+    for (const id of listCases()) {
+      const testCase = loadCase(id);
+      for (const sector of scanImage(testCase.imageOut, caseConfig(testCase)).sectors) {
+        const kinds = new Set(sector.spans.map((span) => span.kind));
+        const expected = kinds.size === 1 ? [...kinds][0] : undefined;
+        expect(soleKind(sector)).toBe(expected);
+        if (expected === undefined) mixed++;
+        else sole++;
+      }
+    }
+    expect(sole).toBeGreaterThan(0);
+    expect(mixed).toBeGreaterThan(0);
   });
 });
