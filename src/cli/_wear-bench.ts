@@ -1,3 +1,4 @@
+import { median } from '../bench/bench.js';
 import { KeyValueStore } from '../engine/key-value-store.js';
 import { FlashPartition } from '../flash/flash-partition.js';
 import { MemoryFlash } from '../flash/memory-flash.js';
@@ -24,11 +25,6 @@ const WORKLOAD = {
     { key: 'boot/count', size: 4, per_day: 10 },
   ],
 };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 /**
  * Simulates the README's workload (a log every minute, 200 calibration keys, a boot counter)

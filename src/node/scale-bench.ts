@@ -10,7 +10,7 @@ import type * as Esbuild from 'esbuild';
 import { FlashPartition } from '../flash/flash-partition.js';
 import { MemoryFlash } from '../flash/memory-flash.js';
 import { KeyValueStore } from '../engine/key-value-store.js';
-import { benchKey, benchValue } from '../bench/bench.js';
+import { benchKey, benchValue, median } from '../bench/bench.js';
 
 /** Figures of the large-store benchmark. */
 export interface ScaleReport {
@@ -156,11 +156,6 @@ function childrenCpuMs(): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
 /**
