@@ -220,8 +220,6 @@ export function scanImage(image: Uint8Array, config: ImageConfig): ImageScan {
 
 /** Entries the log has room for before its first growth. */
 const INITIAL_LOG_CAPACITY = 1024;
-/** `valueSize` of a tombstone in the log (a u16 field, so no value is this large). */
-const TOMBSTONE = TOMBSTONE_VALUE_SIZE;
 
 /**
  * The entries a scan found, in flash order, as typed arrays (one per field) and one buffer of
@@ -391,7 +389,7 @@ function classify(
     }
     const number = keyOf[i]!;
     if (newest[number] === log.transactionId[i]) {
-      states[i] = log.valueSize[i] === TOMBSTONE ? TOMBSTONE_STATE : LIVE;
+      states[i] = log.valueSize[i] === TOMBSTONE_VALUE_SIZE ? TOMBSTONE_STATE : LIVE;
       copies[number]!++;
       if (log.formatIndex[i]! > 0) legacyEntries++;
     } else {
@@ -493,7 +491,7 @@ function scannedEntry(log: EntryLog, states: Uint8Array, i: number): ScannedEntr
     transactionId: log.transactionId[i]!,
     key,
     keyText: keyToText(key),
-    valueSizeBytes: valueSize === TOMBSTONE ? null : valueSize,
+    valueSizeBytes: valueSize === TOMBSTONE_VALUE_SIZE ? null : valueSize,
     state: STATES[states[i]!]!,
   };
   const reason = log.reasons.get(i);
