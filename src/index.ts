@@ -2,15 +2,10 @@
 export { KvsError, STATUS_CODES, isStatusCode } from './status.js';
 export type { ErrorCode, StatusCode } from './status.js';
 export { ERASED_BYTE } from './flash/flash-memory.js';
-export type { FlashMemory, FlashResult } from './flash/flash-memory.js';
+export type { FlashGeometry, FlashMemory, FlashResult } from './flash/flash-memory.js';
 export { MemoryFlash } from './flash/memory-flash.js';
-export type {
-  FaultSpec,
-  FlashCounters,
-  FlashGeometry,
-  MemoryFlashOptions,
-  PowerCutOptions,
-} from './flash/memory-flash.js';
+export type { FlashCounters, MemoryFlashOptions } from './flash/memory-flash.js';
+export type { FaultSpec, PowerCutOptions } from './flash/faults.js';
 export type { FlashPartitionOptions } from './flash/flash-partition.js';
 export { FlashPartition } from './flash/flash-partition.js';
 export { KeyValueStore } from './engine/key-value-store.js';

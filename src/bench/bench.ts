@@ -4,6 +4,7 @@ import { KeyValueStore, type ReadStrategy } from '../engine/key-value-store.js';
 import { parseScenario } from '../scenario/scenario.js';
 import { scenarioStoreOptions } from '../scenario/run-scenario.js';
 import { KvsError, type StatusCode } from '../status.js';
+import { splitmix64 } from '../random.js';
 import { utf8Encode } from '../utf8.js';
 
 /** The four workloads of spec/bench.md. */
@@ -130,20 +131,6 @@ export function benchValue(i: number, v: number, size: number): Uint8Array {
     value[j] = j < 4 ? Math.floor(v / 2 ** (8 * j)) & 0xff : (i * 7 + j * 13 + v) & 0xff;
   }
   return value;
-}
-
-const MASK_64 = (1n << 64n) - 1n;
-
-/** splitmix64, as spec/bench.md defines it. */
-export function splitmix64(seed: bigint): () => bigint {
-  let state = seed & MASK_64;
-  return () => {
-    state = (state + 0x9e3779b97f4a7c15n) & MASK_64;
-    let z = state;
-    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK_64;
-    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK_64;
-    return z ^ (z >> 31n);
-  };
 }
 
 function countersOf(flash: MemoryFlash): FlashMeasured {

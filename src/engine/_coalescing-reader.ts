@@ -1,6 +1,6 @@
 import type { FlashResult } from '../flash/flash-memory.js';
 import type { FlashPartition } from '../flash/flash-partition.js';
-import { okFlashResult } from '../flash/memory-flash.js';
+import { okFlashResult } from '../flash/flash-memory.js';
 import type { StatusCode } from '../status.js';
 
 /** What the engine needs of a partition: FlashPartition, or a reader that wraps one. */

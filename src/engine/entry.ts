@@ -1,5 +1,5 @@
 import type { FlashResult } from '../flash/flash-memory.js';
-import { okFlashResult } from '../flash/memory-flash.js';
+import { okFlashResult } from '../flash/flash-memory.js';
 import type { CoalescingReader } from './_coalescing-reader.js';
 import {
   checksumField,

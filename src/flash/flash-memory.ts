@@ -1,4 +1,4 @@
-import { KvsError, type StatusCode } from '../status.js';
+import { KvsError, type StatusCode, checkInteger } from '../status.js';
 
 /** The value every byte of a NOR flash holds after an erase. */
 export const ERASED_BYTE = 0xff;
@@ -65,4 +65,65 @@ export interface FlashMemory {
   write(address: number, data: Uint8Array): FlashResult;
   /** Erases `sectorCount` whole sectors starting at the sector-aligned `address`. */
   erase(address: number, sectorCount: number): StatusCode;
+}
+
+/** Geometry of a flash device. */
+export interface FlashGeometry {
+  /** Bytes per sector (the erase unit): a positive multiple of `alignmentBytes`. */
+  sectorSizeBytes: number;
+  /** Number of sectors: a positive integer. */
+  sectorCount: number;
+  /** Write alignment in bytes: 1, 2, 4, 8, or a multiple of 16 up to 256 (as pw_kvs accepts). */
+  alignmentBytes: number;
+}
+
+/** True if pw_kvs accepts `alignmentBytes` as a write alignment: 1, 2, 4, 8 or 16·k ≤ 256. */
+export function isSupportedAlignment(alignmentBytes: number): boolean {
+  // x % 16 is 0 only for integers (NaN for NaN and ±Infinity).
+  return (
+    [1, 2, 4, 8].includes(alignmentBytes) ||
+    (alignmentBytes % 16 === 0 && alignmentBytes >= 16 && alignmentBytes <= 256)
+  );
+}
+
+/**
+ * Checks that `geometry` describes a flash pw_kvs can run on. Throws INVALID_ARGUMENT when a
+ * field is not a positive integer, the alignment is not supported (see
+ * {@link isSupportedAlignment}) or the sector size is not a multiple of the alignment.
+ */
+export function validateGeometry(geometry: FlashGeometry): void {
+  const { sectorSizeBytes, sectorCount, alignmentBytes } = geometry;
+  checkInteger('sectorSizeBytes', sectorSizeBytes, 1);
+  checkInteger('sectorCount', sectorCount, 1);
+  checkInteger('alignmentBytes', alignmentBytes, 1);
+  if (!isSupportedAlignment(alignmentBytes)) {
+    throw new KvsError(
+      'INVALID_ARGUMENT',
+      `alignment ${alignmentBytes} B is not 1, 2, 4, 8 or a multiple of 16 up to 256`,
+    );
+  }
+  checkSectorAlignment(sectorSizeBytes, alignmentBytes);
+  if (!Number.isSafeInteger(sectorSizeBytes * sectorCount)) {
+    throw new KvsError(
+      'INVALID_ARGUMENT',
+      `${sectorCount} sectors of ${sectorSizeBytes} B do not fit in memory`,
+    );
+  }
+}
+
+const MAX_SHARED_RESULT_SIZE = 4096;
+/**
+ * Shared results of successful calls, by size, so a read or write allocates nothing. Sized up
+ * front: storing a far index (a 4096-byte read) in a growing array would turn it into a slow
+ * dictionary.
+ */
+const OK_RESULTS = new Array<FlashResult | undefined>(MAX_SHARED_RESULT_SIZE + 1).fill(undefined);
+
+/**
+ * The result `{ status: 'OK', size }`, frozen and shared for sizes up to 4096 bytes (a new
+ * object beyond that).
+ */
+export function okFlashResult(size: number): FlashResult {
+  if (size > MAX_SHARED_RESULT_SIZE) return { status: 'OK', size };
+  return (OK_RESULTS[size] ??= Object.freeze({ status: 'OK', size }));
 }

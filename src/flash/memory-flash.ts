@@ -1,31 +1,22 @@
+import { KvsError, type StatusCode, checkInteger, hex } from '../status.js';
 import {
-  type ErrorCode,
-  KvsError,
-  STATUS_CODES,
-  type StatusCode,
-  checkInteger,
-  hex,
-  isStatusCode,
-} from '../status.js';
+  type FaultSpec,
+  InjectedFault,
+  type PowerCutOptions,
+  type Tear,
+  checkFaults,
+  tearOf,
+  validateFault,
+} from './faults.js';
 import {
   ERASED_BYTE,
+  type FlashGeometry,
   type FlashMemory,
   type FlashResult,
-  checkSectorAlignment,
   isErasedRun,
+  okFlashResult,
+  validateGeometry,
 } from './flash-memory.js';
-
-// ---- Geometry ----------------------------------------------------------------------------------
-
-/** Geometry of a flash device. */
-export interface FlashGeometry {
-  /** Bytes per sector (the erase unit): a positive multiple of `alignmentBytes`. */
-  sectorSizeBytes: number;
-  /** Number of sectors: a positive integer. */
-  sectorCount: number;
-  /** Write alignment in bytes: 1, 2, 4, 8, or a multiple of 16 up to 256 (as pw_kvs accepts). */
-  alignmentBytes: number;
-}
 
 /** Options of an in-memory flash. */
 export interface MemoryFlashOptions extends FlashGeometry {
@@ -34,40 +25,6 @@ export interface MemoryFlashOptions extends FlashGeometry {
    * erased (0xFF). Defaults to a fully erased flash.
    */
   contents?: Uint8Array;
-}
-
-/** True if pw_kvs accepts `alignmentBytes` as a write alignment: 1, 2, 4, 8 or 16·k ≤ 256. */
-export function isSupportedAlignment(alignmentBytes: number): boolean {
-  // x % 16 is 0 only for integers (NaN for NaN and ±Infinity).
-  return (
-    [1, 2, 4, 8].includes(alignmentBytes) ||
-    (alignmentBytes % 16 === 0 && alignmentBytes >= 16 && alignmentBytes <= 256)
-  );
-}
-
-/**
- * Checks that `geometry` describes a flash pw_kvs can run on. Throws INVALID_ARGUMENT when a
- * field is not a positive integer, the alignment is not supported (see
- * {@link isSupportedAlignment}) or the sector size is not a multiple of the alignment.
- */
-export function validateGeometry(geometry: FlashGeometry): void {
-  const { sectorSizeBytes, sectorCount, alignmentBytes } = geometry;
-  checkInteger('sectorSizeBytes', sectorSizeBytes, 1);
-  checkInteger('sectorCount', sectorCount, 1);
-  checkInteger('alignmentBytes', alignmentBytes, 1);
-  if (!isSupportedAlignment(alignmentBytes)) {
-    throw new KvsError(
-      'INVALID_ARGUMENT',
-      `alignment ${alignmentBytes} B is not 1, 2, 4, 8 or a multiple of 16 up to 256`,
-    );
-  }
-  checkSectorAlignment(sectorSizeBytes, alignmentBytes);
-  if (!Number.isSafeInteger(sectorSizeBytes * sectorCount)) {
-    throw new KvsError(
-      'INVALID_ARGUMENT',
-      `${sectorCount} sectors of ${sectorSizeBytes} B do not fit in memory`,
-    );
-  }
 }
 
 // ---- Counters ----------------------------------------------------------------------------------
@@ -98,122 +55,6 @@ type MutableCounters = {
   -readonly [K in Exclude<keyof FlashCounters, 'sectorEraseCounts'>]: number;
 } & { sectorEraseCounts: number[] };
 
-// ---- Fault injection ---------------------------------------------------------------------------
-
-/**
- * An injected read or write error, with the semantics of pw_kvs's FlashError: a call matches
- * when no `address` is given, or when its range overlaps [address, address + size). The first
- * `delay` matching calls pass untouched; the next `times` matching calls fail with `status`.
- */
-export interface FaultSpec {
-  /** Status the failing calls report (any code but OK). */
-  status: ErrorCode;
-  /** Start of the matching range (device address). Defaults to matching every call. */
-  address?: number;
-  /** Length of the matching range in bytes, ≥ 1; only with `address`. Defaults to 1. */
-  size?: number;
-  /** How many matching calls fail after the delay, ≥ 0. Defaults to every one (always). */
-  times?: number;
-  /** How many matching calls pass untouched first, ≥ 0. Defaults to 0. */
-  delay?: number;
-}
-
-/** One injected error and its remaining delay and failure count. */
-class InjectedFault {
-  #delay: number;
-  #remaining: number;
-  readonly #begin: number | undefined;
-  readonly #end: number;
-  readonly #status: ErrorCode;
-
-  constructor(spec: FaultSpec) {
-    this.#status = spec.status;
-    this.#delay = spec.delay ?? 0;
-    this.#remaining = spec.times ?? Infinity;
-    this.#begin = spec.address;
-    this.#end = (spec.address ?? 0) + (spec.size ?? 1);
-  }
-
-  /** The status this fault gives a call on [address, address + size); OK when it passes. */
-  check(address: number, size: number): StatusCode {
-    if (this.#begin !== undefined && (address >= this.#end || address + size <= this.#begin)) {
-      return 'OK';
-    }
-    if (this.#delay > 0) {
-      this.#delay--;
-      return 'OK';
-    }
-    if (this.#remaining === 0) return 'OK';
-    this.#remaining--;
-    return this.#status;
-  }
-}
-
-/** Throws INVALID_ARGUMENT unless `spec` is a well-formed fault. */
-function validateFault(spec: FaultSpec): void {
-  const prefix = 'injected error: ';
-  const invalid = (message: string): never => {
-    throw new KvsError('INVALID_ARGUMENT', prefix + message);
-  };
-  const status: unknown = spec.status;
-  if (!isStatusCode(status) || status === 'OK') {
-    // Any pw_status code but OK (the first).
-    invalid(`status must be one of ${STATUS_CODES.slice(1).join(', ')}, got ${String(status)}`);
-  }
-  for (const name of ['address', 'size', 'times', 'delay'] as const) {
-    const value = spec[name];
-    // `times` may also be Infinity (the default: every matching call fails).
-    if (value === undefined || (name === 'times' && value === Infinity)) continue;
-    checkInteger(name, value, name === 'size' ? 1 : 0, undefined, prefix);
-  }
-  if (spec.size !== undefined && spec.address === undefined) invalid('size needs an address');
-}
-
-/** Consults faults in injection order; the first that fails the call ends the check. */
-function checkFaults(faults: readonly InjectedFault[], address: number, size: number): StatusCode {
-  for (const fault of faults) {
-    const status = fault.check(address, size);
-    if (status !== 'OK') return status;
-  }
-  return 'OK';
-}
-
-// ---- Power cuts --------------------------------------------------------------------------------
-
-/**
- * How a scheduled power cut lands. The operation that is cut can be a write (program) or an
- * erase; with `torn`, part of its work happens first, as on real NOR flash.
- */
-export interface PowerCutOptions {
-  /**
-   * A cut write programs its first `landedBytes` bytes, and the byte after them gets only some
-   * of its bits (`partialBitsMask` selects which of the bits being cleared get cleared); a cut
-   * erase erases the first `landedBytes` bytes of the sector and sets some bits of the next.
-   * `true` picks both at random from `seed`. Defaults to false: the cut operation does nothing.
-   */
-  torn?: boolean | { landedBytes: number; partialBitsMask?: number };
-  /** Seed for random tears. Defaults to 1. */
-  seed?: number;
-}
-
-/** How much of a cut operation lands. */
-interface Tear {
-  landedBytes: number;
-  partialBitsMask: number;
-}
-
-/** A small seeded PRNG (32-bit splitmix) for reproducible tears. */
-function splitmix32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x9e3779b9) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-}
-
 // ---- The device --------------------------------------------------------------------------------
 
 // Results of refused calls, shared so that a refusal allocates nothing.
@@ -221,23 +62,6 @@ const INVALID_ARGUMENT_RESULT: FlashResult = Object.freeze({ status: 'INVALID_AR
 const OUT_OF_RANGE_RESULT: FlashResult = Object.freeze({ status: 'OUT_OF_RANGE', size: 0 });
 const UNKNOWN_RESULT: FlashResult = Object.freeze({ status: 'UNKNOWN', size: 0 });
 const UNAVAILABLE_RESULT: FlashResult = Object.freeze({ status: 'UNAVAILABLE', size: 0 });
-
-const MAX_SHARED_RESULT_SIZE = 4096;
-/**
- * Shared results of successful calls, by size, so a read or write allocates nothing. Sized up
- * front: storing a far index (a 4096-byte read) in a growing array would turn it into a slow
- * dictionary.
- */
-const OK_RESULTS = new Array<FlashResult | undefined>(MAX_SHARED_RESULT_SIZE + 1).fill(undefined);
-
-/**
- * The result `{ status: 'OK', size }`, frozen and shared for sizes up to 4096 bytes (a new
- * object beyond that).
- */
-export function okFlashResult(size: number): FlashResult {
-  if (size > MAX_SHARED_RESULT_SIZE) return { status: 'OK', size };
-  return (OK_RESULTS[size] ??= Object.freeze({ status: 'OK', size }));
-}
 
 /** Below this length a loop copies faster than making a view for `set`. */
 const COPY_LOOP_MAX_BYTES = 64;
@@ -555,15 +379,6 @@ export class MemoryFlash implements FlashMemory {
 
   /** How much of a cut operation of `length` bytes lands, or undefined for none. */
   #tear(length: number): Tear | undefined {
-    const torn = this.#cutOptions.torn ?? false;
-    if (torn === false) return undefined;
-    if (torn !== true) {
-      return {
-        landedBytes: Math.min(Math.max(0, Math.floor(torn.landedBytes)), length),
-        partialBitsMask: (torn.partialBitsMask ?? 0) & 0xff,
-      };
-    }
-    const random = splitmix32(this.#cutOptions.seed ?? 1);
-    return { landedBytes: random() % (length + 1), partialBitsMask: random() & 0xff };
+    return tearOf(this.#cutOptions, length);
   }
 }

@@ -3,7 +3,7 @@ import type { FlashPartitionOptions } from '../flash/flash-partition.js';
 import type { KeyHashChar } from '../format/hash.js';
 import { type ChecksumName, isChecksumName } from '../format/checksum.js';
 import { DEFAULT_MAGIC, type EntryFormatSpec, entryFormat } from '../format/entry-format.js';
-import { type FlashGeometry, validateGeometry } from '../flash/memory-flash.js';
+import { type FlashGeometry, validateGeometry } from '../flash/flash-memory.js';
 import { KvsError, hex } from '../status.js';
 
 /**

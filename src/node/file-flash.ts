@@ -1,6 +1,7 @@
 import { readImageFile, writeFileAtomic } from './image-file.js';
 import type { FlashMemory, FlashResult } from '../flash/flash-memory.js';
-import { type FlashGeometry, MemoryFlash, validateGeometry } from '../flash/memory-flash.js';
+import { type FlashGeometry, validateGeometry } from '../flash/flash-memory.js';
+import { MemoryFlash } from '../flash/memory-flash.js';
 import { KvsError, type StatusCode } from '../status.js';
 
 /** Options of {@link FileFlash.open}. */

@@ -3,7 +3,7 @@ import { type ChecksumName, isChecksumName } from '../format/checksum.js';
 import { DEFAULT_MAGIC } from '../format/entry-format.js';
 import type { KeyHashChar } from '../format/hash.js';
 import type { GcOnWrite, Recovery } from '../engine/key-value-store.js';
-import type { FaultSpec, PowerCutOptions } from '../flash/memory-flash.js';
+import type { FaultSpec, PowerCutOptions } from '../flash/faults.js';
 import { KvsError, isStatusCode } from '../status.js';
 import { utf8Encode } from '../utf8.js';
 

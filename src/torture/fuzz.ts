@@ -6,7 +6,8 @@ import { Crc16Checksum } from '../format/checksum.js';
 import { DEFAULT_MAGIC } from '../format/entry-format.js';
 import { ENTRY_HEADER_SIZE, alignUp, encodeEntryHeader } from '../format/entry-header.js';
 import { KvsError, type StatusCode } from '../status.js';
-import { generateWorkload, mulberry32 } from './workload.js';
+import { mulberry32 } from '../random.js';
+import { generateWorkload } from './workload.js';
 
 /** Thrown by the budget flash when one operation makes more flash calls than it may. */
 class FlashBudgetExceeded extends Error {

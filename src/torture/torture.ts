@@ -1,9 +1,11 @@
 import { bytesToHex, hexToBytes } from '../bytes.js';
 import { FlashPartition } from '../flash/flash-partition.js';
-import { type FlashGeometry, MemoryFlash } from '../flash/memory-flash.js';
+import type { FlashGeometry } from '../flash/flash-memory.js';
+import { MemoryFlash } from '../flash/memory-flash.js';
 import { KeyValueStore, type KeyValueStoreOptions } from '../engine/key-value-store.js';
 import { KvsError, type StatusCode } from '../status.js';
-import { type WorkloadOp, type WorkloadOptions, generateWorkload, mulberry32 } from './workload.js';
+import { mulberry32 } from '../random.js';
+import { type WorkloadOp, type WorkloadOptions, generateWorkload } from './workload.js';
 
 /** Where power is cut: every point in turn, random points, or every point twice over. */
 export type CutSchedule = 'linear' | 'random' | 'exhaustive';

@@ -1,3 +1,4 @@
+import { mulberry32 } from '../random.js';
 import { utf8Encode } from '../utf8.js';
 
 /** One step of a torture workload. */
@@ -15,18 +16,6 @@ export interface WorkloadOptions {
   /** Largest value in bytes. */
   maxValueBytes: number;
   seed: number;
-}
-
-/** A small, fast, seeded PRNG (mulberry32): reproducible workloads and tears. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return (z ^ (z >>> 14)) >>> 0;
-  };
 }
 
 /**

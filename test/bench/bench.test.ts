@@ -5,8 +5,8 @@ import {
   benchValue,
   parseBenchConfig,
   runBench,
-  splitmix64,
 } from '../../src/bench/bench.js';
+import { splitmix64 } from '../../src/random.js';
 import type { KvsError } from '../../src/status.js';
 
 const references = JSON.parse(

@@ -10,7 +10,7 @@ import {
   failureScenario,
   runTorture,
 } from '../../torture/torture.js';
-import { validateGeometry } from '../../flash/memory-flash.js';
+import { validateGeometry } from '../../flash/flash-memory.js';
 import { KvsError } from '../../status.js';
 import { EXIT_OK, EXIT_PROBLEMS, cliFail } from '../_errors.js';
 import { io, print, setExitCode } from '../_io.js';
