@@ -7,7 +7,7 @@ import { KvsError, type StatusCode } from '../status.js';
 import { splitmix64 } from '../random.js';
 import { utf8Encode } from '../utf8.js';
 
-/** The four workloads of spec/bench.md. */
+/** The four workloads of docs/benchmarks.md. */
 export type Workload = 'fill' | 'overwrite' | 'get' | 'init';
 
 /** A benchmark configuration: a store configuration plus the workload's parameters. */
@@ -39,7 +39,7 @@ export interface FlashMeasured {
   erase_calls: number;
 }
 
-/** The report spec/bench.md defines, plus the index's RAM. */
+/** The report docs/benchmarks.md defines, plus the index's RAM. */
 export interface BenchReport {
   ops: number;
   wall_s_median: number;
@@ -76,7 +76,7 @@ function positiveInteger(json: Record<string, unknown>, field: string, fallback:
   return value;
 }
 
-/** Validates a benchmark configuration (JSON as in spec/bench-reference.json). */
+/** Validates a benchmark configuration (JSON as in bench/configs/*.json; fields in docs/benchmarks.md). */
 export function parseBenchConfig(json: unknown): BenchConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new KvsError('INVALID_ARGUMENT', 'bench config must be a JSON object');

@@ -15,7 +15,7 @@ const references = JSON.parse(
 
 const clock = (): number => 0;
 
-describe('benchmark definitions (bench/README.md)', () => {
+describe('benchmark definitions (docs/benchmarks.md)', () => {
   it('builds keys and values as specified', () => {
     expect(new TextDecoder().decode(benchKey(42))).toBe('key000042');
     expect(Array.from(benchValue(3, 0x01020304, 6))).toEqual([

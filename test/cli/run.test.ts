@@ -99,7 +99,7 @@ describe('flashkv torture and fuzz', () => {
 });
 
 describe('flashkv bench', () => {
-  it('runs the sample configuration shipped in bench/configs, as bench/README.md says', async () => {
+  it('runs the sample configuration shipped in bench/configs, as docs/benchmarks.md says', async () => {
     const result = await flashkv('bench', join(ROOT, 'bench/configs/get-small.json'));
     expect(result.status).toBe(0);
     const report = JSON.parse(result.stdout) as { ops: number; mismatches: number };

@@ -7,7 +7,7 @@ import {
   type Inspector,
   launchChromium,
   startInspector as startInspectorOn,
-} from '../../src/node/inspector-bench.js';
+} from '../../src/bench/inspector-bench.js';
 import { CLI, ROOT } from '../cli/_cli.js';
 
 /** Starts headless Chromium with a fresh profile and nothing that phones home. */

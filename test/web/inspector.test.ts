@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageConfigToJson } from '../../src/image/config.js';
-import { writeScaleImage } from '../../src/node/inspector-bench.js';
+import { writeScaleImage } from '../../src/bench/inspector-bench.js';
 import { flashkv } from '../cli/_cli.js';
 import { loadCase } from '../helpers/vectors.js';
 import { caseConfig } from '../image/_images.js';

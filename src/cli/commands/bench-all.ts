@@ -10,13 +10,9 @@ import {
   parseBenchConfig,
   runBench,
 } from '../../bench/bench.js';
-import {
-  buildScaleFlash,
-  measureCoreBundle,
-  runCliScaleBench,
-  runScaleBench,
-} from '../../node/scale-bench.js';
-import { benchInspectorOpen } from '../../node/inspector-bench.js';
+import { buildScaleFlash, runCliScaleBench, runScaleBench } from '../../bench/scale-bench.js';
+import { measureCoreBundle } from '../../bench/bundle.js';
+import { benchInspectorOpen } from '../../bench/inspector-bench.js';
 import { io, isPlain, print } from '../_io.js';
 import { printJson } from '../_report.js';
 import { runWearBench } from '../_wear-bench.js';

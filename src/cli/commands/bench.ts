@@ -9,7 +9,7 @@ export default defineCommand({
     name: 'bench',
     description: [
       'Run one benchmark configuration and print its JSON report.',
-      '  Workloads and counting rules of bench/README.md: ops, median time, flash counters of the measured phase.',
+      '  Workloads and counting rules of docs/benchmarks.md: ops, median time, flash counters of the measured phase.',
       '  Examples:',
       '    flashkv bench get-small.json',
     ].join('\n'),

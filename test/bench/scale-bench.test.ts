@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type * as ScaleBench from '../../src/node/scale-bench.js';
-import { buildScaleFlash } from '../../src/node/scale-bench.js';
+import type * as ScaleBench from '../../src/bench/scale-bench.js';
+import { buildScaleFlash } from '../../src/bench/scale-bench.js';
 
 // The built module: it spawns the built CLI beside it (dist/cli/main.js, made by global setup).
 const built = (await import(
-  new URL('../../dist/node/scale-bench.js', import.meta.url).href
+  new URL('../../dist/bench/scale-bench.js', import.meta.url).href
 )) as typeof ScaleBench;
 
 describe('runCliScaleBench', () => {

@@ -5,12 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { gzipSync } from 'node:zlib';
-import type * as Esbuild from 'esbuild';
 import { FlashPartition } from '../flash/flash-partition.js';
 import { MemoryFlash } from '../flash/memory-flash.js';
 import { KeyValueStore } from '../engine/key-value-store.js';
-import { benchKey, benchValue, median } from '../bench/bench.js';
+import { benchKey, benchValue, median } from './bench.js';
 
 /** Figures of the large-store benchmark. */
 export interface ScaleReport {
@@ -204,34 +202,4 @@ export function runCliScaleBench(flash: MemoryFlash, keys: number, runs = 3): Cl
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
-}
-
-/** Size of the browser bundle of the public API (dist/index.js), minified and gzipped. */
-export interface BundleReport {
-  minifiedBytes: number;
-  gzipBytes: number;
-}
-
-/**
- * Bundles dist/index.js for browsers with esbuild (minified, ESM) and gzips it (level 9).
- * Undefined when esbuild, a development dependency, is not installed.
- */
-export async function measureCoreBundle(): Promise<BundleReport | undefined> {
-  let esbuild: typeof Esbuild;
-  try {
-    esbuild = await import('esbuild');
-  } catch {
-    return undefined;
-  }
-  const result = await esbuild.build({
-    entryPoints: [fileURLToPath(new URL('../index.js', import.meta.url))],
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'browser',
-    write: false,
-    logLevel: 'silent',
-  });
-  const bytes = result.outputFiles[0]!.contents;
-  return { minifiedBytes: bytes.length, gzipBytes: gzipSync(bytes, { level: 9 }).length };
 }
