@@ -1,11 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  benchKey,
-  benchValue,
-  parseBenchConfig,
-  runBench,
-} from '../../src/bench/bench.js';
+import { benchKey, benchValue, parseBenchConfig, runBench } from '../../src/bench/bench.js';
 import { splitmix64 } from '../../src/random.js';
 import type { KvsError } from '../../src/status.js';
 
