@@ -6,7 +6,14 @@ import { cliFail } from './_errors.js';
 import { readUserFile, readUserInput } from './_io.js';
 import { bytesToHex, printableText } from '../bytes.js';
 import { checkKey, decodeHex } from './_report.js';
-import { VALUE_TYPES, type ValueType, decodeTyped, isValueType } from '../image/value-types.js';
+import {
+  VALUE_TYPES,
+  type ValueType,
+  decodeTyped,
+  encodeTyped,
+  isValueType,
+} from '../image/value-types.js';
+import { KvsError } from '../status.js';
 
 /** One key of a manifest, its value already encoded. */
 export interface ManifestEntry {
@@ -27,17 +34,6 @@ export interface Manifest {
 /** Value encodings a manifest row may use (nvs_partition_gen's, plus raw files). */
 export const ENCODINGS = ['string', 'hex', 'base64', 'binary', 'file', ...VALUE_TYPES] as const;
 type Encoding = (typeof ENCODINGS)[number];
-
-const INTEGER_BITS: Partial<Record<Encoding, number>> = {
-  u8: 8,
-  u16: 16,
-  u32: 32,
-  u64: 64,
-  i8: 8,
-  i16: 16,
-  i32: 32,
-  i64: 64,
-};
 
 /** A row as written, before its value is encoded. */
 interface Row {
@@ -60,47 +56,14 @@ function decodeBase64(where: string, text: string): Uint8Array {
   return new Uint8Array(Buffer.from(compact, 'base64'));
 }
 
-function encodeInteger(where: string, encoding: Encoding, text: string): Uint8Array {
-  const bits = INTEGER_BITS[encoding]!;
-  const signed = encoding.startsWith('i');
-  const trimmed = text.trim();
-  if (!/^[-+]?(0x[0-9a-f]+|[0-9]+)$/i.test(trimmed)) {
-    fail(where, `expected an integer for ${encoding}, got ${JSON.stringify(text)}`);
+/** A number of `type`, failing with one line that starts with `where`. */
+function encodeNumber(where: string, type: ValueType, text: string): Uint8Array {
+  try {
+    return encodeTyped(type, text);
+  } catch (error) {
+    if (KvsError.is(error)) fail(where, error.message);
+    throw error;
   }
-  const negative = trimmed.startsWith('-');
-  const magnitude = BigInt(trimmed.replace(/^[-+]/, ''));
-  const value = negative ? -magnitude : magnitude;
-  const min = signed ? -(1n << BigInt(bits - 1)) : 0n;
-  const max = signed ? (1n << BigInt(bits - 1)) - 1n : (1n << BigInt(bits)) - 1n;
-  if (value < min || value > max) {
-    fail(where, `${trimmed} does not fit ${encoding} (${min}..${max})`);
-  }
-  const out = new Uint8Array(bits / 8);
-  let unsigned = BigInt.asUintN(bits, value);
-  for (let i = 0; i < out.length; i++) {
-    out[i] = Number(unsigned & 0xffn);
-    unsigned >>= 8n;
-  }
-  return out;
-}
-
-function encodeFloat(where: string, encoding: 'f32' | 'f64', text: string): Uint8Array {
-  const trimmed = text.trim();
-  const value = Number(trimmed);
-  if (trimmed === '' || (Number.isNaN(value) && trimmed.toLowerCase() !== 'nan')) {
-    fail(where, `expected a number for ${encoding}, got ${JSON.stringify(text)}`);
-  }
-  const out = new Uint8Array(encoding === 'f32' ? 4 : 8);
-  const view = new DataView(out.buffer);
-  if (encoding === 'f32') {
-    if (Number.isFinite(value) && !Number.isFinite(Math.fround(value))) {
-      fail(where, `${trimmed} does not fit f32`);
-    }
-    view.setFloat32(0, value, true);
-  } else {
-    view.setFloat64(0, value, true);
-  }
-  return out;
 }
 
 /** Encodes a row's value (files are read relative to `folder`). */
@@ -144,11 +107,8 @@ function encodeRow(row: Row, folder: string): Uint8Array {
       return decodeBase64(where, text);
     case 'binary':
       return fail(where, 'encoding binary needs type file (the value names the file)');
-    case 'f32':
-    case 'f64':
-      return encodeFloat(where, encoding, text);
     default:
-      return encodeInteger(where, encoding, text);
+      return encodeNumber(where, encoding, text);
   }
 }
 
