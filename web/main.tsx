@@ -42,7 +42,14 @@ interface Source {
   readonly file: Uint8Array;
   readonly config: ImageConfig;
   /** Served by `flashkv inspect` (saves go back to it), or opened in the page (downloads). */
-  readonly served: boolean;
+  readonly served?: Served;
+}
+
+/** What `flashkv inspect` gave the page: its secret and the version of the file loaded. */
+interface Served {
+  readonly secret: string;
+  /** The file's ETag when these bytes were loaded: a save is refused if it is not that now. */
+  readonly version: string;
 }
 
 interface Edit {
@@ -487,6 +494,7 @@ function EditView(props: {
   onEdit: (label: string, isRepair: boolean, change: (image: ImageBytes) => string) => void;
   onUndo: () => void;
   onSave: () => void;
+  onReload: () => void;
   served: boolean;
   status: string;
 }) {
@@ -560,6 +568,11 @@ function EditView(props: {
         <button type="button" disabled={props.edits.length === 0} onClick={props.onSave}>
           {props.served ? 'Save' : 'Download image'}
         </button>
+        {props.served && (
+          <button type="button" onClick={props.onReload}>
+            Reload
+          </button>
+        )}
         <span>
           {props.edits.length === 0
             ? 'no unsaved edits'
@@ -765,8 +778,21 @@ function Inspector(props: { source: Source }) {
       setStatus(message(error));
     }
   };
+  const reload = async (): Promise<void> => {
+    if (source.served === undefined) return;
+    try {
+      const now = await fetchImage(source.served.secret);
+      setSource({ ...source, file: now.file, served: now.served });
+      setEdits([]);
+      setStatus(
+        `reloaded ${source.name} from disk${edits.length > 0 ? '; unsaved edits dropped' : ''}`,
+      );
+    } catch (error) {
+      setStatus(`not reloaded: ${message(error)}`);
+    }
+  };
   const save = async (): Promise<void> => {
-    if (!source.served) {
+    if (source.served === undefined) {
       const url = URL.createObjectURL(
         new Blob([bytes.slice()], { type: 'application/octet-stream' }),
       );
@@ -778,17 +804,28 @@ function Inspector(props: { source: Source }) {
       setStatus(`downloaded ${source.name}`);
       return;
     }
+    const { secret, version } = source.served;
     const response = await fetch('/api/image', {
       method: 'POST',
       body: bytes.slice(),
-      headers: { 'x-flashkv-repair': edits.some((entry) => entry.isRepair) ? '1' : '0' },
+      headers: {
+        [SECRET_HEADER]: secret,
+        'content-type': 'application/octet-stream',
+        'if-match': version,
+        'x-flashkv-repair': edits.some((entry) => entry.isRepair) ? '1' : '0',
+      },
     });
-    const reply = (await response.json()) as { saved?: boolean; error?: string };
-    if (response.ok && reply.saved === true) {
-      setSource({ ...source, file: bytes });
+    const reply = (await response.json().catch(() => ({}))) as { saved?: boolean; error?: string };
+    const saved = response.headers.get('etag');
+    if (response.ok && reply.saved === true && saved !== null) {
+      setSource({ ...source, file: bytes, served: { secret, version: saved } });
       setEdits([]);
       setStatus(`saved ${source.name}`);
-    } else setStatus(`not saved: ${reply.error ?? response.statusText}`);
+    } else {
+      setStatus(
+        `not saved: ${reply.error ?? response.statusText}${response.status === 409 ? ' — Reload gets the file as it is now' : ''}`,
+      );
+    }
   };
   return (
     <main>
@@ -823,7 +860,8 @@ function Inspector(props: { source: Source }) {
           onEdit={edit}
           onUndo={() => setEdits(edits.slice(0, -1))}
           onSave={() => void save()}
-          served={source.served}
+          onReload={() => void reload()}
+          served={source.served !== undefined}
           status={status}
         />
       )}
@@ -849,7 +887,7 @@ function Opener(props: { onOpen: (source: Source) => void }) {
     try {
       const raw = new Uint8Array(await file.arrayBuffer());
       const config = configFor(raw);
-      props.onOpen({ name: file.name, file: fitted(raw, config), config, served: false });
+      props.onOpen({ name: file.name, file: fitted(raw, config), config });
     } catch (failure) {
       setError(message(failure));
     }
@@ -884,19 +922,38 @@ function App(props: { served?: Source }) {
   return source === undefined ? <Opener onOpen={setSource} /> : <Inspector source={source} />;
 }
 
+/** The header `flashkv inspect` wants its secret in (src/cli/_inspect-server.ts). */
+const SECRET_HEADER = 'x-flashkv-secret';
+
+/** The image as the file holds it now, and its version. */
+async function fetchImage(secret: string): Promise<{ file: Uint8Array; served: Served }> {
+  const response = await fetch('/api/image', { headers: { [SECRET_HEADER]: secret } });
+  const version = response.headers.get('etag');
+  if (!response.ok || version === null) throw new Error(`GET /api/image: ${response.status}`);
+  return { file: new Uint8Array(await response.arrayBuffer()), served: { secret, version } };
+}
+
 async function served(): Promise<Source | undefined> {
-  // `flashkv inspect` marks the page it serves; a static copy asks no API.
-  if (document.querySelector('meta[name="flashkv-inspect"]') === null) return undefined;
-  const response = await fetch('/api/meta').catch(() => undefined);
-  if (response === undefined || !response.ok) return undefined;
+  // `flashkv inspect` opens the page with its secret in the fragment; a static copy has none.
+  const secret = new URLSearchParams(location.hash.slice(1)).get('secret');
+  if (secret === null) return undefined;
+  const response = await fetch('/api/meta', { headers: { [SECRET_HEADER]: secret } });
+  if (!response.ok) throw new Error(`GET /api/meta: ${response.status}`);
   const meta = (await response.json()) as { name: string; config: unknown };
   const config = parseImageConfig(meta.config, 'the served config');
-  const file = new Uint8Array(await (await fetch('/api/image')).arrayBuffer());
-  return { name: meta.name, file, config, served: true };
+  return { name: meta.name, config, ...(await fetchImage(secret)) };
 }
 
 const root = document.getElementById('app')!;
-void served().then((source) => {
+
+async function start(): Promise<void> {
+  let source: Source | undefined;
+  try {
+    source = await served();
+  } catch (error) {
+    render(<p role="alert">flashkv inspect did not hand out the image: {message(error)}</p>, root);
+    return;
+  }
   const started = performance.now();
   render(source === undefined ? <App /> : <App served={source} />, root);
   // For `npm run bench`: parse + first render of the opened image, in milliseconds.
@@ -904,4 +961,6 @@ void served().then((source) => {
     root.dataset.openMs = String(performance.now() - started);
     root.dataset.ready = 'true';
   });
-});
+}
+
+void start();

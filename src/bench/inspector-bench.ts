@@ -41,7 +41,12 @@ export function launchChromium(
 
 /** A running `flashkv inspect … --port 0 --no-open` and its address. */
 export interface Inspector {
+  /** The page's URL as the CLI prints it, with the launch's secret in its fragment. */
   readonly url: string;
+  /** The server's root, `http://127.0.0.1:PORT/`. */
+  readonly base: string;
+  /** The launch's secret (the X-Flashkv-Secret header of API requests). */
+  readonly secret: string;
   /** Ends the server (SIGTERM) and resolves once it has exited. */
   stop(): Promise<void>;
 }
@@ -66,10 +71,12 @@ export function startInspector(
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      const match = /http:\/\/127\.0\.0\.1:\d+\//.exec(stdout);
+      const match = /(http:\/\/127\.0\.0\.1:\d+\/)#secret=([\w-]+)(?= )/.exec(stdout);
       if (match === null) return;
       resolve({
         url: match[0],
+        base: match[1]!,
+        secret: match[2]!,
         stop: () =>
           new Promise<void>((done) => {
             if (child.exitCode !== null) return done();

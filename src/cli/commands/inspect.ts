@@ -1,13 +1,20 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
-import { basename, extname, join, normalize, sep } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineCommand } from 'citty';
 import { imageConfigToJson } from '../../image/config.js';
 import { KvsError } from '../../status.js';
 import { CliError, cliFail } from '../_errors.js';
-import { CONFIG_ARGS, FORCE_ARG, changeImage, openImage } from '../_image.js';
+import { CONFIG_ARGS, FORCE_ARG, changeImage, openImage, readImage } from '../_image.js';
+import {
+  type InspectBackend,
+  SaveRefused,
+  type ServedImage,
+  createInspectServer,
+  newSecret,
+  versionOf,
+} from '../_inspect-server.js';
 import { flush, print } from '../_io.js';
 
 /** The built page: dist/web beside dist/cli (from the build), or the project's (from sources). */
@@ -20,53 +27,15 @@ function webRoot(): string {
   return found;
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.json': 'application/json',
-};
-
-function send(response: ServerResponse, status: number, type: string, body: string | Uint8Array) {
-  response.writeHead(status, {
-    'content-type': type,
-    'cache-control': 'no-store',
-    // The page talks to this server only: no request leaves 127.0.0.1.
-    'content-security-policy':
-      "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:",
-  });
-  response.end(body);
-}
-
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  send(response, status, 'application/json', JSON.stringify(body));
-}
-
-async function bodyOf(request: IncomingMessage, limitBytes: number): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limitBytes)
-      throw new KvsError('INVALID_ARGUMENT', 'the upload is larger than the image');
-    chunks.push(chunk);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
-}
-
 export default defineCommand({
   meta: {
     name: 'inspect',
     description: [
-      'Open an image in the web inspector, served on 127.0.0.1 only.',
-      '  Sector map, keys, entry log and hex, check and repair dry run, edits, config and diff. Saving an',
-      '  edit writes the file as put does: locked, atomically, refused when the file changed since it was',
-      '  opened (or when pw_kvs would drop entries, unless --force). Stops on Ctrl-C.',
+      'Open an image in the web inspector, served on 127.0.0.1 only, to the page at the URL it prints',
+      '  (which holds a secret made for this launch). Sector map, keys, entry log and hex, check and',
+      '  repair dry run, edits, config and diff. Saving an edit writes the file as put does: locked,',
+      '  atomically, refused when the file changed since the page loaded it (reload to get it), or when',
+      '  pw_kvs would drop entries, unless --force. Stops on Ctrl-C.',
       '  Examples:',
       '    flashkv inspect field-dump.bin',
       '    flashkv inspect factory.img --port 8080 --no-open',
@@ -86,9 +55,6 @@ export default defineCommand({
     }
     const root = webRoot();
     const opened = openImage(args.image, args, { forWriting: false });
-    // What the page was given: a save is refused when the file no longer holds these bytes.
-    let servedFile = opened.file;
-    let partition = opened.original;
     const meta = {
       name: basename(args.image),
       config: imageConfigToJson(opened.config),
@@ -96,76 +62,61 @@ export default defineCommand({
       read_only: opened.truncatedBytes > 0,
       warnings: [...opened.warnings],
     };
-
-    const save = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-      const body = await bodyOf(request, partition.length);
-      if (body.length !== partition.length) {
-        sendJson(response, 400, { error: `expected ${partition.length} B, got ${body.length} B` });
-        return;
-      }
-      const isRepair = request.headers['x-flashkv-repair'] === '1';
-      await changeImage(
-        args.image,
-        args,
-        { isRepair, force: args.force === true, quiet: true },
-        (image) => {
-          if (!sameBytes(image.file, servedFile)) {
-            throw new KvsError(
-              'ABORTED',
-              `${args.image} changed on disk since the inspector opened it; nothing written (reload to see it)`,
-            );
-          }
-          const whole = new Uint8Array(image.file);
-          whole.set(body, image.window.offset);
-          image.locked!.write(whole);
-          servedFile = whole;
-          partition = body;
-        },
-      );
-      sendJson(response, 200, { saved: true });
-    };
-
-    const server = createServer((request, response) => {
-      const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-      const handle = async (): Promise<void> => {
-        if (url.pathname === '/api/meta' && request.method === 'GET') {
-          sendJson(response, 200, meta);
-        } else if (url.pathname === '/api/image' && request.method === 'GET') {
-          send(response, 200, 'application/octet-stream', partition);
-        } else if (url.pathname === '/api/image' && request.method === 'POST') {
-          await save(request, response);
-        } else if (request.method === 'GET') {
-          const path = normalize(join(root, url.pathname === '/' ? 'index.html' : url.pathname));
-          if (!path.startsWith(root + sep) || !existsSync(path)) {
-            send(response, 404, 'text/plain', 'not found');
-            return;
-          }
-          let body: Uint8Array | string = readFileSync(path);
-          if (extname(path) === '.html') {
-            // Tells the page that this server holds the image (a static copy has no API).
-            body = body
-              .toString()
-              .replace('<head>', '<head><meta name="flashkv-inspect" content="served" />');
-          }
-          send(response, 200, TYPES[extname(path)] ?? 'application/octet-stream', body);
-        } else {
-          send(response, 405, 'text/plain', 'method not allowed');
+    // The last image handed out, kept while the file still has its version.
+    let served: ServedImage = { partition: opened.original, version: versionOf(opened.file) };
+    const backend: InspectBackend = {
+      meta: () => meta,
+      partitionBytes: () => served.partition.length,
+      read: () => {
+        const file = readImage(args.image);
+        const version = versionOf(file);
+        if (version !== served.version) {
+          const now = openImage(args.image, args, { forWriting: false, quiet: true }, file);
+          served = { partition: now.original, version };
         }
-      };
-      handle().catch((error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
-        const status = error instanceof CliError || KvsError.is(error) ? 409 : 500;
-        sendJson(response, status, { error: message });
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(new CliError(`cannot listen on 127.0.0.1:${port}: ${error.code ?? error.message}`)),
-      );
-      server.listen(port, '127.0.0.1', resolve);
-    });
-    const address = server.address();
-    const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : port}/`;
+        return served;
+      },
+      save: async ({ partition, version, isRepair }) => {
+        try {
+          return await changeImage(
+            args.image,
+            args,
+            { isRepair, force: args.force === true, quiet: true },
+            (image) => {
+              if (versionOf(image.file) !== version) {
+                throw new SaveRefused(
+                  409,
+                  `${args.image} changed on disk since the page loaded it; nothing written (reload to see it)`,
+                );
+              }
+              if (partition.length !== image.original.length) {
+                throw new SaveRefused(422, `${args.image} is not the size it was; nothing written`);
+              }
+              const whole = new Uint8Array(image.file);
+              whole.set(partition, image.window.offset);
+              image.locked!.write(whole);
+              served = { partition, version: versionOf(whole) };
+              return served.version;
+            },
+          );
+        } catch (error) {
+          if (error instanceof CliError || KvsError.is(error))
+            throw new SaveRefused(422, error.message);
+          throw error;
+        }
+      },
+    };
+    const secret = newSecret();
+    const inspector = createInspectServer({ backend, webRoot: root, secret });
+    let bound: number;
+    try {
+      bound = await inspector.listen(port);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      cliFail(`cannot listen on 127.0.0.1:${port}: ${code ?? String(error)}`);
+    }
+    // The secret rides in the fragment: the browser never sends it on its own; the page does.
+    const url = `http://127.0.0.1:${bound}/#secret=${secret}`;
     print(`flashkv inspect: ${url} (Ctrl-C to stop)`);
     flush();
     if (args.open !== false) {
