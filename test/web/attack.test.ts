@@ -7,7 +7,7 @@ import * as playwright from 'playwright-core';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageConfigToJson } from '../../src/image/config.js';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../src/node/inspector-bench.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../src/bench/inspector-bench.js';
 import { flashkv } from '../cli/_cli.js';
 import { loadCase } from '../helpers/vectors.js';
 import { caseConfig } from '../image/_images.js';
