@@ -4,9 +4,9 @@ import { describeImageConfig } from '../image/config.js';
 import { SCHEMA_VERSION } from '../image/report.js';
 import { KvsError } from '../status.js';
 import { utf8Encode } from '../utf8.js';
-import { cliFail } from './_errors.js';
+import { EXIT_PROBLEMS, cliFail } from './_errors.js';
 import type { OpenedImage } from './_image.js';
-import { print, printError } from './_io.js';
+import { print, printError, setExitCode } from './_io.js';
 
 /** Writes a warning line to stderr. */
 export function warn(text: string): void {
@@ -32,9 +32,28 @@ export function warnProblems(image: OpenedImage): void {
   if (image.initStatus !== 'OK') warn(`init reported ${image.initStatus}`);
 }
 
+/**
+ * Warns on stderr, and sets exit code 1, for every key the image's reader sees now but
+ * pw_kvs's init will drop at the next boot (an entry whose padding is damaged: see
+ * `damaged-padding` in the scan). For commands that show keys (`ls`, `get`): what they show is
+ * what the next boot sees, and the key a running device still reads is missing from it.
+ * Returns the warnings printed, for a JSON report's `warnings`.
+ */
+export function warnKeysLostAtBoot(image: OpenedImage): string[] {
+  const lines = image.scan.problems
+    .filter((problem) => problem.kind === 'damaged-padding')
+    .map((problem) => `${image.path}: ${problem.message}`);
+  for (const line of lines) warn(line);
+  if (lines.length > 0) setExitCode(EXIT_PROBLEMS);
+  return lines;
+}
+
 /** The `warnings` field of a JSON report: what was printed to stderr for this image. */
-export function warningsJson(image: OpenedImage): { warnings: string[] } {
-  return { warnings: [...image.warnings] };
+export function warningsJson(
+  image: OpenedImage,
+  more: readonly string[] = [],
+): { warnings: string[] } {
+  return { warnings: [...image.warnings, ...more] };
 }
 
 /** With `--detect`, tells on stderr what config was inferred and what is uncertain. */

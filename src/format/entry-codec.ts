@@ -105,22 +105,30 @@ export function decodeEntryAt(
 
 /**
  * True if the checksum field of `header` holds what `algorithm` computes over the entry at
- * `offset` of `bytes`: its header with the field counted as zeros, key, value and the zero
- * padding to its alignment, exactly as pw_kvs checks it. A null algorithm (a format without
- * checksums) accepts only a zero field. The entry's header, key and value must all be in
- * `bytes`; the padding is not read.
+ * `offset` of `bytes`: its header with the field counted as zeros, key, value and the padding
+ * to its alignment. pw_kvs checks the padding two ways: a read (Get's verify-on-read) counts it
+ * as zeros, its init counts the bytes as they lie on flash (VerifyChecksumInFlash), so a
+ * non-zero padding byte passes the one and fails the other. `padding` picks: `'zeros'` (the
+ * default; the padding is not read, only the header, key and value must be in `bytes`) or
+ * `'as-stored'` (the whole entry must be in `bytes`). A null algorithm (a format without
+ * checksums) accepts only a zero field, whatever the padding.
  */
 export function entryChecksumMatches(
   bytes: Uint8Array,
   offset: number,
   header: EntryHeader,
   algorithm: ChecksumAlgorithm | null,
+  padding: 'zeros' | 'as-stored' = 'zeros',
 ): boolean {
   if (algorithm === null) return header.checksum === 0;
-  const content = entryContentSize(header);
   algorithm.reset();
-  updateEntryChecksum(algorithm, bytes, offset, content, 0);
-  updateChecksumZeros(algorithm, entrySize(header) - content);
+  if (padding === 'as-stored') {
+    updateEntryChecksum(algorithm, bytes, offset, entrySize(header), 0);
+  } else {
+    const content = entryContentSize(header);
+    updateEntryChecksum(algorithm, bytes, offset, content, 0);
+    updateChecksumZeros(algorithm, entrySize(header) - content);
+  }
   return checksumMatches(algorithm, header.checksum);
 }
 

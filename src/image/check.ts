@@ -3,7 +3,7 @@ import { problemKind } from './report.js';
 
 /** One problem a check reports (the `problems` items of the `check` report). */
 export interface CheckProblem {
-  /** corrupt_data, unknown_format, missing_copies, no_empty_sector, too_many_keys, init_status, init_would_rewrite, other_config. */
+  /** corrupt_data, damaged_padding, unknown_format, missing_copies, no_empty_sector, too_many_keys, init_status, init_would_rewrite, other_config. */
   readonly kind: string;
   readonly message: string;
   readonly sector?: number;

@@ -81,3 +81,19 @@ export function repairEffect(before: ImageScan, after: ImageScan): RepairEffect 
     losesData: noValidEntry || lostKeys.length > 0 || liveAfter.size < had.size,
   };
 }
+
+/**
+ * Why the newest corrupt entry of `key` is corrupt (`fails its checksum as stored (padding)`,
+ * …), when it is newer than every intact entry of the key; else undefined.
+ */
+export function newestCorruptReason(scan: ImageScan, key: Uint8Array): string | undefined {
+  const id = bytesToHex(key);
+  let newest: ScannedEntry | undefined;
+  let intact = -1;
+  for (const entry of scan.entries) {
+    if (bytesToHex(entry.key) !== id) continue;
+    if (entry.state !== 'corrupt') intact = Math.max(intact, entry.transactionId);
+    else if (newest === undefined || entry.transactionId > newest.transactionId) newest = entry;
+  }
+  return newest !== undefined && newest.transactionId > intact ? newest.reason : undefined;
+}

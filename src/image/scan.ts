@@ -2,7 +2,12 @@ import { keyToText } from '../bytes.js';
 import { fingerprintRange } from '../engine/entry-cache.js';
 import { type ChecksumName, createChecksum } from '../format/checksum.js';
 import { DecodedEntry, decodeEntryAt, entryChecksumMatches } from '../format/entry-codec.js';
-import { MIN_ALIGNMENT_BYTES, TOMBSTONE_VALUE_SIZE, readU32 } from '../format/entry-header.js';
+import {
+  ENTRY_HEADER_SIZE,
+  MIN_ALIGNMENT_BYTES,
+  TOMBSTONE_VALUE_SIZE,
+  readU32,
+} from '../format/entry-header.js';
 import { KvsError, hex } from '../status.js';
 import type { ImageConfig } from './config.js';
 import { firstUnerased } from './_probe.js';
@@ -92,7 +97,12 @@ export function soleKind(sector: SectorReport): SpanKind | undefined {
 
 /** Kinds of problem a scan reports. */
 export type ImageProblemKind =
-  'corrupt-data' | 'unknown-format' | 'missing-copies' | 'no-empty-sector' | 'too-many-keys';
+  | 'corrupt-data'
+  | 'damaged-padding'
+  | 'unknown-format'
+  | 'missing-copies'
+  | 'no-empty-sector'
+  | 'too-many-keys';
 
 /** Something pw_kvs would treat as an error (and repair, or refuse to write until repaired). */
 export interface ImageProblem {
@@ -129,6 +139,12 @@ export interface ImageScan {
 }
 
 const CHECKSUMS_TO_TRY: readonly ChecksumName[] = ['crc16', 'crc32'];
+
+/**
+ * Why an entry with non-zero padding is corrupt: its checksum passes over zero padding (a
+ * read) but not over the padding as stored (pw_kvs's init).
+ */
+export const PADDING_REASON = 'fails its checksum as stored (padding)';
 
 /** The key as text when printable UTF-8, else 0x-prefixed hex (see src/bytes.ts). */
 export { keyToText };
@@ -169,14 +185,25 @@ export function scanImage(image: Uint8Array, config: ImageConfig): ImageScan {
       const formatIndex = status === 'OK' ? (magics.get(entry.header.magic) ?? -1) : -1;
       let reason: string;
       if (formatIndex >= 0) {
-        if (entryChecksumMatches(image, address, entry.header, algorithms[formatIndex]!)) {
+        // As pw_kvs's init checks it: over the padding as it lies on flash.
+        const algorithm = algorithms[formatIndex]!;
+        if (entryChecksumMatches(image, address, entry.header, algorithm, 'as-stored')) {
           log.add(image, entry, sector, formatIndex);
           address += entry.sizeBytes;
           continue;
         }
         const checksum = config.formats[formatIndex]!.checksum;
-        log.add(image, entry, sector, formatIndex, `checksum does not match (${checksum})`);
-        reason = `entry of key ${keyToText(image.subarray(entry.keyOffset, entry.valueOffset))} fails its checksum`;
+        const key = keyToText(image.subarray(entry.keyOffset, entry.valueOffset));
+        // Damaged padding: a read (verify-on-read counts the padding as zeros) still passes,
+        // so the running device reads the entry, but init drops it at the next boot.
+        if (entryChecksumMatches(image, address, entry.header, algorithm)) {
+          log.add(image, entry, sector, formatIndex, PADDING_REASON);
+          log.paddingDamaged.push(log.count - 1);
+          reason = `entry of key ${key} ${PADDING_REASON}`;
+        } else {
+          log.add(image, entry, sector, formatIndex, `checksum does not match (${checksum})`);
+          reason = `entry of key ${key} fails its checksum`;
+        }
       } else {
         reason = magics.has(readU32(image, address))
           ? 'a damaged entry header'
@@ -242,6 +269,8 @@ class EntryLog {
   keyBytesUsed = 0;
   /** Why each corrupt entry is corrupt, by index. */
   readonly reasons = new Map<number, string>();
+  /** Indices of the corrupt entries that fail their checksum only in their padding. */
+  readonly paddingDamaged: number[] = [];
 
   /** Appends the entry `probed` found in `sector`; with a `reason`, it is corrupt. */
   add(
@@ -435,6 +464,7 @@ function classify(
       });
     }
   }
+  problems.push(...paddingProblems(log, keyOf, newest, states));
   if (!sectors.some((sector) => sector.freeBytes === config.sectorSizeBytes)) {
     problems.push({
       kind: 'no-empty-sector',
@@ -468,6 +498,50 @@ function classify(
     unknownFormats: [...unknown].map(([magic, format]) => ({ magic, ...format })),
     problems,
   };
+}
+
+/**
+ * What each entry with damaged padding costs its key at the next boot, when it costs anything:
+ * it is the key's newest entry, which a running device reads (verify-on-read counts padding as
+ * zeros) but pw_kvs's init drops (it checks the padding as stored), so the key is lost or goes
+ * back to an older entry. `newest` is each key's newest intact transaction (-1: none).
+ */
+function paddingProblems(
+  log: EntryLog,
+  keyOf: Int32Array,
+  newest: Float64Array,
+  states: Uint8Array,
+): ImageProblem[] {
+  if (log.paddingDamaged.length === 0) return [];
+  // The state of each key's current intact entry (live or tombstone), by key number.
+  const current = new Map<number, number>();
+  for (let i = 0; i < log.count; i++) {
+    if (states[i] === LIVE || states[i] === TOMBSTONE_STATE) current.set(keyOf[i]!, states[i]!);
+  }
+  const problems: ImageProblem[] = [];
+  for (const i of log.paddingDamaged) {
+    const number = keyOf[i]!;
+    // An intact entry as new or newer (another copy, or a later write) keeps the key as it is.
+    if (newest[number]! >= log.transactionId[i]!) continue;
+    const isTombstone = log.valueSize[i] === TOMBSTONE_VALUE_SIZE;
+    const older = current.get(number);
+    // A deleted key without an older entry stays gone: nothing changes at the boot.
+    if (isTombstone && older !== LIVE) continue;
+    const key = keyToText(log.key(i));
+    const at = `at ${hex(log.address[i]!)} (sector ${log.sector[i]!})`;
+    const effect = isTombstone
+      ? `deleted key ${key} will come back with an older value at the next boot: its tombstone ${at}`
+      : older === LIVE
+        ? `key ${key} will go back to an older value at the next boot: its newest entry ${at}`
+        : `key ${key} will be lost at the next boot: its entry ${at}`;
+    problems.push({
+      kind: 'damaged-padding',
+      message: `${effect} ${PADDING_REASON}; a running device still reads it, but pw_kvs's init drops it`,
+      sector: log.sector[i]!,
+      address: log.address[i]!,
+    });
+  }
+  return problems;
 }
 
 /** The log's entries as objects, in flash order. */
@@ -588,4 +662,34 @@ function sectorSpans(
   }
   if (freeBytes > 0) spans.push({ address: free, sizeBytes: freeBytes, kind: 'free' });
   return spans;
+}
+
+/**
+ * The value a running device still reads for `key` when the key's newest entry has damaged
+ * padding and pw_kvs's init will drop it at the next boot (a `damaged-padding` problem); else
+ * undefined (also for a tombstone). `image` is the bytes `scan` was made of.
+ */
+export function valueBeforeBoot(
+  image: Uint8Array,
+  scan: ImageScan,
+  key: Uint8Array,
+): Uint8Array | undefined {
+  const addresses = new Set(
+    scan.problems
+      .filter((problem) => problem.kind === 'damaged-padding')
+      .map((problem) => problem.address),
+  );
+  if (addresses.size === 0) return undefined;
+  const entry = scan.entries.find(
+    (found) => addresses.has(found.address) && equalBytes(found.key, key),
+  );
+  if (entry === undefined || entry.valueSizeBytes === null) return undefined;
+  const start = entry.address + ENTRY_HEADER_SIZE + entry.key.length;
+  return image.slice(start, start + entry.valueSizeBytes);
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

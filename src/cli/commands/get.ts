@@ -4,7 +4,17 @@ import { EXIT_PROBLEMS, cliFail } from '../_errors.js';
 import { CONFIG_ARGS, JSON_ARG, openImage, requireOpen, writeFile } from '../_image.js';
 import { print } from '../_io.js';
 import { bytesToHex } from '../../bytes.js';
-import { keyArgument, printJson, refuseTogether, valueJson, warnProblems } from '../_report.js';
+import { preview } from '../_output.js';
+import {
+  keyArgument,
+  printJson,
+  refuseTogether,
+  valueJson,
+  warn,
+  warnKeysLostAtBoot,
+  warnProblems,
+} from '../_report.js';
+import { valueBeforeBoot } from '../../image/scan.js';
 
 export default defineCommand({
   meta: {
@@ -36,6 +46,13 @@ export default defineCommand({
     const image = openImage(args.image, args, { forWriting: false });
     requireOpen(image);
     if (args.json !== true) warnProblems(image);
+    warnKeysLostAtBoot(image);
+    const readNow = valueBeforeBoot(image.original, image.scan, key);
+    if (readNow !== undefined) {
+      warn(
+        `${args.image}: until then, a running device reads key ${showBytes(key)} as ${preview(readNow, 60)} (${readNow.length} B); what follows is what the next boot reads`,
+      );
+    }
     const value = image.store.get(key);
     if (value === undefined) {
       cliFail(`key ${showBytes(key)} not found in ${args.image}`, EXIT_PROBLEMS);

@@ -4,7 +4,15 @@ import { EXIT_PROBLEMS } from '../_errors.js';
 import { CONFIG_ARGS, JSON_ARG, openImage, requireOpen } from '../_image.js';
 import { print, setExitCode } from '../_io.js';
 import { preview, printTable } from '../_output.js';
-import { plural, printJson, valueJson, warn, warningsJson, warnProblems } from '../_report.js';
+import {
+  plural,
+  printJson,
+  valueJson,
+  warn,
+  warnKeysLostAtBoot,
+  warningsJson,
+  warnProblems,
+} from '../_report.js';
 import { keyJson, showBytes } from '../../image/report.js';
 
 export default defineCommand({
@@ -30,6 +38,7 @@ export default defineCommand({
     requireOpen(image);
     const asJson = args.json === true;
     if (!asJson) warnProblems(image);
+    const lostAtBoot = warnKeysLostAtBoot(image);
     // One pass in pw_kvs's order: each value is read, turned into its cells (or its JSON) and
     // dropped. A value that cannot be read is shown with its status, not allowed to hide the others.
     const keys: string[] = [];
@@ -76,7 +85,7 @@ export default defineCommand({
       warn(`${args.image}: ${plural(unreadable, 'value')} could not be read; see flashkv check`);
     }
     if (asJson) {
-      printJson('ls', { image: args.image, keys: json, ...warningsJson(image) });
+      printJson('ls', { image: args.image, keys: json, ...warningsJson(image, lostAtBoot) });
       return;
     }
     if (keys.length === 0) {

@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync } from 'node:fs';
 import { defineCommand } from 'citty';
 import { keyJson, problemsJson, showBytes } from '../../image/report.js';
+import { newestCorruptReason } from '../../image/repair-effect.js';
 import { repairDataLoss, repairImage } from '../../image/open.js';
 import { EXIT_PROBLEMS, EXIT_USAGE, cliFail } from '../_errors.js';
 import {
@@ -135,9 +136,16 @@ export default defineCommand({
           );
         }
         if (effect.noValidEntry) print(`no valid entry found: ${why}`);
-        for (const key of effect.lostKeys) print(`lost: key ${showBytes(key)}`);
+        // Why each key is lost or goes back: its newest entry's reason when the scan has one.
+        const because = (key: Uint8Array): string => {
+          const reason = newestCorruptReason(image.scan, key);
+          return reason === undefined ? '' : ` (its newest entry ${reason})`;
+        };
+        for (const key of effect.lostKeys) print(`lost: key ${showBytes(key)}${because(key)}`);
         for (const key of effect.olderValueKeys) {
-          print(`older value: key ${showBytes(key)} (its newest entry is corrupt)`);
+          print(
+            `older value: key ${showBytes(key)}${because(key) || ' (its newest entry is corrupt)'}`,
+          );
         }
         if (status !== 'OK') print(`maintenance reported ${status}`);
         for (const problem of after.problems) print(`  remaining: ${problem.message}`);
