@@ -9,6 +9,7 @@ const NODE_BENCH = [
   'src/bench/scale-bench.ts',
   'src/bench/inspector-bench.ts',
   'src/bench/bundle.ts',
+  'src/bench/embedded.ts',
 ];
 
 const CORE_MESSAGE =
