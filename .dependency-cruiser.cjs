@@ -1,4 +1,6 @@
 // The layers, bottom up, and what each may import (`npm run lint` runs this):
+// The one known violation (.dependency-cruiser-known-violations.json) is the CLI's
+// _image → _manifest → _report circle, which is being broken; delete the file when it is.
 //   base     src/{status,bytes,utf8,random}.ts — anyone may import them
 //   flash    src/flash     — base only
 //   format   src/format    — base only
@@ -88,6 +90,10 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { extensions: ['.ts', '.tsx', '.js'] },
+    enhancedResolveOptions: {
+      extensions: ['.ts', '.tsx', '.js'],
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+    },
   },
 };

@@ -19,6 +19,14 @@ const CORE_MESSAGE =
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'test/fixtures/'] },
   js.configs.recommended,
+  {
+    // CommonJS config files (dependency-cruiser reads .cjs).
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { module: 'writable', require: 'readonly' },
+    },
+  },
   ...tseslint.configs.recommended,
   {
     rules: {
