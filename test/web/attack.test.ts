@@ -104,14 +104,15 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
   const address = attacker.address();
   attackerPort = typeof address === 'object' && address !== null ? address.port : 0;
-});
+  // Two Chromiums start here: more than the default 10 s on a loaded machine.
+}, 60_000);
 
 afterAll(async () => {
   await Promise.all(inspectors.map((inspector) => inspector.stop()));
   await browser?.close();
   await rebound?.close();
   await new Promise((resolve) => attacker?.close(resolve));
-});
+}, 60_000);
 
 function referenceImage(name: string): string {
   const testCase = loadCase('basic-001');

@@ -1,0 +1,80 @@
+import { useMemo, useState } from 'preact/hooks';
+import { bytesToHex } from '../../src/bytes.js';
+import { checkImage } from '../../src/image/check.js';
+import type { ImageConfig } from '../../src/image/config.js';
+import {
+  type ImageBytes,
+  type RepairResult,
+  openImageBytes,
+  otherConfigHint,
+  repairImage,
+} from '../../src/image/open.js';
+import { showBytes } from '../../src/image/report.js';
+import { SectorMap } from './map.js';
+
+// ---- Check and repair dry run ----
+
+export function CheckView(props: { image: ImageBytes; bytes: Uint8Array; config: ImageConfig }) {
+  const verdict = useMemo(
+    () => checkImage(props.image, otherConfigHint(props.bytes, props.config, props.image.scan)),
+    [props.image],
+  );
+  const [dryRun, setDryRun] = useState<RepairResult | undefined>(undefined);
+  const marked = new Set(
+    verdict.problems.flatMap((problem) => (problem.sector === undefined ? [] : [problem.sector])),
+  );
+  const run = (heavy: boolean): void =>
+    setDryRun(
+      repairImage(openImageBytes(props.bytes, props.config, { surplusKeys: 'refuse' }), heavy),
+    );
+  return (
+    <section>
+      <p class={verdict.ok ? 'ok' : 'bad'} data-testid="verdict">
+        {verdict.ok ? 'OK: no problems' : `${verdict.problems.length} problem(s)`}
+      </p>
+      <ul class="problems">
+        {verdict.problems.map((problem, i) => (
+          <li key={i} data-kind={problem.kind} data-sector={problem.sector ?? ''}>
+            {problem.message}
+          </li>
+        ))}
+      </ul>
+      <SectorMap scan={props.image.scan} marked={marked} label="Problems on the map" />
+      <div class="toolbar">
+        <button type="button" onClick={() => run(false)}>
+          Repair dry run
+        </button>
+        <button type="button" onClick={() => run(true)}>
+          Heavy repair dry run
+        </button>
+      </div>
+      {dryRun !== undefined && (
+        <div class="before-after" data-testid="dry-run">
+          <p>
+            Would change sectors {dryRun.changedSectors.join(', ') || 'none'}; keeps{' '}
+            {dryRun.effect.keysAfter} of {dryRun.effect.keysBefore} keys;{' '}
+            {dryRun.after.problems.length} problem(s) after. Nothing is written.
+          </p>
+          {dryRun.effect.lostKeys.map((key) => (
+            <p key={bytesToHex(key)}>lost: key {showBytes(key)}</p>
+          ))}
+          {dryRun.effect.olderValueKeys.map((key) => (
+            <p key={bytesToHex(key)}>older value: key {showBytes(key)}</p>
+          ))}
+          <div class="columns">
+            <SectorMap
+              scan={props.image.scan}
+              marked={new Set(dryRun.changedSectors)}
+              label="Before repair"
+            />
+            <SectorMap
+              scan={dryRun.after}
+              marked={new Set(dryRun.changedSectors)}
+              label="After repair"
+            />
+          </div>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,85 @@
+import { useMemo, useState } from 'preact/hooks';
+import { bytesToHex } from '../../src/bytes.js';
+import type { ImageConfig } from '../../src/image/config.js';
+import { type ImageDiff, diffImages } from '../../src/image/diff.js';
+import { type ImageBytes, openImageBytes } from '../../src/image/open.js';
+import { showBytes } from '../../src/image/report.js';
+import { fitted, message } from '../source.js';
+import { showValue } from '../values.js';
+import { SectorMap } from './map.js';
+
+// ---- Diff ----
+
+export function DiffView(props: { image: ImageBytes; config: ImageConfig }) {
+  const [other, setOther] = useState<{ name: string; image: ImageBytes } | undefined>(undefined);
+  const [error, setError] = useState('');
+  const diff: ImageDiff | undefined = useMemo(
+    () => (other === undefined ? undefined : diffImages(props.image, other.image)),
+    [props.image, other],
+  );
+  const open = async (file: File): Promise<void> => {
+    try {
+      const bytes = fitted(new Uint8Array(await file.arrayBuffer()), props.config);
+      setOther({ name: file.name, image: openImageBytes(bytes, props.config) });
+      setError('');
+    } catch (failure) {
+      setError(message(failure));
+    }
+  };
+  return (
+    <section>
+      <label>
+        Second image{' '}
+        <input
+          type="file"
+          aria-label="Second image"
+          onChange={(event) => {
+            const file = event.currentTarget.files?.[0];
+            if (file !== undefined) void open(file);
+          }}
+        />
+      </label>
+      <span role="alert">{error}</span>
+      {diff !== undefined && other !== undefined && (
+        <div data-testid="diff">
+          <p>
+            against {other.name}: {diff.added.length} added, {diff.removed.length} removed,{' '}
+            {diff.changed.length} changed, {diff.unchangedKeys} the same; sectors changed:{' '}
+            {diff.changedSectors.join(', ') || 'none'}
+          </p>
+          <ul class="diff">
+            {diff.added.map((item) => (
+              <li key={`+${bytesToHex(item.key)}`} class="added" data-key={showBytes(item.key)}>
+                + {showBytes(item.key)}
+              </li>
+            ))}
+            {diff.removed.map((item) => (
+              <li key={`-${bytesToHex(item.key)}`} class="removed" data-key={showBytes(item.key)}>
+                − {showBytes(item.key)}
+              </li>
+            ))}
+            {diff.changed.map((item) => (
+              <li key={`~${bytesToHex(item.key)}`} class="changed" data-key={showBytes(item.key)}>
+                ~ {showBytes(item.key)}:{' '}
+                {item.before === undefined ? '?' : showValue(item.before, 'text')} →{' '}
+                {item.after === undefined ? '?' : showValue(item.after, 'text')}
+              </li>
+            ))}
+          </ul>
+          <div class="columns">
+            <SectorMap
+              scan={props.image.scan}
+              marked={new Set(diff.changedSectors)}
+              label="This image"
+            />
+            <SectorMap
+              scan={other.image.scan}
+              marked={new Set(diff.changedSectors)}
+              label="Second image"
+            />
+          </div>
+        </div>
+      )}
+    </section>
+  );
+}
