@@ -81,7 +81,7 @@ export interface KvsItem {
 type InitState = 'notInitialized' | 'needsMaintenance' | 'ready';
 
 /** A value read whole, or the status that stopped it. */
-type ValueResult =
+export type ValueResult =
   | { readonly status: 'OK'; readonly value: Uint8Array }
   | { readonly status: ErrorCode; readonly value?: undefined };
 
