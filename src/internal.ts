@@ -57,7 +57,7 @@ export type {
 export * from './wear/index.js';
 export {
   changedSectors,
-  changedSectorsOf,
+  differingSectors,
   openImageBytes,
   otherConfigHint,
   refuseDataLoss,

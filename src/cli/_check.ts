@@ -9,7 +9,7 @@ export function checkProblems(image: OpenedImage): {
   problems: CheckProblem[];
   initChanges: number[];
 } {
-  const { problems, initChanges } = checkImage(image, image.otherConfigHint);
+  const { problems, initChanges } = checkImage(image);
   return { problems, initChanges };
 }
 

@@ -21,6 +21,42 @@ export function cliFail(message: string, exitCode = EXIT_USAGE): never {
   throw new CliError(message, exitCode);
 }
 
+/** How {@link failOn} words a KvsError and picks the exit code. */
+export interface FailOptions {
+  /** Put before the error's message (`scenario file x.json: `). Defaults to nothing. */
+  readonly prefix?: string;
+  /** The exit code for the error. Defaults to 2 (a usage or input error). */
+  readonly exitCode?: (error: KvsError) => number;
+}
+
+/**
+ * The one bridge from the library's errors to the command line: a KvsError (bad input: a
+ * flag, a file, a config) becomes a failure with one line; any other error is a bug and is
+ * thrown again as it is. For a `catch` that has cleaning up to do first; else {@link orFail}.
+ */
+export function failOn(error: unknown, options: FailOptions = {}): never {
+  if (KvsError.is(error)) {
+    cliFail(`${options.prefix ?? ''}${error.message}`, options.exitCode?.(error) ?? EXIT_USAGE);
+  }
+  throw error;
+}
+
+/**
+ * The result of `call`, its KvsError turned into a failure with one line ({@link failOn}). A
+ * promise `call` returns is bridged when it settles.
+ */
+export function orFail<T>(call: () => T, options: FailOptions = {}): T {
+  let result: T;
+  try {
+    result = call();
+  } catch (error) {
+    return failOn(error, options);
+  }
+  return result instanceof Promise
+    ? (result.catch((error: unknown) => failOn(error, options)) as T)
+    : result;
+}
+
 /** One line describing any error a command let through. */
 export function describeError(error: unknown): string {
   if (error instanceof CliError) return error.message;

@@ -2,9 +2,8 @@ import { hexInputToBytes } from '../bytes.js';
 import { MAX_KEY_LENGTH } from '../format/entry-header.js';
 import { describeImageConfig } from '../image/config.js';
 import { SCHEMA_VERSION } from '../image/report.js';
-import { KvsError } from '../status.js';
 import { utf8Encode } from '../utf8.js';
-import { EXIT_PROBLEMS, cliFail } from './_errors.js';
+import { EXIT_PROBLEMS, cliFail, orFail } from './_errors.js';
 import type { OpenedImage } from './_image.js';
 import { print, printError, setExitCode } from './_io.js';
 
@@ -69,12 +68,7 @@ export function printDetection(image: OpenedImage): void {
  * line that starts with `where`.
  */
 export function decodeHex(where: string, text: string): Uint8Array {
-  try {
-    return hexInputToBytes(where, text);
-  } catch (error) {
-    if (KvsError.is(error)) cliFail(error.message);
-    throw error;
-  }
+  return orFail(() => hexInputToBytes(where, text));
 }
 
 /** A key argument as bytes (text, or hex with `isHex`), checked for pw_kvs's 1..63 bytes. */

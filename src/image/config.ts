@@ -260,8 +260,10 @@ export interface ImageConfigSources {
    * the file's name, for messages.
    */
   readonly file?: { readonly json: unknown; readonly name: string };
-  /** Flags, on top of everything else. */
+  /** Flags as typed, on top of everything else. */
   readonly flags?: ImageConfigFlags;
+  /** The flags already parsed ({@link parseImageConfigFlags}); replaces `flags` when given. */
+  readonly overrides?: ImageConfigOverrides;
   /** The image's size in bytes, when there is an image. */
   readonly imageSizeBytes?: number;
   /** How messages name the image. Defaults to `the image`. */
@@ -283,27 +285,93 @@ function checksumFlag(flag: string, text: string): ChecksumName {
   return text;
 }
 
-/** The key hash's `char` for `--target-arch` (x86: signed, arm: unsigned), else the base's. */
-function keyHashCharOf(arch: string | undefined, base: ImageConfig): Partial<ImageConfig> {
-  if (arch === undefined) {
-    return base.keyHashChar === undefined ? {} : { keyHashChar: base.keyHashChar };
+/**
+ * Config flags parsed: numbers and names, each present only when its flag was given. What
+ * {@link parseImageConfigFlags} makes of {@link ImageConfigFlags}, so a caller that needs one
+ * of them early (detection bound to `--sector-size`) parses the text once.
+ */
+export interface ImageConfigOverrides {
+  readonly sectorSizeBytes?: number;
+  readonly sectorCount?: number;
+  /** The primary format's magic. */
+  readonly magic?: number;
+  /** The primary format's checksum. */
+  readonly checksum?: ChecksumName;
+  /** The legacy formats, replacing the base's. */
+  readonly extraFormats?: readonly Required<EntryFormatSpec>[];
+  readonly alignmentBytes?: number;
+  readonly redundancy?: number;
+  readonly maxEntries?: number;
+  readonly keyHashChar?: KeyHashChar;
+}
+
+/**
+ * Parses config flags (text as typed) into their values. Pure. Throws INVALID_ARGUMENT naming
+ * the first bad flag, in the order `--sector-size`, `--sectors`, `--magic`, `--checksum`,
+ * `--extra-formats`, `--alignment`, `--redundancy`, `--max-entries`, `--target-arch`.
+ */
+export function parseImageConfigFlags(flags: ImageConfigFlags): ImageConfigOverrides {
+  const integer = (flag: keyof ImageConfigFlags): number | undefined => {
+    const text = flags[flag];
+    return text === undefined ? undefined : positiveIntegerFlag(flag, text);
+  };
+  const sectorSizeBytes = integer('sector-size');
+  const sectorCount = integer('sectors');
+  const magic = flags.magic === undefined ? undefined : parseMagic('--magic', flags.magic);
+  const checksum =
+    flags.checksum === undefined ? undefined : checksumFlag('checksum', flags.checksum);
+  let extraFormats: Required<EntryFormatSpec>[] | undefined;
+  if (flags['extra-formats'] !== undefined) {
+    extraFormats = [];
+    for (const spec of flags['extra-formats'].split(',').filter((part) => part.trim() !== '')) {
+      const [specMagic, specChecksum = 'crc16', rest] = spec.split(':');
+      if (rest !== undefined || specMagic === undefined) {
+        invalid('--extra-formats', `expected MAGIC:CHECKSUM, got ${JSON.stringify(spec)}`);
+      }
+      extraFormats.push({
+        magic: parseMagic('--extra-formats', specMagic),
+        checksum: checksumFlag('extra-formats', specChecksum.trim()),
+      });
+    }
   }
-  if (arch === 'x86') return { keyHashChar: 'signed' };
-  if (arch === 'arm') return { keyHashChar: 'unsigned' };
-  return invalid('--target-arch', `expected x86 or arm, got ${JSON.stringify(arch)}`);
+  const alignmentBytes = integer('alignment');
+  const redundancy = integer('redundancy');
+  const maxEntries = integer('max-entries');
+  const arch = flags['target-arch'];
+  let keyHashChar: KeyHashChar | undefined;
+  if (arch === 'x86') keyHashChar = 'signed';
+  else if (arch === 'arm') keyHashChar = 'unsigned';
+  else if (arch !== undefined) {
+    invalid('--target-arch', `expected x86 or arm, got ${JSON.stringify(arch)}`);
+  }
+  const values = {
+    sectorSizeBytes,
+    sectorCount,
+    magic,
+    checksum,
+    extraFormats,
+    alignmentBytes,
+    redundancy,
+    maxEntries,
+    keyHashChar,
+  };
+  return Object.fromEntries(
+    Object.entries(values).filter(([, value]) => value !== undefined),
+  ) as ImageConfigOverrides;
 }
 
 /**
  * The config of an image from its sources: `base`, then the config file's fields, then the
- * flags. Without `--sectors` or a `sector_count` the base or file vouches for, the sector count
- * is the image's size over the sector size, rounded up (a truncated dump's missing tail reads
- * as erased). `--magic` / `--checksum` replace the primary format's fields; `--extra-formats`
- * replaces the legacy formats. Pure. Throws INVALID_ARGUMENT, naming the file or the flag, for
- * a bad file field (see {@link parseImageConfig}), a bad flag, an empty image whose sector
- * count is needed, or a config that cannot work (see {@link validateImageConfig}).
+ * flags (`flags` as typed, or `overrides` already parsed). Without `--sectors` or a
+ * `sector_count` the base or file vouches for, the sector count is the image's size over the
+ * sector size, rounded up (a truncated dump's missing tail reads as erased). `--magic` /
+ * `--checksum` replace the primary format's fields; `--extra-formats` replaces the legacy
+ * formats. Pure. Throws INVALID_ARGUMENT, naming the file or the flag, for a bad file field
+ * (see {@link parseImageConfig}), a bad flag, an empty image whose sector count is needed, or
+ * a config that cannot work (see {@link validateImageConfig}).
  */
 export function mergeImageConfig(sources: ImageConfigSources): ImageConfig {
-  const { file, flags = {}, imageSizeBytes } = sources;
+  const { file, imageSizeBytes } = sources;
   let base = sources.base ?? DEFAULT_IMAGE_CONFIG;
   let sectorCountKnown = sources.baseSectorCountKnown ?? false;
   if (file !== undefined) {
@@ -311,58 +379,37 @@ export function mergeImageConfig(sources: ImageConfigSources): ImageConfig {
     // A config without sector_count fits any size: the count follows from the image.
     sectorCountKnown = isObject(file.json) && 'sector_count' in file.json;
   }
-  const sectorSize = flags['sector-size'];
-  const sectorSizeBytes =
-    sectorSize === undefined
-      ? base.sectorSizeBytes
-      : positiveIntegerFlag('sector-size', sectorSize);
+  const flags = sources.overrides ?? parseImageConfigFlags(sources.flags ?? {});
+  const sectorSizeBytes = flags.sectorSizeBytes ?? base.sectorSizeBytes;
   let sectorCount = base.sectorCount;
-  if (flags.sectors !== undefined) {
-    sectorCount = positiveIntegerFlag('sectors', flags.sectors);
-  } else if (imageSizeBytes !== undefined && (!sectorCountKnown || sectorSize !== undefined)) {
+  if (flags.sectorCount !== undefined) {
+    sectorCount = flags.sectorCount;
+  } else if (
+    imageSizeBytes !== undefined &&
+    (!sectorCountKnown || flags.sectorSizeBytes !== undefined)
+  ) {
     if (imageSizeBytes === 0) {
       throw new KvsError('INVALID_ARGUMENT', `${sources.imageName ?? 'the image'} is empty`);
     }
     sectorCount = Math.ceil(imageSizeBytes / sectorSizeBytes);
   }
-  let formats = [...base.formats];
-  if (flags.magic !== undefined || flags.checksum !== undefined) {
-    formats[0] = {
-      magic: flags.magic === undefined ? formats[0]!.magic : parseMagic('--magic', flags.magic),
-      checksum:
-        flags.checksum === undefined
-          ? formats[0]!.checksum
-          : checksumFlag('checksum', flags.checksum),
-    };
-  }
-  if (flags['extra-formats'] !== undefined) {
-    formats = [formats[0]!];
-    for (const spec of flags['extra-formats'].split(',').filter((part) => part.trim() !== '')) {
-      const [magic, checksum = 'crc16', rest] = spec.split(':');
-      if (rest !== undefined || magic === undefined) {
-        invalid('--extra-formats', `expected MAGIC:CHECKSUM, got ${JSON.stringify(spec)}`);
-      }
-      formats.push({
-        magic: parseMagic('--extra-formats', magic),
-        checksum: checksumFlag('extra-formats', checksum.trim()),
-      });
-    }
-  }
-  const integerFlag = (flag: keyof ImageConfigFlags, fallback: number): number => {
-    const text = flags[flag];
-    return text === undefined ? fallback : positiveIntegerFlag(flag, text);
-  };
+  const primary = base.formats[0]!;
+  const formats = [
+    { magic: flags.magic ?? primary.magic, checksum: flags.checksum ?? primary.checksum },
+    ...(flags.extraFormats ?? base.formats.slice(1)),
+  ];
+  const keyHashChar = flags.keyHashChar ?? base.keyHashChar;
   const config: ImageConfig = {
     sectorSizeBytes,
     sectorCount,
-    alignmentBytes: integerFlag('alignment', base.alignmentBytes),
+    alignmentBytes: flags.alignmentBytes ?? base.alignmentBytes,
     formats,
-    redundancy: integerFlag('redundancy', base.redundancy),
-    maxEntries: integerFlag('max-entries', base.maxEntries),
+    redundancy: flags.redundancy ?? base.redundancy,
+    maxEntries: flags.maxEntries ?? base.maxEntries,
     ...(base.partitionAlignmentBytes === undefined
       ? {}
       : { partitionAlignmentBytes: base.partitionAlignmentBytes }),
-    ...keyHashCharOf(flags['target-arch'], base),
+    ...(keyHashChar === undefined ? {} : { keyHashChar }),
   };
   return validateImageConfig(config, file === undefined ? 'config' : `config (with ${file.name})`);
 }

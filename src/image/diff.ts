@@ -1,5 +1,5 @@
 import { KvsError } from '../status.js';
-import { type ImageBytes, changedSectors } from './open.js';
+import { type ImageBytes, differingSectors } from './open.js';
 import { bytesToHex } from '../bytes.js';
 
 /** A key whose value differs between two images. */
@@ -76,6 +76,6 @@ export function diffImages(a: ImageBytes, b: ImageBytes): ImageDiff {
     removed,
     changed,
     unchangedKeys,
-    changedSectors: changedSectors(a.original, b.original, a.config.sectorSizeBytes),
+    changedSectors: differingSectors(a.original, b.original, a.config.sectorSizeBytes),
   };
 }

@@ -111,7 +111,7 @@ export function isErased(bytes: Uint8Array): boolean {
 }
 
 /** Indices of the sectors of `sectorSizeBytes` whose bytes differ between `before` and `after`. */
-export function changedSectors(
+export function differingSectors(
   before: Uint8Array,
   after: Uint8Array,
   sectorSizeBytes: number,
@@ -150,8 +150,8 @@ export function changedSectors(
 }
 
 /** Sectors the store's copy changed so far (init's repairs, then edits). */
-export function changedSectorsOf(image: ImageBytes): number[] {
-  return changedSectors(image.original, image.flash.bytes, image.config.sectorSizeBytes);
+export function changedSectors(image: ImageBytes): number[] {
+  return differingSectors(image.original, image.flash.bytes, image.config.sectorSizeBytes);
 }
 
 /** Whether the scan found an entry that is not corrupt (from its counts: no entry objects). */
@@ -281,7 +281,7 @@ export function repairImage(image: ImageBytes, heavy = false): RepairResult {
   return {
     status,
     after,
-    changedSectors: changedSectorsOf(image),
+    changedSectors: changedSectors(image),
     effect: repairEffect(image.scan, after),
     remainingProblems: after.problems.length + (status === 'OK' ? 0 : 1),
   };

@@ -73,7 +73,7 @@ describe('truncated and padded dumps', () => {
     writeFileSync(short, readFileSync(path).subarray(0, 10_000));
     writeFileSync(`${short}.json`, readFileSync(`${path}.json`));
     const listed = await flashkv(['ls', short, '--json']);
-    expect(listed.status).toBe(0);
+    expect(listed.status).toBe(1); // the listing is all the file holds, and the file is short
     expect(keysOf(listed.stdout)).toEqual(['wifi/ssid', 'boot/count', 'raw']);
     expect(listed.stderr).toContain('the missing 6384 B are read as erased (a truncated dump)');
     // Without a config, a partial last sector is a truncated one.
@@ -83,6 +83,40 @@ describe('truncated and padded dumps', () => {
     expect(put.status).toBe(2);
     expect(put.stderr).toContain('it is truncated');
     expect(readFileSync(short).length).toBe(10_000);
+  });
+
+  it('check reports a truncated dump as a problem: exit 1, the bytes missing, the file size', async () => {
+    const dir = tempDir();
+    const path = await image(dir);
+    const short = join(dir, 'short.img');
+    writeFileSync(short, readFileSync(path).subarray(0, 10_000));
+    const checked = await flashkv(['check', short]);
+    expect(checked.status).toBe(1);
+    expect(checked.stdout).not.toContain('OK: no problems');
+    expect(checked.stdout).toContain('truncated: the partition is 10000 B of the 12288 B');
+    expect(checked.stdout).toContain('2288 B missing');
+    const json = await flashkv(['check', short, '--json']);
+    expect(json.status).toBe(1);
+    const report = JSON.parse(json.stdout) as { ok: boolean; problems: Record<string, unknown>[] };
+    expect(report.ok).toBe(false);
+    expect(report.problems[0]).toMatchObject({ kind: 'truncated', missing_bytes: 2288 });
+    const batch = await flashkv(['check', short, path, '--json']);
+    expect(batch.status).toBe(1);
+    const rows = (
+      JSON.parse(batch.stdout) as { dumps: { ok: boolean; problems: { kind: string }[] }[] }
+    ).dumps;
+    expect(rows.map((row) => [row.ok, row.problems[0]?.kind])).toEqual([
+      [false, 'truncated'],
+      [true, undefined],
+    ]);
+    const info = await flashkv(['info', short]);
+    expect(info.stdout).toContain('(10,000 B; truncated');
+    expect(info.stdout).toContain('2,288 B missing');
+    const infoJson = JSON.parse((await flashkv(['info', short, '--json'])).stdout) as Record<
+      string,
+      unknown
+    >;
+    expect([infoJson.file_size_bytes, infoJson.truncated_bytes]).toEqual([10_000, 2288]);
   });
 
   it('trailing bytes are reported and kept; the image still opens and changes', async () => {

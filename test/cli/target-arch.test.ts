@@ -6,7 +6,7 @@ import { resolveConfig, storeOn } from '../../src/cli/_image.js';
 const E_ACUTE = Uint8Array.of(0xc3, 0xa9);
 
 function secondPut(args: Record<string, string>): string {
-  const { config } = resolveConfig('image.bin', args, undefined, undefined, false);
+  const { config } = resolveConfig('image.bin', args, undefined, false);
   const { store } = storeOn(config);
   store.init();
   store.put(E_ACUTE, 'v');

@@ -4,7 +4,7 @@ import { DEFAULT_IMAGE_CONFIG, type ImageConfig } from '../../src/image/config.j
 import { checkImage, sectorLabel } from '../../src/image/check.js';
 import { diffImages } from '../../src/image/diff.js';
 import {
-  changedSectors,
+  differingSectors,
   openImageBytes,
   refuseDataLoss,
   repairImage,
@@ -79,7 +79,7 @@ describe('the image layer', () => {
       ['edit', utf8Encode('old'), utf8Encode('new')],
     ]);
     expect(diff.unchangedKeys).toBe(1);
-    expect(diff.changedSectors).toEqual(changedSectors(a.original, b.original, 4096));
+    expect(diff.changedSectors).toEqual(differingSectors(a.original, b.original, 4096));
     expect(diff.changedSectors).toEqual([1]);
     expect(diffJson(diff).changed).toEqual([
       {
@@ -99,7 +99,7 @@ describe('the image layer', () => {
   });
 });
 
-describe('changedSectors', () => {
+describe('differingSectors', () => {
   /** The definition: sectors where any byte differs (a missing byte differs from any). */
   function reference(before: Uint8Array, after: Uint8Array, sectorSizeBytes: number): number[] {
     const changed: number[] = [];
@@ -131,7 +131,7 @@ describe('changedSectors', () => {
             .fill(0xff)
             .subarray(offset, offset + size + extra);
           for (const flip of flips) after[flip % after.length]! ^= 1 << (flip % 8);
-          expect(changedSectors(before, after, sectorSizeBytes)).toEqual(
+          expect(differingSectors(before, after, sectorSizeBytes)).toEqual(
             reference(before, after, sectorSizeBytes),
           );
         },

@@ -1,7 +1,6 @@
 import { defineCommand } from 'citty';
 import { parseBenchConfig, runBench } from '../../bench/bench.js';
-import { KvsError } from '../../status.js';
-import { cliFail } from '../_errors.js';
+import { orFail } from '../_errors.js';
 import { print, readJsonFile } from '../_io.js';
 
 export default defineCommand({
@@ -26,13 +25,7 @@ export default defineCommand({
     // A reference entry ({"config": {...}, ...}) is accepted as it is.
     const config =
       json !== null && typeof json === 'object' && 'config' in json ? json.config : json;
-    let parsed;
-    try {
-      parsed = parseBenchConfig(config);
-    } catch (error) {
-      if (KvsError.is(error)) cliFail(`${args.config}: ${error.message}`);
-      throw error;
-    }
+    const parsed = orFail(() => parseBenchConfig(config), { prefix: `${args.config}: ` });
     print(
       JSON.stringify(
         runBench(parsed, () => performance.now()),

@@ -7,8 +7,7 @@ import {
   parseImageConfig,
 } from '../../image/config.js';
 import { showBytes } from '../../image/report.js';
-import { KvsError } from '../../status.js';
-import { cliFail } from '../_errors.js';
+import { cliFail, orFail } from '../_errors.js';
 import {
   CONFIG_ARGS,
   FORCE_ARG,
@@ -73,15 +72,11 @@ export default defineCommand({
       });
       let fallback: ImageConfig = DEFAULT_IMAGE_CONFIG;
       if (manifest.config !== undefined && args.config === undefined) {
-        try {
-          fallback = parseImageConfig(manifest.config, `manifest ${args.from} config`);
-        } catch (error) {
-          if (KvsError.is(error)) cliFail(error.message);
-          throw error;
-        }
+        const json = manifest.config;
+        fallback = orFail(() => parseImageConfig(json, `manifest ${args.from} config`));
       }
       // Not a config beside the image: it would describe the image being replaced, if any.
-      const { config } = resolveConfig(path, args, undefined, fallback, false);
+      const { config } = resolveConfig(path, args, fallback, false);
       const { flash, store } = storeOn(config);
       store.init();
       for (const { key, value } of manifest.entries) {
@@ -99,12 +94,7 @@ export default defineCommand({
         }
       }
       if (existsSync(locked.target)) locked.read(); // --force: replace what is there now
-      try {
-        locked.write(flash.bytes);
-      } catch (error) {
-        if (KvsError.is(error)) cliFail(error.message);
-        throw error;
-      }
+      orFail(() => locked.write(flash.bytes));
       // Later commands find the config beside the image, with the types the manifest gave.
       const configFile = `${path}.json`;
       const valueTypes = Object.fromEntries(

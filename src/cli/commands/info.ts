@@ -3,7 +3,7 @@ import { describeImageConfig, imageConfigToJson } from '../../image/config.js';
 import {
   CONFIG_ARGS,
   JSON_ARG,
-  changedSectors,
+  type OpenedImage,
   openImage,
   requireOpen,
   writeFile,
@@ -12,6 +12,21 @@ import { print } from '../_io.js';
 import { bytes, table } from '../_output.js';
 import { printJson, warningsJson } from '../_report.js';
 import { problemsJson } from '../../image/report.js';
+import { changedSectors } from '../../image/open.js';
+
+/**
+ * The file's size, and the partition's where it differs: a window of the file, bytes past it,
+ * or a truncated file (the bytes it lacks).
+ */
+function imageSize(image: OpenedImage): string {
+  const partition = image.original.length;
+  const where = image.window.offset === 0 ? '' : ` at offset 0x${image.window.offset.toString(16)}`;
+  if (image.truncatedBytes > 0) {
+    return `${bytes(image.file.length)}; truncated: the config's partition${where} is ${bytes(partition)}, ${bytes(image.truncatedBytes)} missing`;
+  }
+  if (partition === image.file.length) return bytes(partition);
+  return `${bytes(image.file.length)}; partition ${bytes(partition)}${where}`;
+}
 
 export default defineCommand({
   meta: {
@@ -89,7 +104,7 @@ export default defineCommand({
       return;
     }
     const rows: [string, string][] = [
-      ['image', `${args.image} (${bytes(image.original.length)})`],
+      ['image', `${args.image} (${imageSize(image)})`],
       ['config', `${describeImageConfig(config)} [${source}]`],
       [
         'keys',

@@ -2,8 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { defineCommand } from 'citty';
 import { parseScenario } from '../../scenario/scenario.js';
 import { runScenario, scenarioReportJson } from '../../scenario/run-scenario.js';
-import { KvsError } from '../../status.js';
-import { cliFail } from '../_errors.js';
+import { orFail } from '../_errors.js';
 import { writeFile } from '../_image.js';
 import { print, readJsonFile, readUserFile } from '../_io.js';
 
@@ -23,28 +22,17 @@ export default defineCommand({
   },
   run({ args }) {
     const path = args.scenario;
-    let scenario;
-    try {
-      const json = readJsonFile(path, 'scenario file') as Record<string, unknown> | null;
-      // A reference case file holds its scenario under "scenario": accept it as it is.
-      const isCase =
-        json !== null && typeof json === 'object' && !('ops' in json) && 'scenario' in json;
-      scenario = parseScenario(isCase ? json.scenario : json);
-    } catch (error) {
-      if (KvsError.is(error)) cliFail(`scenario file ${path}: ${error.message}`);
-      throw error;
-    }
+    const json = readJsonFile(path, 'scenario file') as Record<string, unknown> | null;
+    // A reference case file holds its scenario under "scenario": accept it as it is.
+    const isCase =
+      json !== null && typeof json === 'object' && !('ops' in json) && 'scenario' in json;
+    const prefix = `scenario file ${path}: `;
+    const scenario = orFail(() => parseScenario(isCase ? json.scenario : json), { prefix });
     const imageIn =
       scenario.imageIn === null
         ? undefined
         : readUserFile(resolve(dirname(path), scenario.imageIn), 'image_in');
-    let report;
-    try {
-      report = runScenario(scenario, imageIn);
-    } catch (error) {
-      if (KvsError.is(error)) cliFail(`scenario file ${path}: ${error.message}`);
-      throw error;
-    }
+    const report = orFail(() => runScenario(scenario, imageIn), { prefix });
     const imageOut = args['image-out'];
     if (imageOut !== undefined) writeFile(imageOut, report.image);
     print(scenarioReportJson(report, 1));

@@ -9,7 +9,7 @@ import { type ImageConfig, describeImageConfig } from '../../image/config.js';
 import { scanImage } from '../../image/scan.js';
 import { KvsError } from '../../status.js';
 import { utf8Encode } from '../../utf8.js';
-import { CliError, EXIT_PROBLEMS, cliFail } from '../_errors.js';
+import { CliError, EXIT_PROBLEMS, cliFail, orFail } from '../_errors.js';
 import {
   CONFIG_ARGS,
   FORCE_ARG,
@@ -234,12 +234,7 @@ export default defineCommand({
     const locked = await lockImage(path);
     try {
       const save = (bytes: Uint8Array): void => {
-        try {
-          locked.write(bytes);
-        } catch (error) {
-          if (KvsError.is(error)) cliFail(error.message);
-          throw error;
-        }
+        orFail(() => locked.write(bytes));
       };
       let session: Session;
       const created = !existsSync(locked.target);
@@ -247,7 +242,7 @@ export default defineCommand({
         if (args.image !== undefined && args.create !== true) {
           cliFail(`image file ${path} does not exist (pass --create to make an erased one)`);
         }
-        const { config } = resolveConfig(path, args, undefined);
+        const { config } = resolveConfig(path, args);
         const { flash, store } = storeOn(config);
         store.init();
         save(flash.bytes);

@@ -11,8 +11,7 @@ import {
   runTorture,
 } from '../../torture/torture.js';
 import { validateGeometry } from '../../flash/flash-memory.js';
-import { KvsError } from '../../status.js';
-import { EXIT_OK, EXIT_PROBLEMS, cliFail } from '../_errors.js';
+import { EXIT_OK, EXIT_PROBLEMS, cliFail, orFail } from '../_errors.js';
 import { io, print, setExitCode } from '../_io.js';
 import { printJson } from '../_report.js';
 import { snakeCaseKeys } from '../../image/report.js';
@@ -121,13 +120,11 @@ export default defineCommand({
         sectorCount: shape.sectors,
         alignmentBytes: shape.alignment,
       };
-      try {
+      const checksum = args.checksum;
+      orFail(() => {
         validateGeometry(geometry);
-        entryFormat({ magic: base.magic, checksum: args.checksum });
-      } catch (error) {
-        if (KvsError.is(error)) cliFail(error.message);
-        throw error;
-      }
+        entryFormat({ magic: base.magic, checksum });
+      });
       for (let seed = base.seed; seed < base.seed + base.seeds; seed++) {
         const store = {
           formats: [{ magic: base.magic, checksum: args.checksum }],

@@ -2,7 +2,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { defineCommand } from 'citty';
-import { KvsError } from '../../status.js';
 import { recommendSectorCount } from '../../wear/recommend.js';
 import { type WearReport, simulateWear } from '../../wear/simulate.js';
 import { DEFAULT_SPI_NOR_TIMING, parseTimingModel, timingModelToJson } from '../../wear/timing.js';
@@ -12,7 +11,7 @@ import {
   parseWearConfig,
   parseWearWorkload,
 } from '../../wear/workload.js';
-import { EXIT_PROBLEMS, EXIT_USAGE, cliFail } from '../_errors.js';
+import { EXIT_PROBLEMS, EXIT_USAGE, cliFail, failOn, orFail } from '../_errors.js';
 import { io, print, printError, readJsonFile } from '../_io.js';
 import { table } from '../_output.js';
 import { printJson } from '../_report.js';
@@ -29,12 +28,7 @@ function positive(name: string, value: string, integer: boolean): number {
 /** Parses a file's JSON with a core parser, turning its INVALID_ARGUMENT into one line. */
 function load<T>(path: string, what: string, parse: (json: unknown, source: string) => T): T {
   const json = readJsonFile(path, what);
-  try {
-    return parse(json, `${what} ${path}`);
-  } catch (error) {
-    if (KvsError.is(error)) cliFail(error.message);
-    throw error;
-  }
+  return orFail(() => parse(json, `${what} ${path}`));
 }
 
 function lifetimeYears(seconds: number): number | null {
@@ -295,10 +289,10 @@ export default defineCommand({
     } catch (error) {
       bar?.stop();
       // A workload that does not fit is a finding about the config, not a usage error.
-      if (KvsError.is(error)) {
-        cliFail(error.message, error.code === 'RESOURCE_EXHAUSTED' ? EXIT_PROBLEMS : EXIT_USAGE);
-      }
-      throw error;
+      failOn(error, {
+        exitCode: (kvsError) =>
+          kvsError.code === 'RESOURCE_EXHAUSTED' ? EXIT_PROBLEMS : EXIT_USAGE,
+      });
     }
   },
 });
