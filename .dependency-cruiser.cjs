@@ -9,7 +9,8 @@
 //   node     src/node      — the core; never cli
 //   cli      src/cli       — anything in src
 //   web      web/          — the image layer and base only (the page renders what it decodes)
-// and nothing anywhere in a cycle. A wrong import fails the lint with the rule's name.
+// and nothing anywhere in a cycle; a file named _*.ts is private to its folder of src. A wrong
+// import fails the lint with the rule's name.
 // The one known violation (.dependency-cruiser-known-violations.json) is the CLI's
 // _image → _manifest → _report circle, being broken now; delete that file when it is.
 const BASE = '^src/(status|bytes|utf8|random)[.]ts$';
@@ -34,6 +35,13 @@ module.exports = {
       severity: 'error',
       from: {},
       to: { circular: true },
+    },
+    {
+      name: 'underscore-files-are-private',
+      comment: 'A file named _*.ts is private to its folder of src (and the folders below it).',
+      severity: 'error',
+      from: { path: '^(src/[^/]+|web)/' },
+      to: { path: '/_[^/]+$', pathNot: ['^$1/', '^node_modules/'] },
     },
     only(
       'base-is-the-bottom',
