@@ -135,13 +135,17 @@ export function Inspector(props: { source: Source }) {
       </nav>
       {tab === 'Map' && <MapView image={image} marked={problemSectors} />}
       {tab === 'Keys' && <KeysView image={image} />}
-      {tab === 'Log' && <LogView image={image} />}
+      {tab === 'Log' && <LogView image={image} bytes={bytes} saved={source.file} />}
       {tab === 'Check' && <CheckView image={image} bytes={bytes} config={source.config} />}
       {tab === 'Edit' && (
         <EditView
           edits={edits}
           onEdit={edit}
-          onUndo={() => setEdits(edits.slice(0, -1))}
+          valueTypes={source.valueTypes}
+          onUndo={() => {
+            setEdits(edits.slice(0, -1));
+            setStatus(`undid ${edits[edits.length - 1]!.label}`);
+          }}
           onSave={() => void save()}
           onReload={() => void reload()}
           served={source.served !== undefined}

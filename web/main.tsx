@@ -13,7 +13,7 @@ function Opener(props: { onOpen: (source: Source) => void }) {
     try {
       const raw = new Uint8Array(await file.arrayBuffer());
       const config = configFor(raw);
-      props.onOpen({ name: file.name, file: fitted(raw, config), config });
+      props.onOpen({ name: file.name, file: fitted(raw, config), config, valueTypes: new Map() });
     } catch (failure) {
       setError(message(failure));
     }

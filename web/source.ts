@@ -1,5 +1,6 @@
 import { DEFAULT_IMAGE_CONFIG, type ImageConfig, parseImageConfig } from '../src/image/config.js';
 import { detectImageConfig } from '../src/image/detect.js';
+import { type ValueType, isValueType } from '../src/image/value-types.js';
 import { fitImage } from '../src/image/window.js';
 
 // Where the page's image comes from: `flashkv inspect` (with its secret) or a file the user picked.
@@ -11,6 +12,8 @@ export interface Source {
   readonly config: ImageConfig;
   /** Served by `flashkv inspect` (saves go back to it), or opened in the page (downloads). */
   readonly served?: Served;
+  /** Saved value types by key (hex), from the config file's value_types; empty without one. */
+  readonly valueTypes: ReadonlyMap<string, ValueType>;
 }
 
 /** What `flashkv inspect` gave the page: its secret and the version of the file loaded. */
@@ -55,7 +58,14 @@ export async function served(): Promise<Source | undefined> {
   if (secret === null) return undefined;
   const response = await fetch('/api/meta', { headers: { [SECRET_HEADER]: secret } });
   if (!response.ok) throw new Error(`GET /api/meta: ${response.status}`);
-  const meta = (await response.json()) as { name: string; config: unknown };
+  const meta = (await response.json()) as {
+    name: string;
+    config: unknown;
+    value_types?: Record<string, unknown>;
+  };
   const config = parseImageConfig(meta.config, 'the served config');
-  return { name: meta.name, config, ...(await fetchImage(secret)) };
+  const valueTypes = new Map<string, ValueType>();
+  for (const [key, type] of Object.entries(meta.value_types ?? {}))
+    if (isValueType(type)) valueTypes.set(key, type);
+  return { name: meta.name, config, valueTypes, ...(await fetchImage(secret)) };
 }

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageConfigToJson } from '../../src/image/config.js';
+import { openImageBytes } from '../../src/image/open.js';
+import { encodeTyped } from '../../src/image/value-types.js';
 import { writeScaleImage } from '../../src/bench/inspector-bench.js';
 import { flashkv } from '../cli/_cli.js';
 import { loadCase } from '../helpers/vectors.js';
@@ -282,6 +284,115 @@ describe('flashkv inspect in Chromium', () => {
     await row.waitFor();
     expect(await row.locator('.value').textContent()).toBe('99999');
     await page.screenshot({ path: join(DOCS, 'inspector-keys-100k.png') });
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('the inspector tells the truth about bytes, order and types', () => {
+  it('hex shows the file with unsaved edits marked, after-init bytes as a choice, and says what it cut', async () => {
+    const image = referenceImage('basic-001', 'hex.img');
+    const file = new Uint8Array(readFileSync(image));
+    const { page, problems } = await inspect(image);
+    const hexLines = async (): Promise<{ text: string; edited: boolean }[]> =>
+      page.locator('.hex > div').evaluateAll((rows) =>
+        rows.map((row) => ({
+          text: row.textContent!,
+          edited: row.getAttribute('data-edited') === 'true',
+        })),
+      );
+    const bytesOf = (lines: { text: string }[]): number[] =>
+      lines.flatMap((line) =>
+        line.text
+          .slice(2 + 10, 2 + 10 + 47)
+          .trim()
+          .split(' ')
+          .map((pair) => Number.parseInt(pair, 16)),
+      );
+    await tab(page, 'Edit');
+    await page.getByLabel('Key', { exact: true }).fill('hex/new');
+    await page.getByLabel('Value', { exact: true }).fill('marked');
+    await page.getByRole('button', { name: 'Put' }).click();
+    await page.getByText('put hex/new: done (unsaved)').waitFor();
+    await tab(page, 'Log');
+    await page.getByLabel('Hex bytes').fill(String(file.length));
+    const all = await hexLines();
+    expect(await page.getByTestId('hex-range').textContent()).toBe(
+      `showing 4096 of the ${file.length} B asked: at most 4096 B at a time`,
+    );
+    // Where the page's bytes now differ from the file: those lines, and only those, are marked.
+    const changed = new Set<number>();
+    const after = bytesOf(all);
+    for (let i = 0; i < after.length; i++)
+      if (after[i] !== file[i]) changed.add(Math.floor(i / 16));
+    expect(changed.size).toBeGreaterThan(0);
+    expect(all.flatMap((line, i) => (line.edited ? [i] : []))).toEqual(
+      [...changed].sort((a, b) => a - b),
+    );
+    // Unedited lines are the file's bytes exactly.
+    all.forEach((line, i) => {
+      if (!line.edited) expect(bytesOf([line])).toEqual([...file.subarray(i * 16, i * 16 + 16)]);
+    });
+    await page.getByLabel('Hex from').fill((file.length - 16).toString(16));
+    await page.getByLabel('Hex bytes').fill('64');
+    expect(await page.getByTestId('hex-range').textContent()).toBe(
+      `showing 16 of the 64 B asked: the partition ends at 0x${file.length.toString(16)}`,
+    );
+    await page.getByLabel('Hex of').selectOption('init');
+    expect(await page.locator('.hex > div[data-edited="true"]').count()).toBe(0);
+    await page.getByLabel('Hex from').fill('0');
+    await page.getByLabel('Hex bytes').fill('256');
+    await page.screenshot({ path: join(DOCS, 'inspector-log.png') });
+    expect(problems).toEqual([]);
+  });
+
+  it('sorts keys naturally; Undo says what it undid; Put takes a type, defaulting to the saved one', async () => {
+    const testCase = loadCase('basic-001');
+    const config = caseConfig(testCase);
+    const path = join(dir, 'typed.img');
+    const opened = openImageBytes(testCase.imageOut, config);
+    for (const key of ['cal/10', 'cal/2', 'cal/1']) opened.store.put(key, 'x');
+    writeFileSync(path, opened.flash.bytes);
+    writeFileSync(
+      `${path}.json`,
+      JSON.stringify({ ...imageConfigToJson(config), value_types: { 'typed/n': 'u16' } }),
+    );
+    const { page, problems } = await inspect(path);
+    await tab(page, 'Keys');
+    await page.getByRole('searchbox', { name: 'Filter keys' }).fill('cal/');
+    await page.getByText('3 of').waitFor();
+    expect(
+      await page
+        .locator('.scroller .row')
+        .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-key'))),
+    ).toEqual(['"cal/1"', '"cal/2"', '"cal/10"']);
+
+    await tab(page, 'Edit');
+    await page.getByLabel('Key', { exact: true }).fill('typed/n');
+    await page.getByLabel('Value', { exact: true }).fill('300');
+    expect(await page.getByLabel('Value type').inputValue()).toBe('saved');
+    expect(await page.getByLabel('Value type').locator('option:checked').textContent()).toBe(
+      'u16 (saved type)',
+    );
+    await page.getByLabel('Value', { exact: true }).fill('70000');
+    await page.getByRole('button', { name: 'Put' }).click();
+    await page.getByText(/typed\/n" holds a u16/).waitFor();
+    await page.getByLabel('Value', { exact: true }).fill('300');
+    await page.getByRole('button', { name: 'Put' }).click();
+    await page.getByText('put typed/n: done (unsaved)').waitFor();
+    await page.getByLabel('Key', { exact: true }).fill('typed/f');
+    await page.getByLabel('Value type').selectOption('f32');
+    await page.getByLabel('Value', { exact: true }).fill('1.5');
+    await page.getByRole('button', { name: 'Put' }).click();
+    await page.getByText('put typed/f: done (unsaved)').waitFor();
+    await page.getByRole('button', { name: 'Undo' }).click();
+    await page.getByText('undid put typed/f').waitFor();
+    await page.getByRole('button', { name: 'Put' }).click();
+    await page.getByText('put typed/f: done (unsaved)').waitFor();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText(/^saved /).waitFor();
+    const saved = openImageBytes(new Uint8Array(readFileSync(path)), config);
+    expect(saved.store.get('typed/n')).toEqual(encodeTyped('u16', '300'));
+    expect(saved.store.get('typed/f')).toEqual(encodeTyped('f32', '1.5'));
     expect(problems).toEqual([]);
   });
 });

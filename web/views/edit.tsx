@@ -1,6 +1,12 @@
 import { useState } from 'preact/hooks';
-import { hexInputToBytes } from '../../src/bytes.js';
+import { bytesToHex } from '../../src/bytes.js';
 import { type ImageBytes, repairDataLoss, repairImage } from '../../src/image/open.js';
+import {
+  VALUE_ENCODINGS,
+  type ValueEncoding,
+  type ValueType,
+  encodePutValue,
+} from '../../src/image/value-types.js';
 import { KvsError } from '../../src/status.js';
 import { utf8Encode } from '../../src/utf8.js';
 
@@ -37,12 +43,16 @@ export function EditView(props: {
   onUndo: () => void;
   onSave: () => void;
   onReload: () => void;
+  /** Saved value types by key (hex), from the config's value_types. */
+  valueTypes: ReadonlyMap<string, ValueType>;
   served: boolean;
   status: string;
 }) {
   const [key, setKey] = useState('');
   const [value, setValue] = useState('');
-  const [isHex, setIsHex] = useState(false);
+  // 'saved': the key's saved value type (the config's value_types), else text; as flashkv put.
+  const [encoding, setEncoding] = useState<ValueEncoding | 'saved'>('saved');
+  const savedType = props.valueTypes.get(bytesToHex(utf8Encode(key)));
   const [allowLoss, setAllowLoss] = useState(false);
   // A repair that loses keys is refused, as `flashkv repair` refuses it without --force.
   const repair =
@@ -73,16 +83,32 @@ export function EditView(props: {
           value={value}
           onInput={(event) => setValue(event.currentTarget.value)}
         />
-        <Checkbox label="hex" checked={isHex} onChange={setIsHex} />
+        <label>
+          as{' '}
+          <select
+            aria-label="Value type"
+            value={encoding}
+            onChange={(event) => setEncoding(event.currentTarget.value as typeof encoding)}
+          >
+            <option value="saved">{savedType ?? 'text'} (saved type)</option>
+            {VALUE_ENCODINGS.map((name) => (
+              <option key={name} value={name}>
+                {name === 'string' ? 'text' : name}
+              </option>
+            ))}
+          </select>
+        </label>
         <button
           type="button"
           onClick={() =>
-            props.onEdit(`put ${key}`, false, (image) =>
-              image.store.putStatus(
-                key,
-                isHex ? hexInputToBytes('value', value) : utf8Encode(value),
-              ),
-            )
+            props.onEdit(`put ${key}`, false, (image) => {
+              const typed = encodePutValue(
+                encoding === 'saved' ? { text: value } : { text: value, encoding },
+                savedType,
+                `key ${JSON.stringify(key)}`,
+              );
+              return image.store.putStatus(key, typed.value);
+            })
           }
         >
           Put

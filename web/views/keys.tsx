@@ -37,6 +37,9 @@ function keyRows(scan: ImageScan): KeyRow[] {
   return [...rows.values()];
 }
 
+/** Natural order: `cal/2` before `cal/10`. */
+const NATURAL = new Intl.Collator('en', { numeric: true });
+
 export function KeysView(props: { image: ImageBytes }) {
   const [filter, setFilter] = useState('');
   const [sort, setSort] = useState<'key' | 'size' | 'transaction'>('key');
@@ -48,7 +51,7 @@ export function KeysView(props: { image: ImageBytes }) {
       needle === '' ? [...all] : all.filter((row) => row.text.toLowerCase().includes(needle));
     const by =
       sort === 'key'
-        ? (a: KeyRow, b: KeyRow) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0)
+        ? (a: KeyRow, b: KeyRow) => NATURAL.compare(a.text, b.text)
         : sort === 'size'
           ? (a: KeyRow, b: KeyRow) => a.valueSizeBytes - b.valueSizeBytes
           : (a: KeyRow, b: KeyRow) => a.transactionId - b.transactionId;

@@ -61,6 +61,8 @@ export default defineCommand({
       detected: opened.resolved.detected !== undefined,
       read_only: opened.truncatedBytes > 0,
       warnings: [...opened.warnings],
+      // Key (hex) → type: the page's Put defaults to a key's saved type, as put does.
+      value_types: Object.fromEntries(opened.resolved.valueTypes ?? []),
     };
     // The last image handed out, kept while the file still has its version.
     let served: ServedImage = { partition: opened.original, version: versionOf(opened.file) };
