@@ -17,7 +17,7 @@ const CORE_MESSAGE =
   'Put Node-only code in src/node or src/cli.';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'test/fixtures/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'test/fixtures/', 'docs/api/'] },
   js.configs.recommended,
   {
     // CommonJS config files (dependency-cruiser reads .cjs).
