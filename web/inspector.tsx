@@ -162,7 +162,7 @@ export function Inspector(props: { source: Source }) {
           }}
         />
       )}
-      {tab === 'Diff' && <DiffView image={image} config={source.config} />}
+      {tab === 'Diff' && <DiffView image={image} />}
     </main>
   );
 }

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageConfigToJson } from '../../src/image/config.js';
+import { describeImageConfig, imageConfigToJson } from '../../src/image/config.js';
+import { detectImageConfig } from '../../src/image/detect.js';
 import { openImageBytes } from '../../src/image/open.js';
 import { encodeTyped } from '../../src/image/value-types.js';
 import { writeScaleImage } from '../../src/bench/inspector-bench.js';
@@ -254,6 +255,14 @@ describe('flashkv inspect in Chromium', () => {
     await tab(page, 'Diff');
     await page.getByLabel('Second image').setInputFiles(before);
     await page.waitForSelector('[data-testid="diff"]');
+    // The second image is read with its own config (detected), shown beside the diff.
+    const detected = detectImageConfig(new Uint8Array(readFileSync(before))).config;
+    expect(await page.getByTestId('diff-config').textContent()).toContain(
+      `its config: ${describeImageConfig(detected)}`,
+    );
+    expect(JSON.parse(await page.getByLabel('Second image config').inputValue())).toEqual(
+      imageConfigToJson(detected),
+    );
     // The page diffs the opened image against the second: what it added, the file has extra.
     expect(
       await page

@@ -1,27 +1,45 @@
 import { useMemo, useState } from 'preact/hooks';
 import { bytesToHex } from '../../src/bytes.js';
-import type { ImageConfig } from '../../src/image/config.js';
+import {
+  type ImageConfig,
+  describeImageConfig,
+  imageConfigToJson,
+  parseImageConfig,
+} from '../../src/image/config.js';
 import { type ImageDiff, diffImages } from '../../src/image/diff.js';
 import { type ImageBytes, openImageBytes } from '../../src/image/open.js';
 import { showBytes } from '../../src/image/report.js';
-import { fitted, message } from '../source.js';
+import { configFor, fitted, message } from '../source.js';
 import { showValue } from '../values.js';
 import { SectorMap } from './map.js';
 
 // ---- Diff ----
 
-export function DiffView(props: { image: ImageBytes; config: ImageConfig }) {
-  const [other, setOther] = useState<{ name: string; image: ImageBytes } | undefined>(undefined);
+interface Other {
+  readonly name: string;
+  readonly raw: Uint8Array;
+  /** The second image's own config: detected (as flashkv diff does without a config file). */
+  readonly config: ImageConfig;
+  readonly image: ImageBytes;
+}
+
+export function DiffView(props: { image: ImageBytes }) {
+  const [other, setOther] = useState<Other | undefined>(undefined);
+  const [configText, setConfigText] = useState('');
   const [error, setError] = useState('');
+  const openWith = (name: string, raw: Uint8Array, config: ImageConfig): void => {
+    setOther({ name, raw, config, image: openImageBytes(fitted(raw, config), config) });
+    setConfigText(JSON.stringify(imageConfigToJson(config)));
+    setError('');
+  };
   const diff: ImageDiff | undefined = useMemo(
     () => (other === undefined ? undefined : diffImages(props.image, other.image)),
     [props.image, other],
   );
   const open = async (file: File): Promise<void> => {
     try {
-      const bytes = fitted(new Uint8Array(await file.arrayBuffer()), props.config);
-      setOther({ name: file.name, image: openImageBytes(bytes, props.config) });
-      setError('');
+      const raw = new Uint8Array(await file.arrayBuffer());
+      openWith(file.name, raw, configFor(raw));
     } catch (failure) {
       setError(message(failure));
     }
@@ -39,6 +57,33 @@ export function DiffView(props: { image: ImageBytes; config: ImageConfig }) {
           }}
         />
       </label>
+      {other !== undefined && (
+        <div class="toolbar" data-testid="diff-config">
+          <span>its config: {describeImageConfig(other.config)}</span>
+          <input
+            aria-label="Second image config"
+            size={60}
+            value={configText}
+            onInput={(event) => setConfigText(event.currentTarget.value)}
+          />
+          <button
+            type="button"
+            onClick={() => {
+              try {
+                openWith(
+                  other.name,
+                  other.raw,
+                  parseImageConfig(JSON.parse(configText), 'second config'),
+                );
+              } catch (failure) {
+                setError(message(failure));
+              }
+            }}
+          >
+            Apply its config
+          </button>
+        </div>
+      )}
       <span role="alert">{error}</span>
       {diff !== undefined && other !== undefined && (
         <div data-testid="diff">
