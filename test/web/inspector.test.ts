@@ -282,6 +282,18 @@ describe('flashkv inspect in Chromium', () => {
     const image = join(dir, 'scale.img');
     writeScaleImage(image);
     const { page, problems } = await inspect(image);
+    // 4 096 sectors: a compact grid of one cell each, a clicked sector's entries beside it.
+    expect(await page.locator('.map.compact .sector').count()).toBe(4096);
+    expect(await page.evaluate('document.documentElement.scrollHeight')).toBeLessThan(2000);
+    await page.locator('.map .sector[data-sector="7"]').click();
+    const entries = page.locator('.sector-entries');
+    await entries.waitFor();
+    expect(await page.locator('.sector-entries .entry').count()).toBeGreaterThan(0);
+    const map = (await page.locator('.map').boundingBox())!;
+    const beside = (await entries.boundingBox())!;
+    expect(beside.x).toBeGreaterThanOrEqual(map.x + map.width);
+    expect(beside.y).toBeLessThan(map.y + map.height);
+    await page.screenshot({ path: join(DOCS, 'inspector-map-4096.png') });
     await tab(page, 'Keys');
     await page.getByText('100000 of 100000 keys').waitFor();
     // Virtualised: only the rows in view are in the page.

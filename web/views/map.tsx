@@ -28,11 +28,16 @@ function runsOf(sector: SectorReport): { address: number; sizeBytes: number; kin
   return runs;
 }
 
+/** Above this many sectors the map is a grid of one cell a sector (4 096 bars would be 90 000 px). */
+const GRID_THRESHOLD = 64;
+
 function SectorBar(props: {
   sector: SectorReport;
   sectorSizeBytes: number;
   marked: boolean;
   selected: boolean;
+  /** One coloured cell (by the sector's state), not a bar of its spans. */
+  compact: boolean;
   onSelect?: (index: number) => void;
 }) {
   const { sector, sectorSizeBytes } = props;
@@ -50,16 +55,18 @@ function SectorBar(props: {
       title={`sector ${sector.index} at 0x${sector.address.toString(16)}: ${sector.entryCount} entries; valid ${sector.liveBytes} B, stale ${sector.staleBytes} B, free ${sector.freeBytes} B, corrupt ${sector.corruptBytes} B (${label}); erase count not recorded by pw_kvs`}
       onClick={() => props.onSelect?.(sector.index)}
     >
-      <span class="index">{sector.index}</span>
-      <span class="bar">
-        {runsOf(sector).map((run) => (
-          <span
-            key={run.address}
-            class={`span ${run.kind}`}
-            style={{ width: `${(100 * run.sizeBytes) / sectorSizeBytes}%` }}
-          />
-        ))}
-      </span>
+      {!props.compact && <span class="index">{sector.index}</span>}
+      {!props.compact && (
+        <span class="bar">
+          {runsOf(sector).map((run) => (
+            <span
+              key={run.address}
+              class={`span ${run.kind}`}
+              style={{ width: `${(100 * run.sizeBytes) / sectorSizeBytes}%` }}
+            />
+          ))}
+        </span>
+      )}
     </button>
   );
 }
@@ -71,13 +78,15 @@ export function SectorMap(props: {
   onSelect?: (index: number) => void;
   label: string;
 }) {
+  const compact = props.scan.sectors.length > GRID_THRESHOLD;
   return (
-    <div class="map" role="group" aria-label={props.label}>
+    <div class={compact ? 'map compact' : 'map'} role="group" aria-label={props.label}>
       {props.scan.sectors.map((sector) => (
         <SectorBar
           key={sector.index}
           sector={sector}
           sectorSizeBytes={props.scan.config.sectorSizeBytes}
+          compact={compact}
           marked={props.marked?.has(sector.index) ?? false}
           selected={props.selected === sector.index}
           {...(props.onSelect === undefined ? {} : { onSelect: props.onSelect })}
@@ -111,7 +120,7 @@ export function MapView(props: { image: ImageBytes; marked: ReadonlySet<number> 
       ? []
       : props.image.scan.entries.filter((entry) => entry.sector === selected);
   return (
-    <section>
+    <section class="map-view">
       <SectorMap
         scan={props.image.scan}
         marked={props.marked}
