@@ -212,11 +212,30 @@ export async function readManifest(
   path: string,
   options: ReadManifestOptions = {},
 ): Promise<Manifest> {
-  return parseManifest(
-    path,
-    Buffer.from(await readUserInput(path, 'manifest')).toString('utf8'),
-    options,
-  );
+  return parseManifest(path, manifestText(path, await readUserInput(path, 'manifest')), options);
+}
+
+/**
+ * A manifest's bytes as text. Invalid UTF-8 fails naming its line, rather than becoming U+FFFD
+ * in a key or value the firmware would then read: bytes that are not text go in a hex row.
+ */
+function manifestText(path: string, bytes: Uint8Array): string {
+  const text = utf8Decode(bytes, true);
+  if (text !== undefined) return text;
+  // A newline byte is never inside a UTF-8 sequence, so some line holds the invalid bytes.
+  let start = 0;
+  for (let line = 1; ; line++) {
+    const newline = bytes.indexOf(0x0a, start);
+    const end = newline < 0 ? bytes.length : newline;
+    if (utf8Decode(bytes.subarray(start, end), true) === undefined) {
+      fail(
+        `manifest ${path} line ${line}`,
+        'not valid UTF-8: give a value that is not text as hex digits (encoding hex)',
+      );
+    }
+    if (newline < 0) return utf8Decode(bytes)!;
+    start = newline + 1;
+  }
 }
 
 /**
