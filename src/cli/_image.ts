@@ -9,11 +9,15 @@ import {
   type ResolvedImageConfig,
   openImageFile,
   resolveImageConfig,
+  withValueType,
 } from '../image/open-file.js';
+import { imageConfigToJson } from '../image/config.js';
+import type { ValueType } from '../image/value-types.js';
+import { bytesToHex } from '../bytes.js';
 import { changedSectors } from '../image/open.js';
 import { readImageFile, writeFileAtomic } from '../node/image-file.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, LockedImageFile } from '../node/image-lock.js';
-import { EXIT_PROBLEMS, cliFail, orFail } from './_errors.js';
+import { CliError, EXIT_PROBLEMS, cliFail, orFail } from './_errors.js';
 import { io, printError, readJsonFile, setExitCode, writeStdout } from './_io.js';
 
 /** Flags every command on an image accepts: where its config comes from. */
@@ -290,4 +294,59 @@ export function requireWritable(image: OpenedImage): void {
       `${image.path} has errors init could not repair (init reported ${image.initStatus}): run flashkv check, then flashkv repair`,
     );
   }
+}
+
+/** What {@link recordValueType} did: the config file it wrote, or why it wrote none. */
+export type RecordedValueType =
+  | { readonly written: false; readonly unchanged: true }
+  | { readonly written: true; readonly file: string }
+  | { readonly written: false; readonly unchanged: false; readonly why: string };
+
+/**
+ * Keeps `key`'s value type (after a put) in the config file beside the image, where `create`
+ * saves the types and every command finds them: that file is updated (its other fields kept),
+ * or, for an image that fills its file, made from the config the image was opened with. A
+ * `--config` file elsewhere is read, never written, and a partition inside a larger file has no
+ * file of its own: then nothing is written and `why` says so. Call under the image's lock.
+ */
+export function recordValueType(
+  image: OpenedImage,
+  args: ConfigArgs,
+  key: Uint8Array,
+  type: ValueType | undefined,
+): RecordedValueType {
+  if (image.resolved.valueTypes?.get(bytesToHex(key)) === type) {
+    return { written: false, unchanged: true };
+  }
+  const beside = configFileBeside(image.path);
+  if (args.config !== undefined && (beside === undefined || !samePath(args.config, beside))) {
+    return { written: false, unchanged: false, why: `--config ${args.config} is never written` };
+  }
+  const isWholeFile = image.window.offset === 0 && image.window.sizeBytes === image.file.length;
+  if (beside === undefined && !isWholeFile) {
+    return {
+      written: false,
+      unchanged: false,
+      why: 'the partition is part of a larger file, so it has no config file of its own',
+    };
+  }
+  const file = beside ?? `${image.path}.json`;
+  try {
+    const json =
+      beside === undefined ? imageConfigToJson(image.config) : readJsonFile(file, 'config file');
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+      cliFail(`config file ${file} is not a JSON object`);
+    }
+    const updated = withValueType(json as Record<string, unknown>, key, type);
+    writeFile(file, `${JSON.stringify(updated, null, 2)}\n`);
+  } catch (error) {
+    // The image is already saved: say what was not, rather than fail a put that persisted.
+    if (error instanceof CliError) return { written: false, unchanged: false, why: error.message };
+    throw error;
+  }
+  return { written: true, file };
+}
+
+function samePath(a: string, b: string): boolean {
+  return resolveLink(a) === resolveLink(b);
 }

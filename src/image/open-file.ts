@@ -1,4 +1,4 @@
-import { bytesToHex } from '../bytes.js';
+import { bytesToHex, printableText } from '../bytes.js';
 import { KvsError } from '../status.js';
 import { utf8Encode } from '../utf8.js';
 import {
@@ -101,6 +101,34 @@ function valueTypesOf(file: string, json: unknown): Map<string, ValueType> {
     types.set(id, type);
   }
   return types;
+}
+
+/**
+ * A config file's JSON with `key`'s value type set to `type` in its `value_types` (or removed,
+ * for undefined: an untyped key), every other field kept; the key is named as text when
+ * printable, else `hex:` digits, and any other spelling of it is dropped. Without a
+ * `value_types` left, the field goes. Pure: the caller reads and writes the file.
+ */
+export function withValueType(
+  json: Readonly<Record<string, unknown>>,
+  key: Uint8Array,
+  type: ValueType | undefined,
+): Record<string, unknown> {
+  const id = bytesToHex(key);
+  const before = json.value_types;
+  const types: Record<string, unknown> = {};
+  if (typeof before === 'object' && before !== null && !Array.isArray(before)) {
+    for (const [name, saved] of Object.entries(before)) {
+      const savedId = name.startsWith('hex:')
+        ? name.slice(4).toLowerCase()
+        : bytesToHex(utf8Encode(name));
+      if (savedId !== id) types[name] = saved;
+    }
+  }
+  if (type !== undefined) types[printableText(key) ?? `hex:${id}`] = type;
+  const rest: Record<string, unknown> = { ...json };
+  delete rest.value_types;
+  return Object.keys(types).length === 0 ? rest : { ...rest, value_types: types };
 }
 
 /**
