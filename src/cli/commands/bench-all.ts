@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
@@ -13,6 +13,8 @@ import {
 import { buildScaleFlash, runCliScaleBench, runScaleBench } from '../../bench/scale-bench.js';
 import { measureCoreBundle } from '../../bench/bundle.js';
 import { benchInspectorOpen } from '../../bench/inspector-bench.js';
+import { type SideBySideRow, runSideBySide } from '../../bench/side-by-side.js';
+import { cliFail } from '../_errors.js';
 import { io, isPlain, print } from '../_io.js';
 import { printJson } from '../_report.js';
 import { runWearBench } from '../_wear-bench.js';
@@ -55,6 +57,55 @@ function cpuUs(report: BenchReport): number {
   return report.cpu_us_per_op ?? report.us_per_op;
 }
 
+const us = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(2));
+const times = (ours: number, theirs: number): string =>
+  theirs === 0 ? '∞' : `${(ours / theirs).toFixed(2)}×`;
+
+/** The side-by-side table: µs per op of both, and flashkv's over pw_kvs's, three ways run. */
+function printSideBySide(
+  rows: readonly SideBySideRow[],
+  oracle: string,
+  rounds: number,
+  repeat: number,
+): void {
+  const table = new Table({
+    head: [
+      'config',
+      'pw_kvs µs/op',
+      'warm µs/op',
+      'ratio',
+      'standalone µs/op',
+      'ratio',
+      'pw_kvs cold',
+      'cold µs/op',
+      'ratio',
+    ],
+    style: isPlain() ? { head: [], border: [] } : { head: ['cyan'] },
+  });
+  for (const row of rows) {
+    table.push([
+      row.name,
+      us(row.pwKvsUs),
+      us(row.warmUs),
+      times(row.warmUs, row.pwKvsUs),
+      us(row.standaloneUs),
+      times(row.standaloneUs, row.pwKvsUs),
+      us(row.pwKvsColdUs),
+      us(row.coldUs),
+      times(row.coldUs, row.pwKvsColdUs),
+    ]);
+  }
+  print(`\nSide by side with pw_kvs (${oracle} bench), ${rounds} rounds alternating the two:`);
+  print(table.toString());
+  print(
+    `Wall time, µs/op: the lowest of the rounds' medians (${repeat} runs each). pw_kvs: its ` +
+      `median; pw_kvs cold: its first run in a fresh process. warm: flashkv in this process ` +
+      `after one warm-up run; standalone: \`flashkv bench CONFIG\` with "warmup": 1 in a fresh ` +
+      `process; cold: a fresh process, no warm-up, one run (beside pw_kvs cold). ratio: ` +
+      `flashkv over pw_kvs, ≤ 1 is faster.`,
+  );
+}
+
 export default defineCommand({
   meta: {
     name: 'bench-all',
@@ -62,8 +113,12 @@ export default defineCommand({
       "Run pw_kvs's eight benchmark configurations beside its figures.",
       '  Then the 16 MiB / 100 000-key figures, CLI timings and the web inspector opening that image',
       '  in Chromium (skip them with --skip-scale; the inspector alone with --skip-inspector).',
+      '  With --pw-kvs ORACLE, each configuration also runs on the real pw_kvs in the same run,',
+      '  alternating rounds, and the ratios are side by side: warm (this process), standalone',
+      '  (flashkv bench in a fresh process, one warm-up run) and cold (a fresh process, no warm-up).',
       '  Examples:',
       '    flashkv bench-all --repeat 5 --read-strategy coalesced',
+      '    flashkv bench-all --pw-kvs ../pw_kvs-oracle/oracle --rounds 5 --skip-scale',
     ].join('\n'),
   },
   args: {
@@ -74,6 +129,15 @@ export default defineCommand({
     'skip-inspector': {
       type: 'boolean',
       description: "Skip the inspector's open time (100 000 keys, in Chromium)",
+    },
+    'pw-kvs': {
+      type: 'string',
+      description: "The pw_kvs oracle's executable: run it side by side (else: the stored figures)",
+    },
+    rounds: {
+      type: 'string',
+      description: 'With --pw-kvs: rounds alternating flashkv and pw_kvs (lowest median)',
+      default: '3',
     },
     'read-strategy': {
       type: 'enum',
@@ -88,6 +152,15 @@ export default defineCommand({
       Reference
     >;
     const repeat = Math.max(1, Number.parseInt(args.repeat, 10) || 1);
+    const rounds = Math.max(1, Number.parseInt(args.rounds, 10) || 1);
+    const oracle = args['pw-kvs'];
+    if (oracle !== undefined) {
+      try {
+        accessSync(oracle, constants.X_OK);
+      } catch {
+        cliFail(`--pw-kvs ${oracle}: not an executable file (the pw_kvs oracle's 'oracle')`);
+      }
+    }
     const names = Object.keys(references);
     const bar = io().stderr.isTTY
       ? new SingleBar({
@@ -110,6 +183,20 @@ export default defineCommand({
       reports[name] = runBench(parseBenchConfig(config), { wall: wallClock, cpu: cpuClock });
       bar?.increment();
     }
+    // Side by side with the real pw_kvs: the same configurations, alternating rounds.
+    const sideBySide: SideBySideRow[] | undefined =
+      oracle === undefined
+        ? undefined
+        : runSideBySide(
+            oracle,
+            Object.fromEntries(
+              names.map((name) => [
+                name,
+                { ...references[name]!.config, read_strategy: args['read-strategy'] },
+              ]),
+            ),
+            { rounds, repeat, onProgress: (name) => bar?.update({ name: `pw_kvs: ${name}` }) },
+          );
     bar?.update({ name: 'scale: 100 000 keys' });
     const scaleFlash = args['skip-scale'] ? undefined : buildScaleFlash();
     const scale = scaleFlash && runScaleBench(undefined, undefined, scaleFlash);
@@ -127,6 +214,15 @@ export default defineCommand({
     if (args.json) {
       printJson('bench_all', {
         reports,
+        side_by_side:
+          sideBySide === undefined
+            ? null
+            : {
+                oracle,
+                rounds,
+                repeat,
+                rows: sideBySide.map((row) => snakeCaseKeys(row)),
+              },
         scale: scale === undefined ? null : snakeCaseKeys(scale),
         cli: cli === undefined ? null : cli.map((timing) => snakeCaseKeys(timing)),
         wear: wear === undefined ? null : snakeCaseKeys(wear),
@@ -155,7 +251,8 @@ export default defineCommand({
       const report = reports[name]!;
       const reference = references[name]!;
       const ours = report.flash_measured;
-      const theirs = reference.flash_measured;
+      const theirs =
+        sideBySide?.find((row) => row.name === name)?.pwKvsFlash ?? reference.flash_measured;
       const sameWrites =
         ours.bytes_written === theirs.bytes_written && ours.erase_calls === theirs.erase_calls;
       table.push([
@@ -175,8 +272,13 @@ export default defineCommand({
     print(table.toString());
     print(
       `µs/op: process CPU time, median of ${repeat} run(s) after one warm-up run; ` +
-        "ratio: that over pw_kvs's figure (≤ 1 is faster).",
+        "ratio: that over pw_kvs's stored figure (bench/pw_kvs-reference.json, recorded on " +
+        'another day and machine; ≤ 1 is faster). ' +
+        (sideBySide === undefined
+          ? 'For a side-by-side comparison in one run: --pw-kvs ORACLE.'
+          : 'Side by side in this run, below.'),
     );
+    if (sideBySide !== undefined) printSideBySide(sideBySide, oracle!, rounds, repeat);
     if (scale !== undefined) {
       print(
         `\n${scale.keys.toLocaleString('en-US')} keys in a ${scale.partitionBytes / 2 ** 20} MiB partition: ` +
