@@ -10,6 +10,7 @@ const NODE_BENCH = [
   'src/bench/inspector-bench.ts',
   'src/bench/bundle.ts',
   'src/bench/embedded.ts',
+  'src/bench/side-by-side.ts',
 ];
 
 const CORE_MESSAGE =
