@@ -57,6 +57,15 @@ export function orFail<T>(call: () => T, options: FailOptions = {}): T {
     : result;
 }
 
+/**
+ * Whether `error` is one a user caused (a failure with one line, or a KvsError: bad input), as
+ * opposed to a bug. For the places that report such errors some other way than by exiting: the
+ * shell prints them and goes on, the inspector answers 422.
+ */
+export function isUserError(error: unknown): error is CliError | KvsError {
+  return error instanceof CliError || KvsError.is(error);
+}
+
 /** One line describing any error a command let through. */
 export function describeError(error: unknown): string {
   if (error instanceof CliError) return error.message;

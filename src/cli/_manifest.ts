@@ -2,7 +2,7 @@ import { dirname, extname, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { utf8Decode, utf8Encode } from '../utf8.js';
-import { cliFail } from './_errors.js';
+import { cliFail, orFail } from './_errors.js';
 import { readUserFile, readUserInput } from './_io.js';
 import { bytesToHex, printableText } from '../bytes.js';
 import { checkKey, decodeHex } from './_report.js';
@@ -13,7 +13,6 @@ import {
   encodeTyped,
   isValueType,
 } from '../image/value-types.js';
-import { KvsError } from '../status.js';
 
 /** One key of a manifest, its value already encoded. */
 export interface ManifestEntry {
@@ -58,12 +57,7 @@ function decodeBase64(where: string, text: string): Uint8Array {
 
 /** A number of `type`, failing with one line that starts with `where`. */
 function encodeNumber(where: string, type: ValueType, text: string): Uint8Array {
-  try {
-    return encodeTyped(type, text);
-  } catch (error) {
-    if (KvsError.is(error)) fail(where, error.message);
-    throw error;
-  }
+  return orFail(() => encodeTyped(type, text), { prefix: `${where}: ` });
 }
 
 /** Encodes a row's value (files are read relative to `folder`). */

@@ -4,8 +4,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineCommand } from 'citty';
 import { imageConfigToJson } from '../../image/config.js';
-import { KvsError } from '../../status.js';
-import { CliError, cliFail } from '../_errors.js';
+import { cliFail, isUserError } from '../_errors.js';
 import { CONFIG_ARGS, FORCE_ARG, changeImage, openImage, readImage } from '../_image.js';
 import {
   type InspectBackend,
@@ -102,8 +101,7 @@ export default defineCommand({
             },
           );
         } catch (error) {
-          if (error instanceof CliError || KvsError.is(error))
-            throw new SaveRefused(422, error.message);
+          if (isUserError(error)) throw new SaveRefused(422, error.message);
           throw error;
         }
       },

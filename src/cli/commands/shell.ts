@@ -7,9 +7,8 @@ import type { KeyValueStore } from '../../engine/key-value-store.js';
 import type { MemoryFlash } from '../../flash/memory-flash.js';
 import { type ImageConfig, describeImageConfig } from '../../image/config.js';
 import { scanImage } from '../../image/scan.js';
-import { KvsError } from '../../status.js';
 import { utf8Encode } from '../../utf8.js';
-import { CliError, EXIT_PROBLEMS, cliFail, orFail } from '../_errors.js';
+import { EXIT_PROBLEMS, cliFail, describeError, isUserError, orFail } from '../_errors.js';
 import {
   CONFIG_ARGS,
   FORCE_ARG,
@@ -292,10 +291,9 @@ async function prompt(session: Session, created: boolean): Promise<void> {
     try {
       keepGoing = session.run(line);
     } catch (error) {
-      if (!(error instanceof CliError) && !KvsError.is(error)) throw error;
+      if (!isUserError(error)) throw error;
       failed = true;
-      const message = KvsError.is(error) ? `${error.message} (${error.code})` : error.message;
-      printError(`error: ${message}`);
+      printError(`error: ${describeError(error)}`);
     }
     flush();
     if (!keepGoing) break;
