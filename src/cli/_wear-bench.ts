@@ -27,7 +27,7 @@ const WORKLOAD = {
 };
 
 /**
- * Simulates the README's workload (a log every minute, 200 calibration keys, a boot counter)
+ * Simulates docs/wear.md's workload (a log every minute, 200 calibration keys, a boot counter)
  * on 5 × 4 KiB for `years` with fast-forward off, `repeat` times, and runs the log key's puts
  * on a bare store for comparison.
  */

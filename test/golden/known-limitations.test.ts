@@ -4,7 +4,7 @@ import { DEFAULT_MAGIC } from '../../src/format/entry-format.js';
 import { parseScenario } from '../../src/scenario/scenario.js';
 import { runScenario } from '../../src/scenario/run-scenario.js';
 
-// Cases where pw_kvs aborts or writes the wrong bytes, and what flashkv does instead (README,
+// Cases where pw_kvs aborts or writes the wrong bytes, and what flashkv does instead (docs/compatibility.md,
 // "Where flashkv departs"). Each fixture's note says what pw_kvs's source does there.
 function load(name: string) {
   const json = JSON.parse(

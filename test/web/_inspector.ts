@@ -47,5 +47,5 @@ export async function openPage(
   return { page, problems };
 }
 
-/** Where the README's screenshots go. */
+/** Where the screenshots of the README and docs/inspector.md go. */
 export const DOCS = join(ROOT, 'docs');
