@@ -3,7 +3,14 @@ import { describeImageConfig } from '../src/image/config.js';
 import { type ImageBytes, openImageBytes, refuseDataLoss } from '../src/image/open.js';
 import type { ImageScan } from '../src/image/scan.js';
 import { KvsError } from '../src/status.js';
-import { SECRET_HEADER, type Source, fetchImage, fitted, message } from './source.js';
+import {
+  SECRET_HEADER,
+  type Source,
+  fetchImage,
+  fileProblemsOf,
+  fitted,
+  message,
+} from './source.js';
 import { CheckView } from './views/check.js';
 import { ConfigView } from './views/config.js';
 import { DiffView } from './views/diff.js';
@@ -33,6 +40,8 @@ export function Inspector(props: { source: Source }) {
     () => openImageBytes(bytes, source.config, { surplusKeys: 'refuse' }),
     [bytes, source.config],
   );
+  // A truncated dump: its missing bytes read as erased, and it cannot be saved back.
+  const fileProblems = useMemo(() => fileProblemsOf(source, source.config), [source]);
   const problemSectors = useMemo(
     () =>
       new Set(
@@ -116,7 +125,11 @@ export function Inspector(props: { source: Source }) {
         <h1>flashkv inspector</h1>
         <span data-testid="summary">
           {source.name}: {describeImageConfig(source.config)}; {image.scan.liveKeys} keys,{' '}
-          {entryCount(image.scan)} entries, {image.scan.problems.length} problems
+          {entryCount(image.scan)} entries, {fileProblems.length + image.scan.problems.length}{' '}
+          problems
+          {fileProblems.length > 0
+            ? ` (truncated: ${fileProblems[0]!.missingBytes} B missing, read-only)`
+            : ''}
           {edits.length > 0 ? ' (unsaved edits)' : ''}
         </span>
       </header>
@@ -136,7 +149,9 @@ export function Inspector(props: { source: Source }) {
       {tab === 'Map' && <MapView image={image} marked={problemSectors} />}
       {tab === 'Keys' && <KeysView image={image} />}
       {tab === 'Log' && <LogView image={image} bytes={bytes} saved={source.file} />}
-      {tab === 'Check' && <CheckView image={image} bytes={bytes} config={source.config} />}
+      {tab === 'Check' && (
+        <CheckView image={image} bytes={bytes} config={source.config} fileProblems={fileProblems} />
+      )}
       {tab === 'Edit' && (
         <EditView
           edits={edits}

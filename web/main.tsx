@@ -13,7 +13,14 @@ function Opener(props: { onOpen: (source: Source) => void }) {
     try {
       const raw = new Uint8Array(await file.arrayBuffer());
       const config = configFor(raw);
-      props.onOpen({ name: file.name, file: fitted(raw, config), config, valueTypes: new Map() });
+      props.onOpen({
+        name: file.name,
+        file: fitted(raw, config),
+        config,
+        valueTypes: new Map(),
+        presentBytes: raw.length,
+        offset: 0,
+      });
     } catch (failure) {
       setError(message(failure));
     }

@@ -1,6 +1,7 @@
 import { DEFAULT_IMAGE_CONFIG, type ImageConfig, parseImageConfig } from '../src/image/config.js';
 import { detectImageConfig } from '../src/image/detect.js';
 import { type ValueType, isValueType } from '../src/image/value-types.js';
+import { type FileProblem, truncationProblem } from '../src/image/open-file.js';
 import { fitImage } from '../src/image/window.js';
 
 // Where the page's image comes from: `flashkv inspect` (with its secret) or a file the user picked.
@@ -14,6 +15,13 @@ export interface Source {
   readonly served?: Served;
   /** Saved value types by key (hex), from the config file's value_types; empty without one. */
   readonly valueTypes: ReadonlyMap<string, ValueType>;
+  /**
+   * Bytes of the partition the file holds; `file` is padded with erased bytes past them when
+   * the file is shorter than the config (a truncated dump).
+   */
+  readonly presentBytes: number;
+  /** Where the partition starts in the file, for messages. */
+  readonly offset: number;
 }
 
 /** What `flashkv inspect` gave the page: its secret and the version of the file loaded. */
@@ -29,6 +37,13 @@ export function message(error: unknown): string {
 
 export function fitted(bytes: Uint8Array, config: ImageConfig): Uint8Array {
   return fitImage(bytes, config.sectorSizeBytes * config.sectorCount).bytes;
+}
+
+/** The `truncated` problem of the source under `config`, when the file is shorter than it. */
+export function fileProblemsOf(source: Source, config: ImageConfig): FileProblem[] {
+  const expectedBytes = config.sectorSizeBytes * config.sectorCount;
+  const truncated = truncationProblem(source.presentBytes, expectedBytes, source.offset);
+  return truncated === undefined ? [] : [truncated];
 }
 
 /** The config of bytes opened in the page: detected, else the defaults sized to the file. */
@@ -62,10 +77,20 @@ export async function served(): Promise<Source | undefined> {
     name: string;
     config: unknown;
     value_types?: Record<string, unknown>;
+    present_bytes?: number;
+    offset?: number;
   };
   const config = parseImageConfig(meta.config, 'the served config');
   const valueTypes = new Map<string, ValueType>();
   for (const [key, type] of Object.entries(meta.value_types ?? {}))
     if (isValueType(type)) valueTypes.set(key, type);
-  return { name: meta.name, config, valueTypes, ...(await fetchImage(secret)) };
+  const image = await fetchImage(secret);
+  return {
+    name: meta.name,
+    config,
+    valueTypes,
+    presentBytes: meta.present_bytes ?? image.file.length,
+    offset: meta.offset ?? 0,
+    ...image,
+  };
 }

@@ -20,17 +20,16 @@ export interface CheckVerdict {
   readonly initChanges: number[];
 }
 
+/** An image as {@link checkImage} and {@link imageProblems} take it. */
+export type CheckedImage = ImageBytes & { readonly fileProblems?: readonly FileProblem[] };
+
 /**
- * Judges an opened image: a truncated file first, the scan's problems, a config that looks
- * wrong, init's status, and (when nothing else is wrong) the sectors init would rewrite. The
- * problems of the file come from `image.fileProblems` (an image opened by `openImageFile`),
- * else from `otherConfigHint` (bytes opened with `openImageBytes`).
+ * The problems of an image as stored, before init runs: a truncated file first, the scan's
+ * problems, then a config that looks wrong. What `check`, `info`, the batch rows and the
+ * inspector list. The problems of the file come from `image.fileProblems` (an image opened by
+ * `openImageFile`), else from `otherConfigHint` (bytes opened with `openImageBytes`).
  */
-export function checkImage(
-  image: ImageBytes & { readonly fileProblems?: readonly FileProblem[] },
-  otherConfigHint?: string,
-): CheckVerdict {
-  const initChanges = changedSectors(image);
+export function imageProblems(image: CheckedImage, otherConfigHint?: string): CheckProblem[] {
   const fileProblems =
     image.fileProblems ??
     (otherConfigHint === undefined
@@ -57,6 +56,16 @@ export function checkImage(
     if (problem.kind === 'other_config')
       problems.push({ kind: problem.kind, message: problem.message });
   }
+  return problems;
+}
+
+/**
+ * Judges an opened image: its problems as stored ({@link imageProblems}), init's status, and
+ * (when nothing else is wrong) the sectors init would rewrite.
+ */
+export function checkImage(image: CheckedImage, otherConfigHint?: string): CheckVerdict {
+  const initChanges = changedSectors(image);
+  const problems = imageProblems(image, otherConfigHint);
   if (image.initStatus !== 'OK') {
     problems.push({ kind: 'init_status', message: `pw_kvs's init reports ${image.initStatus}` });
   }
@@ -69,11 +78,21 @@ export function checkImage(
   return { ok: problems.length === 0, problems, initChanges };
 }
 
-/** What a sector is, in one word, as `check` labels it: CORRUPT, empty, full or ok. */
+/**
+ * What a sector is, in one word, as `check` labels it: TRUNCATED (some of its bytes are past
+ * the end of the file, `presentBytes` of the partition being there; they read as erased),
+ * CORRUPT, empty, full or ok. `presentBytes` defaults to the whole partition.
+ */
 export function sectorLabel(
-  sector: { readonly corruptBytes: number; readonly freeBytes: number },
+  sector: {
+    readonly index: number;
+    readonly corruptBytes: number;
+    readonly freeBytes: number;
+  },
   sectorSizeBytes: number,
-): 'CORRUPT' | 'empty' | 'full' | 'ok' {
+  presentBytes = Infinity,
+): 'TRUNCATED' | 'CORRUPT' | 'empty' | 'full' | 'ok' {
+  if ((sector.index + 1) * sectorSizeBytes > presentBytes) return 'TRUNCATED';
   if (sector.corruptBytes > 0) return 'CORRUPT';
   if (sector.freeBytes === sectorSizeBytes) return 'empty';
   return sector.freeBytes === 0 ? 'full' : 'ok';

@@ -1,3 +1,4 @@
+import { ERASED_BYTE } from '../flash/flash-memory.js';
 import { type ChecksumAlgorithm, type ChecksumName, createChecksum } from '../format/checksum.js';
 import { DecodedEntry, decodeEntryAt, entryChecksumMatches } from '../format/entry-codec.js';
 import { MIN_ALIGNMENT_BYTES, alignmentUnitsToBytes } from '../format/entry-header.js';
@@ -78,13 +79,29 @@ export function detectImageConfig(
   let largestEntry = alignmentBytes;
   for (const entry of valid.values()) largestEntry = Math.max(largestEntry, entry.sizeBytes);
   const copies = copyIds(image, formats);
-  const candidates =
+  // A dump no candidate splits exactly is read as truncated: its last sector is cut short and
+  // its missing bytes read as erased (pw_kvs's sizes never leave a partial sector).
+  let candidates =
     options.sectorSizeBytes === undefined
       ? sectorSizeCandidates(image.length, largestEntry)
       : image.length % options.sectorSizeBytes === 0 && image.length >= 2 * options.sectorSizeBytes
         ? [options.sectorSizeBytes]
         : [];
-  const scored = candidates.map((size) => ({ size, ...fitSectorSize(image, size, valid, copies) }));
+  let isTruncated = false;
+  if (candidates.length === 0) {
+    candidates =
+      options.sectorSizeBytes === undefined
+        ? sectorSizeCandidates(image.length, largestEntry, true)
+        : image.length > options.sectorSizeBytes
+          ? [options.sectorSizeBytes]
+          : [];
+    isTruncated = candidates.length > 0;
+  }
+  const sectorsOf = (size: number): number => Math.ceil(image.length / size);
+  const scored = candidates.map((size) => ({
+    size,
+    ...fitSectorSize(isTruncated ? padded(image, size) : image, size, valid, copies),
+  }));
   if (scored.length === 0) {
     throw new KvsError(
       'INVALID_ARGUMENT',
@@ -99,7 +116,7 @@ export function detectImageConfig(
   const distance = (size: number): number => Math.abs(Math.log2(size / TYPICAL_SECTOR_SIZE));
   const rank = (fit: (typeof scored)[number]): number[] => [
     fit.straddling,
-    -fit.consistent / (image.length / fit.size),
+    -fit.consistent / sectorsOf(fit.size),
     fit.copiesApart ? 0 : 1,
     distance(fit.size),
   ];
@@ -115,13 +132,18 @@ export function detectImageConfig(
     .filter((fit) => rank(fit).slice(0, 3).join() === rank(chosen).slice(0, 3).join())
     .map((fit) => fit.size);
   const sectorSizeBytes = chosen.size;
-  const sectorCount = image.length / sectorSizeBytes;
+  const sectorCount = sectorsOf(sectorSizeBytes);
   const inconsistent = sectorCount - chosen.consistent;
 
   const { mostCopies, keys } = countCopies(image, formats);
   const redundancy = Math.min(Math.max(1, mostCopies), 8, sectorCount - 1);
   const maxEntries = Math.max(DEFAULT_MAX_ENTRIES, keys);
   const notes: string[] = [];
+  if (isTruncated) {
+    notes.push(
+      `${image.length} B is not a whole number of ${sectorSizeBytes} B sectors: read as a truncated dump of ${sectorCount} sectors (${sectorCount * sectorSizeBytes - image.length} B missing)`,
+    );
+  }
   if (ties.length > 1) {
     notes.push(
       `sector sizes ${ties.join(', ')} B fit the bytes equally well; chose ${sectorSizeBytes} B (pass --sector-size if you know it)`,
@@ -248,13 +270,25 @@ function evidence(
 /**
  * Sector sizes to try: the powers of two (flash erase blocks are) from 16 B to 32 KiB (pw_kvs
  * sizes fit 16 bits) that divide the image into at least 2 sectors and hold its largest entry.
+ * `isTruncated`: the image's last sector may be cut short (sizes need not divide it).
  */
-function sectorSizeCandidates(imageBytes: number, smallest: number): number[] {
+function sectorSizeCandidates(imageBytes: number, smallest: number, isTruncated = false): number[] {
   const sizes: number[] = [];
   for (let size = MIN_ALIGNMENT_BYTES; size <= 0x8000; size *= 2) {
-    if (size >= smallest && imageBytes % size === 0 && imageBytes / size >= 2) sizes.push(size);
+    const splits = isTruncated
+      ? imageBytes > size
+      : imageBytes % size === 0 && imageBytes / size >= 2;
+    if (size >= smallest && splits) sizes.push(size);
   }
   return sizes;
+}
+
+/** `image` with erased bytes up to a whole number of `sectorSizeBytes` sectors. */
+function padded(image: Uint8Array, sectorSizeBytes: number): Uint8Array {
+  const whole = new Uint8Array(Math.ceil(image.length / sectorSizeBytes) * sectorSizeBytes);
+  whole.fill(ERASED_BYTE, image.length);
+  whole.set(image);
+  return whole;
 }
 
 /** How well a sector size fits the bytes. */

@@ -218,6 +218,29 @@ export interface FileProblem {
   readonly missingBytes?: number;
 }
 
+/**
+ * The `truncated` problem of a file holding `presentBytes` of a partition the config makes
+ * `expectedBytes` long (at `offset` in the file), or undefined when nothing is missing. Shared
+ * by {@link openImageFile} and the inspector page (which works out the same verdict when the
+ * config changes).
+ */
+export function truncationProblem(
+  presentBytes: number,
+  expectedBytes: number,
+  offset = 0,
+): FileProblem | undefined {
+  const missingBytes = expectedBytes - presentBytes;
+  if (missingBytes <= 0) return undefined;
+  const where = offset === 0 ? '' : ` at offset 0x${offset.toString(16)}`;
+  return {
+    kind: 'truncated',
+    message:
+      `truncated: the partition${where} is ${presentBytes} B of the ${expectedBytes} B ` +
+      `the config expects, ${missingBytes} B missing (read as erased)`,
+    missingBytes,
+  };
+}
+
 /** Why the image must not be changed, and what to do instead. */
 export interface ImageRefusal extends DataLossRefusal {
   /** Whether `force` would go ahead (entries pw_kvs would drop), or never (a truncated file). */
@@ -313,18 +336,13 @@ export function openImageFile(file: Uint8Array, request: OpenImageRequest = {}):
   const warnings: string[] = [];
   const fileProblems: FileProblem[] = [];
   const where = window.offset === 0 ? '' : ` at offset 0x${window.offset.toString(16)}`;
-  if (fitted.truncatedBytes > 0) {
+  const truncation = truncationProblem(present.length, original.length, window.offset);
+  if (truncation !== undefined) {
     warnings.push(
       `${name}: the partition${where} is ${present.length} B, the config expects ${original.length} B: ` +
         `the missing ${fitted.truncatedBytes} B are read as erased (a truncated dump); it opens read-only`,
     );
-    fileProblems.push({
-      kind: 'truncated',
-      message:
-        `truncated: the partition${where} is ${present.length} B of the ${original.length} B ` +
-        `the config expects, ${fitted.truncatedBytes} B missing (read as erased)`,
-      missingBytes: fitted.truncatedBytes,
-    });
+    fileProblems.push(truncation);
   }
   const trailingBytes = fitted.trailingBytes + (file.length - window.offset - window.sizeBytes);
   if (fitted.trailingBytes > 0) {

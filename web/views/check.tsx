@@ -2,6 +2,7 @@ import { useMemo, useState } from 'preact/hooks';
 import { bytesToHex } from '../../src/bytes.js';
 import { checkImage } from '../../src/image/check.js';
 import type { ImageConfig } from '../../src/image/config.js';
+import type { FileProblem } from '../../src/image/open-file.js';
 import {
   type ImageBytes,
   type RepairResult,
@@ -14,11 +15,21 @@ import { SectorMap } from './map.js';
 
 // ---- Check and repair dry run ----
 
-export function CheckView(props: { image: ImageBytes; bytes: Uint8Array; config: ImageConfig }) {
-  const verdict = useMemo(
-    () => checkImage(props.image, otherConfigHint(props.bytes, props.config, props.image.scan)),
-    [props.image],
-  );
+export function CheckView(props: {
+  image: ImageBytes;
+  bytes: Uint8Array;
+  config: ImageConfig;
+  /** Problems of the file itself (a truncated dump), as `flashkv check` lists them. */
+  fileProblems: readonly FileProblem[];
+}) {
+  const verdict = useMemo(() => {
+    const hint = otherConfigHint(props.bytes, props.config, props.image.scan);
+    const fileProblems: FileProblem[] = [
+      ...props.fileProblems,
+      ...(hint === undefined ? [] : [{ kind: 'other_config' as const, message: hint }]),
+    ];
+    return checkImage({ ...props.image, fileProblems });
+  }, [props.image, props.fileProblems]);
   const [dryRun, setDryRun] = useState<RepairResult | undefined>(undefined);
   const marked = new Set(
     verdict.problems.flatMap((problem) => (problem.sector === undefined ? [] : [problem.sector])),

@@ -152,14 +152,23 @@ async function checkBatch(
         ['image', 'ok', 'live_keys', 'entries', 'corrupt_entries', 'problems', 'summary'],
         ...rows.map((row) => [
           row.image,
-          row.ok,
+          // Spelt out: csv-stringify writes false as an empty field, which reads as unknown.
+          String(row.ok),
           row.live_keys,
           row.entries,
           row.corrupt_entries,
           row.error === undefined ? row.problems.length : '',
           summary(row),
         ]),
-        ['total', total.ok === total.dumps, total.live_keys, '', total.corrupt_entries, '', ''],
+        [
+          'total',
+          String(total.ok === total.dumps),
+          total.live_keys,
+          '',
+          total.corrupt_entries,
+          '',
+          '',
+        ],
       ]),
     );
     return;
@@ -221,7 +230,7 @@ function checkOne(path: string, args: ConfigArgs, asJson: boolean): void {
         sector.staleBytes,
         sector.freeBytes,
         sector.corruptBytes,
-        sectorLabel(sector, config.sectorSizeBytes),
+        sectorLabel(sector, config.sectorSizeBytes, image.original.length - image.truncatedBytes),
       ]),
     ),
   );

@@ -11,7 +11,7 @@ import {
 import { print } from '../_io.js';
 import { bytes, table } from '../_output.js';
 import { printJson, warningsJson } from '../_report.js';
-import { problemsJson } from '../../image/report.js';
+import { imageProblems } from '../../image/check.js';
 import { changedSectors } from '../../image/open.js';
 
 /**
@@ -68,6 +68,8 @@ export default defineCommand({
       writeFile(savedConfig, `${JSON.stringify(saved, null, 2)}\n`);
     }
     const repaired = changedSectors(image).length > 0;
+    // The problems `check` lists before init runs: a truncated file, the scan's, a wrong config.
+    const problems = imageProblems(image);
     if (args.json === true) {
       printJson('info', {
         image: args.image,
@@ -97,7 +99,7 @@ export default defineCommand({
         in_use_bytes: stats.inUseBytes,
         reclaimable_bytes: stats.reclaimableBytes,
         writable_bytes: stats.writableBytes,
-        problems: problemsJson(scan),
+        problems,
         ...(savedConfig === undefined ? {} : { saved_config: savedConfig }),
         ...warningsJson(image),
       });
@@ -118,7 +120,9 @@ export default defineCommand({
       ['legacy entries', String(scan.legacyEntries)],
       [
         'problems',
-        scan.problems.length === 0 ? 'none' : `${scan.problems.length} (see flashkv check)`,
+        problems.length === 0
+          ? 'none'
+          : `${problems.length} (${[...new Set(problems.map((problem) => problem.kind))].join(', ')}; see flashkv check)`,
       ],
       [
         'init',

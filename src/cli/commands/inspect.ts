@@ -59,6 +59,10 @@ export default defineCommand({
       config: imageConfigToJson(opened.config),
       detected: opened.resolved.detected !== undefined,
       read_only: opened.truncatedBytes > 0,
+      // Bytes of the partition the file holds: fewer than the config's when it is truncated
+      // (the page reports that, for this config and any other it is given).
+      present_bytes: opened.original.length - opened.truncatedBytes,
+      offset: opened.window.offset,
       warnings: [...opened.warnings],
       // Key (hex) → type: the page's Put defaults to a key's saved type, as put does.
       value_types: Object.fromEntries(opened.resolved.valueTypes ?? []),
