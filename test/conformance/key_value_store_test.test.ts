@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { KeyValueStore, type KeyValueStoreOptions } from '../../src/engine/key-value-store.js';
 import { FlashPartition } from '../../src/flash/flash-partition.js';
 import { MemoryFlash } from '../../src/flash/memory-flash.js';
-import { KvsError } from '../../src/status.js';
+import type { KvsError } from '../../src/status.js';
 import { u32 } from './_bytes.js';
 
 const u8 = (value: number) => Uint8Array.of(value);
