@@ -39,6 +39,7 @@ const commandModules: Record<string, () => Promise<{ default: unknown }>> = {
   torture: () => import('./commands/torture.js'),
   fuzz: () => import('./commands/fuzz.js'),
   wear: () => import('./commands/wear.js'),
+  fleet: () => import('./commands/fleet.js'),
 };
 
 /** The definition of command `name`, loaded on first use; undefined for no such command. */
@@ -60,6 +61,29 @@ const main: CommandDef = {
   subCommands: commands,
 };
 
+/**
+ * The command `argv` names: a top-level command, or one of its subcommands (`fleet ingest`)
+ * when the next word names one. `words`: how many of `argv`'s words name it.
+ */
+async function commandOf(
+  argv: readonly string[],
+): Promise<{ command: CommandDef; words: number; name: string } | undefined> {
+  const index = argv.findIndex((arg) => !arg.startsWith('-'));
+  const name = index < 0 ? undefined : argv[index]!;
+  const command = name === undefined ? undefined : await loadCommand(name);
+  if (command === undefined) return undefined;
+  const subCommands = command.subCommands as Record<string, unknown> | undefined;
+  const sub = argv[index + 1];
+  if (subCommands !== undefined && sub !== undefined && Object.hasOwn(subCommands, sub)) {
+    const resolved = subCommands[sub];
+    const subCommand = (await (typeof resolved === 'function'
+      ? (resolved as () => unknown)()
+      : resolved)) as CommandDef;
+    return { command: subCommand, words: index + 2, name: `${name} ${sub}` };
+  }
+  return { command, words: index + 1, name: name! };
+}
+
 /** A command whose description is cut to its first line (the rest is printed after usage). */
 function summarized(command: CommandDef): CommandDef {
   const meta = command.meta as { description?: string } | undefined;
@@ -75,8 +99,8 @@ const ANSI = /\u001b\[[0-9;]*m/g;
  * one-line descriptions, then the command's details and examples. Colour only on a terminal.
  */
 async function help(argv: string[]): Promise<string> {
-  const name = argv.find((arg) => !arg.startsWith('-'));
-  const command = name === undefined ? undefined : await loadCommand(name);
+  const found = await commandOf(argv);
+  const command = found?.command;
   let text: string;
   if (command === undefined) {
     const short = Object.fromEntries(
@@ -89,7 +113,26 @@ async function help(argv: string[]): Promise<string> {
     );
     text = await renderUsage({ ...main, subCommands: short });
   } else {
-    text = (await renderUsage(summarized(command), main)).trimEnd();
+    const parent =
+      found!.words > 1 && found!.name.includes(' ')
+        ? { ...main, meta: { ...main.meta, name: `flashkv ${found!.name.split(' ')[0]}` } }
+        : main;
+    const subCommands = command.subCommands as Record<string, unknown> | undefined;
+    const shown =
+      subCommands === undefined
+        ? summarized(command)
+        : {
+            ...summarized(command),
+            subCommands: Object.fromEntries(
+              await Promise.all(
+                Object.entries(subCommands).map(async ([key, sub]) => [
+                  key,
+                  summarized((await sub) as CommandDef),
+                ]),
+              ),
+            ),
+          };
+    text = (await renderUsage(shown, parent as CommandDef)).trimEnd();
     const meta = command.meta as { description?: string } | undefined;
     const details = (meta?.description ?? '').split('\n').slice(1);
     if (details.length > 0)
@@ -107,9 +150,9 @@ async function help(argv: string[]): Promise<string> {
  * such as --sector-sise must not silently open an image with the default geometry.
  */
 async function checkOptions(argv: readonly string[]): Promise<void> {
-  const name = argv[0];
-  const command = name === undefined ? undefined : await loadCommand(name);
-  if (command === undefined) return; // citty reports the unknown command
+  const found = argv[0] === undefined ? undefined : await commandOf(argv);
+  if (found === undefined) return; // citty reports the unknown command
+  const { command, name, words } = found;
   const defined = (command.args ?? {}) as Record<
     string,
     { type?: string; alias?: string | string[] }
@@ -130,7 +173,7 @@ async function checkOptions(argv: readonly string[]): Promise<void> {
     if (spec.type === 'boolean') allowed.add(`no-${option}`);
   }
   const given: string[] = [];
-  for (let i = 1; i < argv.length; i++) {
+  for (let i = words; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
       given.push(...argv.slice(i + 1));
@@ -148,8 +191,8 @@ async function checkOptions(argv: readonly string[]): Promise<void> {
     }
     if (takesValue.has(option) && !arg.includes('=')) i++;
   }
-  // check takes any number of dumps.
-  if (given.length > positionals && name !== 'check') {
+  // check and fleet ingest take any number of dumps.
+  if (given.length > positionals && name !== 'check' && name !== 'fleet ingest') {
     throw new CliError(
       `unexpected argument ${JSON.stringify(given[positionals])} for flashkv ${name} (see flashkv ${name} --help)`,
     );
