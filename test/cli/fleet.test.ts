@@ -73,7 +73,7 @@ beforeAll(() => {
     i++;
   }
   writeFileSync(join(dir, 'labels.csv'), `${labels.join('\n')}\n`);
-});
+}, 120_000);
 
 describe('flashkv fleet ingest: the database says what check --json says', () => {
   it('ingests a damaged fleet of 1000 dumps; every state and lost key matches check', async () => {
