@@ -288,7 +288,7 @@ export class FleetWriter {
           : `SELECT t.*, strftime(d.ingested_at, '%Y-%m-%d') AS ingest_date FROM ${table} t JOIN dumps d USING (dump_id)`;
       await this.connection.run(
         `COPY (${rows}) TO ${sqlText(join(folder, table))} (FORMAT parquet, PARTITION_BY (ingest_date), ` +
-          `FILENAME_PATTERN ${sqlText(`part-${batch}-{i}`)}, APPEND)`,
+          `FILENAME_PATTERN ${sqlText(`part-${batch}-{uuid}`)}, APPEND)`,
       );
     }
     for (const table of FLEET_TABLE_NAMES) await this.connection.run(`DELETE FROM ${table}`);
@@ -317,7 +317,7 @@ export async function exportParquet(db: FleetDb, folder: string): Promise<void> 
         : `SELECT t.*, strftime(d.ingested_at, '%Y-%m-%d') AS ingest_date FROM ${table} t JOIN dumps d USING (dump_id)`;
     await db.connection.run(
       `COPY (${rows}) TO ${sqlText(join(out, table))} (FORMAT parquet, PARTITION_BY (ingest_date), ` +
-        `FILENAME_PATTERN ${sqlText(`export-${Date.now().toString(36)}-{i}`)}, APPEND)`,
+        `FILENAME_PATTERN ${sqlText(`export-{uuid}`)}, APPEND)`,
     );
   }
 }
