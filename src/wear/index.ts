@@ -6,6 +6,7 @@ export type {
   LatencyReport,
   SteadyState,
   WearOptions,
+  WearReadStrategy,
   WearReport,
   WearSample,
 } from './simulate.js';

@@ -33,9 +33,19 @@ export interface WearOptions {
   readonly fastForward?: boolean;
   /** Erase-count snapshots over the horizon, for charts (≥ 1). Defaults to 120. */
   readonly samples?: number;
+  /**
+   * Whose reads the latency is computed with: `pw_kvs` (the default) reads the flash as the
+   * firmware's pw_kvs does, call for call and byte for byte (its read calls per put, checked
+   * against the real pw_kvs: test/fixtures/wear-reads); `flashkv` reads it as flashkv's store
+   * does by default (fewer, coalesced reads). Erases and bytes written are the same either way.
+   */
+  readonly readStrategy?: WearReadStrategy;
   /** Called every 65 536 simulated writes with the writes done and the horizon's total. */
   readonly onProgress?: (writesDone: number, writesTotal: number) => void;
 }
+
+/** Whose read pattern the latency model counts; see {@link WearOptions.readStrategy}. */
+export type WearReadStrategy = 'pw_kvs' | 'flashkv';
 
 /** Erase counts per sector at one moment of the horizon. */
 export interface WearSample {
@@ -61,7 +71,10 @@ export interface SteadyState {
   readonly confirmedAfterSeconds: number;
 }
 
-/** Write latency under the timing model, over the simulated writes. */
+/**
+ * Write latency under the timing model, over every write of the horizon: the simulated ones,
+ * and under the fast-forward the repeating block's writes once for each time it repeats.
+ */
 export interface LatencyReport {
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -113,6 +126,8 @@ export interface WearReport {
   /** Writes that had to garbage collect before they could land. */
   readonly writesWithGc: number;
   readonly latency: LatencyReport;
+  /** Whose reads the latency counts. */
+  readonly readStrategy: WearReadStrategy;
   /** Erase counts over time, evenly spaced over the horizon (both ends included). */
   readonly samples: readonly WearSample[];
 }
@@ -286,6 +301,37 @@ class EraseLog {
   }
 }
 
+/**
+ * What each simulated write did, for the fast-forward's extrapolation: the bytes it programmed
+ * and its latency (an index into the distinct latencies), by write number (1-based).
+ */
+class WriteLog {
+  bytes: Uint32Array = new Uint32Array(1024);
+  latency: Uint32Array = new Uint32Array(1024);
+  readonly latencies: number[] = [];
+  private readonly ids = new Map<number, number>();
+
+  add(serial: number, bytes: number, ms: number): void {
+    if (serial >= this.bytes.length) {
+      const grow = (old: Uint32Array): Uint32Array => {
+        const next = new Uint32Array(old.length * 2);
+        next.set(old);
+        return next;
+      };
+      this.bytes = grow(this.bytes);
+      this.latency = grow(this.latency);
+    }
+    let id = this.ids.get(ms);
+    if (id === undefined) {
+      id = this.latencies.length;
+      this.latencies.push(ms);
+      this.ids.set(ms, id);
+    }
+    this.bytes[serial] = bytes;
+    this.latency[serial] = id;
+  }
+}
+
 /** The detected cycle, and the extrapolation of counts and times from it. */
 class Cycle {
   readonly writes: number;
@@ -296,6 +342,10 @@ class Cycle {
   private readonly sectors: number[] = [];
   private readonly bytes: number;
   private readonly gcWrites: number;
+  /** The write just before the cycle's first write (the cycle is writes start+1..start+writes). */
+  private readonly startWrite: number;
+  /** Writes of the cycle that garbage collected, as offsets 1..writes, ascending. */
+  private readonly gcOffsets: number[] = [];
 
   constructor(
     log: EraseLog,
@@ -312,9 +362,12 @@ class Cycle {
     this.seconds = log.time[last]! - log.time[start]!;
     this.bytes = log.bytes[last]! - log.bytes[start]!;
     this.gcWrites = log.gcWrites[last]! - log.gcWrites[start]!;
+    this.startWrite = log.write[start]!;
     this.eraseCounts = new Array<number>(sectorCount).fill(0);
     for (let q = 1; q <= k; q++) {
-      this.offsets.push(log.write[start + q]! - log.write[start]!);
+      const offset = log.write[start + q]! - log.write[start]!;
+      if (this.gcOffsets.at(-1) !== offset) this.gcOffsets.push(offset);
+      this.offsets.push(offset);
       this.times.push(log.time[start + q]!);
       this.sectors.push(log.sector[start + q]!);
       this.eraseCounts[log.sector[start + q]!]!++;
@@ -333,13 +386,35 @@ class Cycle {
     return counts;
   }
 
-  /** Flash bytes and GC writes after `write` writes (the partial cycle pro rata). */
-  totalsAt(write: number): { bytes: number; gcWrites: number } {
-    const cycles = (write - this.baseWrite) / this.writes;
-    return {
-      bytes: Math.round(this.baseBytes + cycles * this.bytes),
-      gcWrites: Math.round(this.baseGcWrites + cycles * this.gcWrites),
-    };
+  /**
+   * Flash bytes and GC writes after `write` writes (≥ the base), exactly as erases are
+   * extrapolated: whole cycles, then the partial cycle's writes one by one, as they happened in
+   * the cycle (`writeLog`).
+   */
+  totalsAt(write: number, writeLog: WriteLog): { bytes: number; gcWrites: number } {
+    const done = write - this.baseWrite;
+    const cycles = Math.floor(done / this.writes);
+    const rest = done - cycles * this.writes;
+    let bytes = this.baseBytes + cycles * this.bytes;
+    for (let w = 1; w <= rest; w++) bytes += writeLog.bytes[this.startWrite + w]!;
+    let gcWrites = this.baseGcWrites + cycles * this.gcWrites;
+    for (let q = 0; q < this.gcOffsets.length && this.gcOffsets[q]! <= rest; q++) gcWrites++;
+    return { bytes, gcWrites };
+  }
+
+  /**
+   * Adds the latencies of the writes after the base up to `write` to `histogram`: each write
+   * of the cycle once per whole cycle, and the partial cycle's writes once.
+   */
+  addLatencies(write: number, writeLog: WriteLog, histogram: Map<number, number>): void {
+    const done = write - this.baseWrite;
+    const cycles = Math.floor(done / this.writes);
+    const rest = done - cycles * this.writes;
+    for (let w = 1; w <= this.writes; w++) {
+      const ms = writeLog.latencies[writeLog.latency[this.startWrite + w]!]!;
+      const times = cycles + (w <= rest ? 1 : 0);
+      if (times > 0) histogram.set(ms, (histogram.get(ms) ?? 0) + times);
+    }
   }
 
   /** When `sector` reaches `erases` erases (beyond the base), in seconds; Infinity if never. */
@@ -426,12 +501,22 @@ export function simulateWear(options: WearOptions): WearReport {
   const sampleCount = positive('samples', options.samples ?? 120, true);
   const timing = options.timing ?? DEFAULT_SPI_NOR_TIMING;
   const fastForward = options.fastForward ?? true;
+  const readStrategy = options.readStrategy ?? 'pw_kvs';
+  if (readStrategy !== 'pw_kvs' && readStrategy !== 'flashkv') {
+    throw new KvsError(
+      'INVALID_ARGUMENT',
+      `read strategy must be pw_kvs or flashkv, got ${String(readStrategy)}`,
+    );
+  }
   const sectorCount = config.sectorCount;
 
   const flash = new MemoryFlash(geometryOf(config));
   const store = new KeyValueStore(new FlashPartition(flash), {
     ...storeOptionsOf(config),
     gcOnWrite: config.gcOnWrite,
+    // pw_kvs's reads are the engine's 'pwKvs' strategy (the same calls and bytes on every put);
+    // flashkv's are its default.
+    readStrategy: readStrategy === 'pw_kvs' ? 'pwKvs' : 'trusted',
   });
   store.init();
 
@@ -460,6 +545,7 @@ export function simulateWear(options: WearOptions): WearReport {
   const samples: WearSample[] = [];
   const sampleSeconds = (m: number): number => (horizonSeconds * m) / sampleCount;
   const log = fastForward ? new EraseLog() : undefined;
+  const writeLog = fastForward ? new WriteLog() : undefined;
   let nextSample = 0;
   let writes = 0;
   let writesWithGc = 0;
@@ -517,6 +603,7 @@ export function simulateWear(options: WearOptions): WearReport {
       (counters.readCalls - readCalls) * timing.readCallMs +
       (counters.bytesRead - bytesRead) * timing.readByteMs +
       erased * timing.eraseSectorMs;
+    writeLog?.add(serial, counters.bytesWritten - bytesWritten, ms);
     ({ writeCalls, bytesWritten, readCalls, bytesRead } = counters);
     latencies.set(ms, (latencies.get(ms) ?? 0) + 1);
     if (erased > 0 && log !== undefined) {
@@ -567,7 +654,8 @@ export function simulateWear(options: WearOptions): WearReport {
       });
     }
     finalCounts = found.countsAt(totalWrites);
-    ({ bytes: flashBytesWritten, gcWrites } = found.totalsAt(totalWrites));
+    ({ bytes: flashBytesWritten, gcWrites } = found.totalsAt(totalWrites, writeLog!));
+    found.addLatencies(totalWrites, writeLog!, latencies);
   } else {
     while (nextSample <= sampleCount) {
       samples.push({
@@ -635,6 +723,7 @@ export function simulateWear(options: WearOptions): WearReport {
     gcEvents: finalCounts.reduce((sum, count) => sum + count, 0),
     writesWithGc: gcWrites,
     latency: latencyReport(latencies),
+    readStrategy,
     samples,
   };
 }

@@ -135,6 +135,26 @@ describe('flashkv wear', () => {
     expect(result.stderr).toMatch(/^flashkv: .*RESOURCE_EXHAUSTED.*does not fit in 2 × 512 B\n$/);
   });
 
+  it("counts pw_kvs's reads by default, flashkv's with --reads flashkv (same wear)", async () => {
+    const run = async (extra: string[]): Promise<Record<string, unknown>> => {
+      const result = await flashkv([...BASE(), '--years', '0.05', '--json', ...extra]);
+      expect(result.status).toBe(0);
+      return JSON.parse(result.stdout) as Record<string, unknown>;
+    };
+    const pwKvs = await run([]);
+    const flashkvReads = await run(['--reads', 'flashkv']);
+    expect(pwKvs.read_strategy).toBe('pw_kvs');
+    expect(flashkvReads.read_strategy).toBe('flashkv');
+    expect(flashkvReads.erase_counts).toEqual(pwKvs.erase_counts);
+    expect(flashkvReads.flash_bytes_written).toBe(pwKvs.flash_bytes_written);
+    const mean = (report: Record<string, unknown>): number =>
+      (report.latency_ms as { mean: number }).mean;
+    expect(mean(flashkvReads)).toBeLessThan(mean(pwKvs));
+    const bad = await flashkv([...BASE(), '--reads', 'fast']);
+    expect(bad.status).toBe(2);
+    expect(bad.stdout).toBe('');
+  });
+
   it('explains itself in --help, with the workload format and examples', async () => {
     const result = await flashkv(['wear', '--help']);
     expect(result.status).toBe(0);

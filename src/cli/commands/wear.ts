@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { defineCommand } from 'citty';
 import { recommendSectorCount } from '../../wear/recommend.js';
-import { type WearReport, simulateWear } from '../../wear/simulate.js';
+import { type WearReadStrategy, type WearReport, simulateWear } from '../../wear/simulate.js';
 import { DEFAULT_SPI_NOR_TIMING, parseTimingModel, timingModelToJson } from '../../wear/timing.js';
 import {
   SECONDS_PER_DAY,
@@ -75,6 +75,7 @@ function reportJson(report: WearReport): Record<string, unknown> {
       max: round(report.latency.maxMs),
       mean: round(report.latency.meanMs),
     },
+    read_strategy: report.readStrategy,
   };
 }
 
@@ -110,7 +111,8 @@ function summary(report: WearReport): string {
     ],
     [
       'write latency',
-      `p50 ${report.latency.p50Ms.toFixed(3)} ms, p99 ${report.latency.p99Ms.toFixed(3)} ms, max ${report.latency.maxMs.toFixed(3)} ms`,
+      `p50 ${report.latency.p50Ms.toFixed(3)} ms, p99 ${report.latency.p99Ms.toFixed(3)} ms, max ${report.latency.maxMs.toFixed(3)} ms ` +
+        `(${report.readStrategy === 'pw_kvs' ? "pw_kvs's reads" : "flashkv's reads"})`,
     ],
     [
       'writes',
@@ -183,6 +185,12 @@ export default defineCommand({
       description: 'Extrapolate once the erase pattern repeats',
       default: true,
     },
+    reads: {
+      type: 'enum',
+      options: ['pw_kvs', 'flashkv'],
+      default: 'pw_kvs',
+      description: "Whose reads the latency counts: pw_kvs's (the firmware's) or flashkv's",
+    },
   },
   run({ args }) {
     if (args.config === undefined)
@@ -218,6 +226,7 @@ export default defineCommand({
       horizonYears,
       timing,
       fastForward: args['fast-forward'] !== false,
+      readStrategy: args.reads as WearReadStrategy,
       onProgress: (done: number, total: number) => {
         bar?.setTotal(total);
         bar?.update(done, { name: label });
