@@ -11,6 +11,7 @@ const NODE_BENCH = [
   'src/bench/bundle.ts',
   'src/bench/embedded.ts',
   'src/bench/side-by-side.ts',
+  'src/bench/diff-fuzz.ts',
 ];
 
 const CORE_MESSAGE =
