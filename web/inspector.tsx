@@ -1,16 +1,10 @@
 import { useMemo, useState } from 'preact/hooks';
 import { describeImageConfig } from '../src/image/config.js';
-import { type ImageBytes, openImageBytes, refuseDataLoss } from '../src/image/open.js';
+import type { ImageBytes } from '../src/image/open.js';
+import { openImageFile } from '../src/image/open-file.js';
 import type { ImageScan } from '../src/image/scan.js';
 import { KvsError } from '../src/status.js';
-import {
-  SECRET_HEADER,
-  type Source,
-  fetchImage,
-  fileProblemsOf,
-  fitted,
-  message,
-} from './source.js';
+import { SECRET_HEADER, type Source, fetchImage, fileProblemsOf, message } from './source.js';
 import { CheckView } from './views/check.js';
 import { ConfigView } from './views/config.js';
 import { DiffView } from './views/diff.js';
@@ -36,9 +30,10 @@ export function Inspector(props: { source: Source }) {
   const [tab, setTab] = useState<Tab>('Map');
   const [status, setStatus] = useState('');
   const bytes = edits.length === 0 ? source.file : edits[edits.length - 1]!.bytes;
+  // Opened as flashkv opens a file (src/image/open-file.ts), under the page's config.
   const image = useMemo(
-    () => openImageBytes(bytes, source.config, { surplusKeys: 'refuse' }),
-    [bytes, source.config],
+    () => openImageFile(bytes, { name: source.name, config: source.config }),
+    [bytes, source.name, source.config],
   );
   // A truncated dump: its missing bytes read as erased, and it cannot be saved back.
   const fileProblems = useMemo(() => fileProblemsOf(source, source.config), [source]);
@@ -53,11 +48,14 @@ export function Inspector(props: { source: Source }) {
   );
   const edit = (label: string, isRepair: boolean, change: (image: ImageBytes) => string): void => {
     try {
-      // The refusals of the command line: nothing that would make pw_kvs drop entries.
-      const refusal = refuseDataLoss(bytes, source.config, image.scan, { isRepair });
-      if (refusal !== undefined)
-        throw new KvsError('FAILED_PRECONDITION', `refusing to ${label}: ${refusal.why}`);
-      const copy = openImageBytes(bytes, source.config, { surplusKeys: 'refuse' });
+      // Opened for a change as the command line opens one: the same refusals.
+      const copy = openImageFile(bytes, {
+        name: source.name,
+        config: source.config,
+        purpose: isRepair ? 'repair' : 'change',
+      });
+      if (copy.refusal !== undefined)
+        throw new KvsError('FAILED_PRECONDITION', `refusing to ${label}: ${copy.refusal.why}`);
       const result = change(copy);
       if (result !== 'OK')
         throw new KvsError(
@@ -149,9 +147,7 @@ export function Inspector(props: { source: Source }) {
       {tab === 'Map' && <MapView image={image} marked={problemSectors} />}
       {tab === 'Keys' && <KeysView image={image} />}
       {tab === 'Log' && <LogView image={image} bytes={bytes} saved={source.file} />}
-      {tab === 'Check' && (
-        <CheckView image={image} bytes={bytes} config={source.config} fileProblems={fileProblems} />
-      )}
+      {tab === 'Check' && <CheckView image={image} fileProblems={fileProblems} />}
       {tab === 'Edit' && (
         <EditView
           edits={edits}
@@ -173,11 +169,17 @@ export function Inspector(props: { source: Source }) {
           config={source.config}
           onConfig={(config) => {
             setEdits([]);
-            setSource({ ...source, config, file: fitted(source.file, config) });
+            const refitted = openImageFile(source.file, { name: source.name, config });
+            setSource({ ...source, config, file: refitted.original });
           }}
         />
       )}
-      {tab === 'Diff' && <DiffView image={image} />}
+      {tab === 'Diff' && (
+        <DiffView
+          image={image}
+          {...(source.served === undefined ? {} : { secret: source.served.secret })}
+        />
+      )}
     </main>
   );
 }

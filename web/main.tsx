@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { useState } from 'preact/hooks';
 import { Inspector } from './inspector.js';
-import { type Source, configFor, fitted, message, served } from './source.js';
+import { type Source, message, openPickedFiles, served } from './source.js';
 import './style.css';
 
 // The inspector renders what the image layer (src/image) decodes; it never parses flash bytes.
@@ -9,18 +9,10 @@ import './style.css';
 /** Without `flashkv inspect` behind the page: open an image by drag-and-drop or file picker. */
 function Opener(props: { onOpen: (source: Source) => void }) {
   const [error, setError] = useState('');
-  const open = async (file: File): Promise<void> => {
+  const open = async (files: readonly File[]): Promise<void> => {
     try {
-      const raw = new Uint8Array(await file.arrayBuffer());
-      const config = configFor(raw);
-      props.onOpen({
-        name: file.name,
-        file: fitted(raw, config),
-        config,
-        valueTypes: new Map(),
-        presentBytes: raw.length,
-        offset: 0,
-      });
+      const opened = await openPickedFiles(files);
+      if (opened !== undefined) props.onOpen(opened.source);
     } catch (failure) {
       setError(message(failure));
     }
@@ -31,19 +23,19 @@ function Opener(props: { onOpen: (source: Source) => void }) {
       onDragOver={(event) => event.preventDefault()}
       onDrop={(event) => {
         event.preventDefault();
-        const file = event.dataTransfer?.files[0];
-        if (file !== undefined) void open(file);
+        void open([...(event.dataTransfer?.files ?? [])]);
       }}
     >
       <h1>flashkv inspector</h1>
-      <p>Drop a pw_kvs image here, or pick one. Nothing leaves this page.</p>
+      <p>
+        Drop a pw_kvs image here, or pick one (with its IMAGE.json, to use its config). Nothing
+        leaves this page.
+      </p>
       <input
         type="file"
+        multiple
         aria-label="Open image"
-        onChange={(event) => {
-          const file = event.currentTarget.files?.[0];
-          if (file !== undefined) void open(file);
-        }}
+        onChange={(event) => void open([...(event.currentTarget.files ?? [])])}
       />
       <p role="alert">{error}</p>
     </main>

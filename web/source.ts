@@ -1,8 +1,6 @@
-import { DEFAULT_IMAGE_CONFIG, type ImageConfig, parseImageConfig } from '../src/image/config.js';
-import { detectImageConfig } from '../src/image/detect.js';
+import { type ImageConfig, parseImageConfig } from '../src/image/config.js';
 import { type ValueType, isValueType } from '../src/image/value-types.js';
-import { type FileProblem, truncationProblem } from '../src/image/open-file.js';
-import { fitImage } from '../src/image/window.js';
+import { type FileProblem, openImageFile, truncationProblem } from '../src/image/open-file.js';
 
 // Where the page's image comes from: `flashkv inspect` (with its secret) or a file the user picked.
 
@@ -31,12 +29,86 @@ export interface Served {
   readonly version: string;
 }
 
-export function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** A file picked in the page, opened: its source, the file's bytes, where its config came from. */
+export interface Picked {
+  readonly source: Source;
+  /** The whole file as picked (the source holds the partition, fitted to the config). */
+  readonly raw: Uint8Array;
+  /** The config file's name, or `detected` / `defaults`. */
+  readonly configFrom: string;
 }
 
-export function fitted(bytes: Uint8Array, config: ImageConfig): Uint8Array {
-  return fitImage(bytes, config.sectorSizeBytes * config.sectorCount).bytes;
+/**
+ * A file picked in the page, opened as `flashkv` opens one ({@link openImageFile}): with its
+ * config file when one is given (its `IMAGE.json`: config and value types), else detected,
+ * else pw_kvs's defaults sized to the file. Throws a KvsError for bytes that cannot be opened.
+ */
+export function openPicked(
+  name: string,
+  raw: Uint8Array,
+  configFile?: { readonly json: unknown; readonly name: string },
+): Picked {
+  const opened = openImageFile(raw, {
+    name,
+    ...(configFile === undefined ? { detect: 'or-defaults' as const } : { configFile }),
+  });
+  const source: Source = {
+    name,
+    file: opened.original,
+    config: opened.config,
+    valueTypes: opened.resolved.valueTypes ?? new Map<string, ValueType>(),
+    presentBytes: opened.original.length - opened.truncatedBytes,
+    offset: opened.window.offset,
+  };
+  return { source, raw, configFrom: opened.resolved.file ?? opened.resolved.source };
+}
+
+/**
+ * The config file among `files` that belongs to the image `name`, as `flashkv` looks beside an
+ * image: `NAME.json`, else NAME with its extension replaced by `.json`.
+ */
+export function configFileFor(name: string, files: readonly File[]): File | undefined {
+  const dot = name.lastIndexOf('.');
+  const candidates = [`${name}.json`];
+  if (dot > 0 && name.slice(dot) !== '.json') candidates.push(`${name.slice(0, dot)}.json`);
+  for (const candidate of candidates) {
+    const found = files.find((file) => file.name === candidate);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Opens the image among picked `files` (the first that is not a `.json`) with its config file
+ * when it was picked too; else, under `flashkv inspect` (`secret`), the config file the server
+ * finds under the picked image's name beside the image it serves; else detection.
+ */
+export async function openPickedFiles(
+  files: readonly File[],
+  secret?: string,
+): Promise<Picked | undefined> {
+  const image = files.find((file) => !file.name.endsWith('.json')) ?? files[0];
+  if (image === undefined) return undefined;
+  const raw = new Uint8Array(await image.arrayBuffer());
+  const picked = configFileFor(image.name, files);
+  if (picked !== undefined) {
+    const json = JSON.parse(await picked.text()) as unknown;
+    return openPicked(image.name, raw, { json, name: picked.name });
+  }
+  if (secret !== undefined) {
+    const beside = await fetch(`/api/config-beside?name=${encodeURIComponent(image.name)}`, {
+      headers: { [SECRET_HEADER]: secret },
+    });
+    const found = (await beside.json()) as { found: boolean; name?: string; config?: unknown };
+    if (beside.ok && found.found && found.name !== undefined) {
+      return openPicked(image.name, raw, { json: found.config, name: found.name });
+    }
+  }
+  return openPicked(image.name, raw);
+}
+
+export function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** The `truncated` problem of the source under `config`, when the file is shorter than it. */
@@ -44,16 +116,6 @@ export function fileProblemsOf(source: Source, config: ImageConfig): FileProblem
   const expectedBytes = config.sectorSizeBytes * config.sectorCount;
   const truncated = truncationProblem(source.presentBytes, expectedBytes, source.offset);
   return truncated === undefined ? [] : [truncated];
-}
-
-/** The config of bytes opened in the page: detected, else the defaults sized to the file. */
-export function configFor(bytes: Uint8Array): ImageConfig {
-  try {
-    return detectImageConfig(bytes).config;
-  } catch {
-    const sectorCount = Math.max(2, Math.ceil(bytes.length / DEFAULT_IMAGE_CONFIG.sectorSizeBytes));
-    return { ...DEFAULT_IMAGE_CONFIG, sectorCount };
-  }
 }
 
 /** The header `flashkv inspect` wants its secret in (src/cli/_inspect-server.ts). */

@@ -1,7 +1,6 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { ImageConfig } from '../image/config.js';
-import { storeOn } from '../image/open.js';
 import {
   type ImageConfigRequest,
   type ImageOpenFlags,
@@ -155,8 +154,6 @@ export interface OpenImageOptions {
   /** Keep warnings in {@link OpenedImage.warnings} only (batch check), print nothing. */
   quiet?: boolean;
 }
-
-export { storeOn };
 
 /**
  * Opens the bytes of a file through the image layer ({@link openImageFile}), then does what

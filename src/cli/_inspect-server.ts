@@ -64,6 +64,12 @@ export interface InspectBackend {
    * save is refused for another reason (data loss, truncated image).
    */
   readonly save: (save: SaveRequest) => Promise<string>;
+  /**
+   * The config file (`NAME.json`, or NAME with `.json` for its extension) beside the served
+   * image of another image `name` (a bare file name) the page opened, for the Diff view: its
+   * file name and JSON, or undefined when there is none.
+   */
+  readonly configBeside: (name: string) => { name: string; config: unknown } | undefined;
 }
 
 /** A strong ETag for the whole file's bytes: their SHA-256. */
@@ -229,6 +235,14 @@ export function createInspectServer(options: InspectServerOptions): InspectServe
       reply(response, 200, image.partition, { etag: image.version });
     } else if (path === '/api/image' && request.method === 'POST') {
       await save(request, response);
+    } else if (path === '/api/config-beside' && request.method === 'GET') {
+      const name = new URLSearchParams(target.slice(path.length).replace(/^\?/, '')).get('name');
+      // A bare file name only: nothing outside the served image's folder is ever read.
+      const found =
+        name === null || !/^[^/\\]+$/.test(name) || name.startsWith('.')
+          ? undefined
+          : backend.configBeside(name);
+      reply(response, 200, found === undefined ? { found: false } : { found: true, ...found });
     } else if (isApi) {
       reply(response, path === '/api/image' || path === '/api/meta' ? 405 : 404, {
         error: `${request.method ?? '?'} ${path}: no such route`,

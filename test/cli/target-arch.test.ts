@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig, storeOn } from '../../src/cli/_image.js';
+import { resolveConfig } from '../../src/cli/_image.js';
+import { storeOn } from '../../src/image/open.js';
 
 // "é" (c3 a9) and "5laA1" have the same key hash when `char` is unsigned (ARM), not when it
 // is signed (x86): on an ARM device's image the second put must fail as pw_kvs's would.

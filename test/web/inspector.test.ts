@@ -1,4 +1,4 @@
-import { copyFileSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -228,6 +228,45 @@ describe('flashkv inspect in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it("diff reads the second image's IMAGE.json: beside the served image, or picked with it; else detects", async () => {
+    const served = referenceImage('basic-001', 'diff-served.img');
+    const second = referenceImage('basic-001', 'diff-second.img');
+    // max_entries is in no byte of the image: only the config file can say 77.
+    const config = { ...(JSON.parse(readFileSync(`${second}.json`, 'utf8')) as object) };
+    writeFileSync(`${second}.json`, JSON.stringify({ ...config, max_entries: 77 }));
+    const elsewhere = join(dir, 'elsewhere');
+    mkdirSync(elsewhere, { recursive: true });
+    const picked = join(elsewhere, 'picked.img');
+    copyFileSync(second, picked);
+    writeFileSync(`${picked}.json`, JSON.stringify({ ...config, max_entries: 55 }));
+    const bare = join(elsewhere, 'bare.img');
+    copyFileSync(second, bare);
+
+    const { page, problems } = await inspect(served);
+    await tab(page, 'Diff');
+    const input = page.locator('input[type="file"][aria-label="Second image"]');
+    const from = async (): Promise<string> =>
+      (await page.getByTestId('diff-config').textContent()) ?? '';
+    const maxEntries = async (): Promise<unknown> =>
+      (
+        JSON.parse(await page.getByLabel('Second image config').inputValue()) as Record<
+          string,
+          unknown
+        >
+      ).max_entries;
+    await input.setInputFiles(second);
+    await expect.poll(from).toContain('its config (diff-second.img.json)');
+    expect(await maxEntries()).toBe(77);
+    await input.setInputFiles([picked, `${picked}.json`]);
+    await expect.poll(from).toContain('its config (picked.img.json)');
+    expect(await maxEntries()).toBe(55);
+    await input.setInputFiles(bare);
+    await expect.poll(from).toContain('its config (detected)');
+    const detected = detectImageConfig(new Uint8Array(readFileSync(bare))).config;
+    expect(await maxEntries()).toBe(detected.maxEntries);
+    expect(problems).toEqual([]);
+  });
+
   it('put + save changes the file exactly as flashkv put does; diff of two images', async () => {
     const original = referenceImage('basic-001', 'put.img');
     const byCli = copyImage(original, 'put-cli.img');
@@ -255,13 +294,14 @@ describe('flashkv inspect in Chromium', () => {
     await tab(page, 'Diff');
     await page.getByLabel('Second image').setInputFiles(before);
     await page.waitForSelector('[data-testid="diff"]');
-    // The second image is read with its own config (detected), shown beside the diff.
-    const detected = detectImageConfig(new Uint8Array(readFileSync(before))).config;
+    // The second image is read with its own config (its IMAGE.json, as flashkv diff reads
+    // it), shown beside the diff.
+    const own = caseConfig(loadCase('basic-001'));
     expect(await page.getByTestId('diff-config').textContent()).toContain(
-      `its config: ${describeImageConfig(detected)}`,
+      `its config (before.img.json): ${describeImageConfig(own)}`,
     );
     expect(JSON.parse(await page.getByLabel('Second image config').inputValue())).toEqual(
-      imageConfigToJson(detected),
+      imageConfigToJson(own),
     );
     // The page diffs the opened image against the second: what it added, the file has extra.
     expect(

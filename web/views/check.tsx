@@ -1,33 +1,25 @@
 import { useMemo, useState } from 'preact/hooks';
 import { bytesToHex } from '../../src/bytes.js';
 import { checkImage } from '../../src/image/check.js';
-import type { ImageConfig } from '../../src/image/config.js';
-import type { FileProblem } from '../../src/image/open-file.js';
+import { type RepairResult, repairImage } from '../../src/image/open.js';
 import {
-  type ImageBytes,
-  type RepairResult,
-  openImageBytes,
-  otherConfigHint,
-  repairImage,
-} from '../../src/image/open.js';
+  type FileProblem,
+  type OpenedImageFile,
+  openImageFile,
+} from '../../src/image/open-file.js';
 import { showBytes } from '../../src/image/report.js';
 import { SectorMap } from './map.js';
 
 // ---- Check and repair dry run ----
 
 export function CheckView(props: {
-  image: ImageBytes;
-  bytes: Uint8Array;
-  config: ImageConfig;
+  /** The image as opened: it carries its own file problems (a config that sees nothing). */
+  image: OpenedImageFile;
   /** Problems of the file itself (a truncated dump), as `flashkv check` lists them. */
   fileProblems: readonly FileProblem[];
 }) {
   const verdict = useMemo(() => {
-    const hint = otherConfigHint(props.bytes, props.config, props.image.scan);
-    const fileProblems: FileProblem[] = [
-      ...props.fileProblems,
-      ...(hint === undefined ? [] : [{ kind: 'other_config' as const, message: hint }]),
-    ];
+    const fileProblems: FileProblem[] = [...props.fileProblems, ...props.image.fileProblems];
     return checkImage({ ...props.image, fileProblems });
   }, [props.image, props.fileProblems]);
   const [dryRun, setDryRun] = useState<RepairResult | undefined>(undefined);
@@ -36,7 +28,14 @@ export function CheckView(props: {
   );
   const run = (heavy: boolean): void =>
     setDryRun(
-      repairImage(openImageBytes(props.bytes, props.config, { surplusKeys: 'refuse' }), heavy),
+      repairImage(
+        openImageFile(props.image.original, {
+          name: props.image.name,
+          config: props.image.config,
+          purpose: 'repair',
+        }),
+        heavy,
+      ),
     );
   return (
     <section>

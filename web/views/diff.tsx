@@ -7,9 +7,10 @@ import {
   parseImageConfig,
 } from '../../src/image/config.js';
 import { type ImageDiff, diffImages } from '../../src/image/diff.js';
-import { type ImageBytes, openImageBytes } from '../../src/image/open.js';
+import type { ImageBytes } from '../../src/image/open.js';
+import { openImageFile } from '../../src/image/open-file.js';
 import { showBytes } from '../../src/image/report.js';
-import { configFor, fitted, message } from '../source.js';
+import { message, openPickedFiles } from '../source.js';
 import { showValue } from '../values.js';
 import { SectorMap } from './map.js';
 
@@ -18,17 +19,18 @@ import { SectorMap } from './map.js';
 interface Other {
   readonly name: string;
   readonly raw: Uint8Array;
-  /** The second image's own config: detected (as flashkv diff does without a config file). */
+  /** The second image's own config: its IMAGE.json when there is one, else detected. */
   readonly config: ImageConfig;
   readonly image: ImageBytes;
 }
 
-export function DiffView(props: { image: ImageBytes }) {
+export function DiffView(props: { image: ImageBytes; secret?: string }) {
   const [other, setOther] = useState<Other | undefined>(undefined);
   const [configText, setConfigText] = useState('');
   const [error, setError] = useState('');
+  const [configFrom, setConfigFrom] = useState('');
   const openWith = (name: string, raw: Uint8Array, config: ImageConfig): void => {
-    setOther({ name, raw, config, image: openImageBytes(fitted(raw, config), config) });
+    setOther({ name, raw, config, image: openImageFile(raw, { name, config }) });
     setConfigText(JSON.stringify(imageConfigToJson(config)));
     setError('');
   };
@@ -36,10 +38,12 @@ export function DiffView(props: { image: ImageBytes }) {
     () => (other === undefined ? undefined : diffImages(props.image, other.image)),
     [props.image, other],
   );
-  const open = async (file: File): Promise<void> => {
+  const open = async (files: readonly File[]): Promise<void> => {
     try {
-      const raw = new Uint8Array(await file.arrayBuffer());
-      openWith(file.name, raw, configFor(raw));
+      const opened = await openPickedFiles(files, props.secret);
+      if (opened === undefined) return;
+      openWith(opened.source.name, opened.raw, opened.source.config);
+      setConfigFrom(opened.configFrom);
     } catch (failure) {
       setError(message(failure));
     }
@@ -50,16 +54,16 @@ export function DiffView(props: { image: ImageBytes }) {
         Second image{' '}
         <input
           type="file"
+          multiple
           aria-label="Second image"
-          onChange={(event) => {
-            const file = event.currentTarget.files?.[0];
-            if (file !== undefined) void open(file);
-          }}
+          onChange={(event) => void open([...(event.currentTarget.files ?? [])])}
         />
       </label>
       {other !== undefined && (
         <div class="toolbar" data-testid="diff-config">
-          <span>its config: {describeImageConfig(other.config)}</span>
+          <span>
+            its config ({configFrom}): {describeImageConfig(other.config)}
+          </span>
           <input
             aria-label="Second image config"
             size={60}
@@ -75,6 +79,7 @@ export function DiffView(props: { image: ImageBytes }) {
                   other.raw,
                   parseImageConfig(JSON.parse(configText), 'second config'),
                 );
+                setConfigFrom('edited');
               } catch (failure) {
                 setError(message(failure));
               }

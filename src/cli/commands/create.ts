@@ -7,6 +7,7 @@ import {
   parseImageConfig,
 } from '../../image/config.js';
 import { showBytes } from '../../image/report.js';
+import { storeOn } from '../../image/open.js';
 import { cliFail, orFail } from '../_errors.js';
 import {
   CONFIG_ARGS,
@@ -14,7 +15,6 @@ import {
   JSON_ARG,
   lockImage,
   resolveConfig,
-  storeOn,
   writeFile,
 } from '../_image.js';
 import { print } from '../_io.js';

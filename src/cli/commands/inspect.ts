@@ -1,11 +1,18 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineCommand } from 'citty';
 import { imageConfigToJson } from '../../image/config.js';
 import { cliFail, isUserError } from '../_errors.js';
-import { CONFIG_ARGS, FORCE_ARG, changeImage, openImage, readImage } from '../_image.js';
+import {
+  CONFIG_ARGS,
+  FORCE_ARG,
+  changeImage,
+  configFileBeside,
+  openImage,
+  readImage,
+} from '../_image.js';
 import {
   type InspectBackend,
   SaveRefused,
@@ -14,7 +21,7 @@ import {
   newSecret,
   versionOf,
 } from '../_inspect-server.js';
-import { flush, print } from '../_io.js';
+import { flush, print, readJsonFile } from '../_io.js';
 
 /** The built page: dist/web beside dist/cli (from the build), or the project's (from sources). */
 function webRoot(): string {
@@ -104,6 +111,17 @@ export default defineCommand({
               return served.version;
             },
           );
+        } catch (error) {
+          if (isUserError(error)) throw new SaveRefused(422, error.message);
+          throw error;
+        }
+      },
+      // Where `flashkv diff` would find a second image's config, were it in this folder.
+      configBeside: (name) => {
+        const file = configFileBeside(join(dirname(args.image), name));
+        if (file === undefined) return undefined;
+        try {
+          return { name: basename(file), config: readJsonFile(file, 'config file') };
         } catch (error) {
           if (isUserError(error)) throw new SaveRefused(422, error.message);
           throw error;

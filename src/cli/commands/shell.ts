@@ -16,12 +16,12 @@ import {
   openImage,
   requireOpen,
   resolveConfig,
-  storeOn,
 } from '../_image.js';
 import { flush, io, print, printError, setExitCode } from '../_io.js';
 import { bytes, preview, sectorMap, table } from '../_output.js';
 import { checkKey, decodeHex } from '../_report.js';
 import { showBytes } from '../../image/report.js';
+import { storeOn } from '../../image/open.js';
 
 /** The image `npm start` and a bare `flashkv shell` open. */
 const DEFAULT_IMAGE = 'flashkv.img';
