@@ -122,3 +122,27 @@ export function differenceKind(
   }
   return null;
 }
+
+/**
+ * `report` with every listed key cut at its first 0x00 byte, as pw_kvs's iteration returns it
+ * (it reads the key as a C string). flashkv lists the whole key on purpose
+ * (docs/compatibility.md); comparing this projection shows that nothing else differs.
+ */
+export function withPwKvsListedKeys(report: ScenarioReport): ScenarioReport {
+  const results = report.results.map((result) => {
+    if (result.op !== 'list') return result;
+    const items = (result.items as Json[]).map((item) => {
+      const hex = String(item.key_hex);
+      let cut = hex.length;
+      for (let i = 0; i < hex.length; i += 2) {
+        if (hex.slice(i, i + 2) === '00') {
+          cut = i;
+          break;
+        }
+      }
+      return cut === hex.length ? item : { ...item, key_hex: hex.slice(0, cut) };
+    });
+    return { ...result, items };
+  });
+  return { ...report, results };
+}
