@@ -49,7 +49,8 @@ export const CONFIG_ARGS = {
   },
   offset: {
     type: 'string',
-    description: 'Where the partition starts in the file, decimal or 0x hex (default 0)',
+    description:
+      'Where the partition starts in the file, decimal or 0x hex, or auto to find it (default 0)',
   },
   size: {
     type: 'string',

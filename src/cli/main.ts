@@ -31,6 +31,7 @@ const commandModules: Record<string, () => Promise<{ default: unknown }>> = {
   repair: () => import('./commands/repair.js'),
   dump: () => import('./commands/dump.js'),
   diff: () => import('./commands/diff.js'),
+  locate: () => import('./commands/locate.js'),
   inspect: () => import('./commands/inspect.js'),
   shell: () => import('./commands/shell.js'),
   run: () => import('./commands/run.js'),

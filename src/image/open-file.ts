@@ -17,6 +17,7 @@ import {
   otherConfigHint,
   refuseDataLoss,
 } from './open.js';
+import { type LocatedPartition, locatePartitions } from './locate.js';
 import { type ImageScan, scanImage } from './scan.js';
 import { type ValueType, isValueType } from './value-types.js';
 import { type PartitionWindow, fitImage, parseByteCount, partitionWindow } from './window.js';
@@ -28,7 +29,11 @@ import { type PartitionWindow, fitImage, parseByteCount, partitionWindow } from 
 
 /** Where the partition lies in the file, as a command line gives it: text as typed. */
 export interface PartitionWindowFlags {
-  /** Offset of the partition's first byte, decimal or 0x hex. Defaults to 0. */
+  /**
+   * Offset of the partition's first byte, decimal or 0x hex, or `auto`: the one pw_kvs
+   * partition {@link locatePartitions} finds in the file (its size too, unless `size` is
+   * given, and its detected config when no config is named). Defaults to 0.
+   */
   readonly offset?: string;
   /** The partition's size in bytes, decimal or 0x hex. Defaults to the rest of the file. */
   readonly size?: string;
@@ -271,10 +276,50 @@ export interface OpenedImageFile extends ImageBytes {
   readonly refusal?: ImageRefusal;
 }
 
+/** Whether `--offset` asks for the partition to be found (`auto`). */
+function isAutoOffset(flags: PartitionWindowFlags): boolean {
+  return flags.offset?.trim().toLowerCase() === 'auto';
+}
+
+/** `0x` hex, as messages and flags write offsets and sizes. */
+function hexBytes(value: number): string {
+  return `0x${value.toString(16)}`;
+}
+
+/**
+ * The one partition `--offset auto` finds in `file` ({@link locatePartitions}). Throws
+ * NOT_FOUND when there is none and INVALID_ARGUMENT, listing them, when there are several.
+ */
+function locateOne(name: string, file: Uint8Array): LocatedPartition {
+  const found = locatePartitions(file);
+  if (found.length === 0) {
+    throw new KvsError('NOT_FOUND', `--offset auto: no pw_kvs partition found in ${name}`);
+  }
+  if (found.length > 1) {
+    const list = found
+      .map((partition) => `${hexBytes(partition.offset)} (${partition.sizeBytes} B)`)
+      .join(', ');
+    invalid(
+      `--offset auto: ${found.length} pw_kvs partitions in ${name}, at ${list}; pass --offset and --size (see flashkv locate)`,
+    );
+  }
+  return found[0]!;
+}
+
 /** The window of a file of `fileBytes` that `--offset` / `--size` name. */
-function windowOf(name: string, fileBytes: number, flags: PartitionWindowFlags): PartitionWindow {
-  const offset = flags.offset === undefined ? 0 : parseByteCount('--offset', flags.offset);
-  const size = flags.size === undefined ? undefined : parseByteCount('--size', flags.size);
+function windowOf(
+  name: string,
+  fileBytes: number,
+  flags: PartitionWindowFlags,
+  located?: LocatedPartition,
+): PartitionWindow {
+  const offset =
+    located !== undefined
+      ? located.offset
+      : flags.offset === undefined
+        ? 0
+        : parseByteCount('--offset', flags.offset);
+  const size = flags.size === undefined ? located?.sizeBytes : parseByteCount('--size', flags.size);
   if (size === 0) invalid('--size: the partition cannot be empty');
   try {
     return partitionWindow(fileBytes, offset, size);
@@ -282,6 +327,31 @@ function windowOf(name: string, fileBytes: number, flags: PartitionWindowFlags):
     if (KvsError.is(error)) throw new KvsError(error.code, `${name}: ${error.message}`);
     throw error;
   }
+}
+
+/**
+ * When the window reads no valid entry but a partition found elsewhere in the file would, a
+ * sentence saying where (a misaligned `--offset` shows a partition as empty or all corrupt).
+ */
+function otherOffsetHint(
+  file: Uint8Array,
+  window: PartitionWindow,
+  scan: ImageScan,
+): string | undefined {
+  const { live, tombstone, stale } = scan.entryCounts;
+  if (live + tombstone + stale > 0) return undefined;
+  const present = file.subarray(window.offset, window.offset + window.sizeBytes);
+  if (isErased(present) && window.sizeBytes === file.length) return undefined;
+  const found = locatePartitions(file).filter(
+    (partition) => partition.offset !== window.offset || partition.sizeBytes !== window.sizeBytes,
+  );
+  if (found.length === 0) return undefined;
+  const best = [...found].sort((a, b) => b.validEntries - a.validEntries)[0]!;
+  const others = found.length === 1 ? '' : ` (${found.length} partitions found: flashkv locate)`;
+  return (
+    `no valid entry at offset ${hexBytes(window.offset)}, but another offset would read ` +
+    `${best.validEntries} entries (--offset ${hexBytes(best.offset)} --size ${hexBytes(best.sizeBytes)})${others}`
+  );
 }
 
 /** Why changing the image could lose data, or undefined. */
@@ -322,14 +392,24 @@ function refusalOf(
 export function openImageFile(file: Uint8Array, request: OpenImageRequest = {}): OpenedImageFile {
   const name = request.name ?? 'the image';
   const purpose = request.purpose ?? 'look';
-  const window = windowOf(name, file.length, request.flags ?? {});
+  const flags = request.flags ?? {};
+  const located = isAutoOffset(flags) ? locateOne(name, file) : undefined;
+  const window = windowOf(name, file.length, flags, located);
+  // The config found with the partition, unless the caller names one (a file, --detect).
+  const configRequest =
+    located !== undefined &&
+    request.config === undefined &&
+    request.configFile === undefined &&
+    (request.detect === undefined || request.detect === false)
+      ? { ...request, config: located.config }
+      : request;
   const present = file.subarray(window.offset, window.offset + window.sizeBytes);
   // A --size past the end of the file is a truncated dump: its missing bytes read as erased.
   const asked =
     window.missingBytes === 0
       ? present
       : fitImage(present, window.sizeBytes + window.missingBytes).bytes;
-  const resolved = resolveImageConfig(asked, request);
+  const resolved = resolveImageConfig(asked, configRequest);
   const { config } = resolved;
   const fitted = fitImage(present, config.sectorSizeBytes * config.sectorCount);
   const original = fitted.bytes;
@@ -363,6 +443,14 @@ export function openImageFile(file: Uint8Array, request: OpenImageRequest = {}):
   if (hint !== undefined) {
     warnings.push(`${name}: ${hint}`);
     fileProblems.push({ kind: 'other_config', message: hint });
+  }
+  const offsetHint =
+    isChange || hint !== undefined || located !== undefined
+      ? undefined
+      : otherOffsetHint(file, window, scan);
+  if (offsetHint !== undefined) {
+    warnings.push(`${name}: ${offsetHint}`);
+    fileProblems.push({ kind: 'other_config', message: offsetHint });
   }
   const opened = openImageBytes(original, config, {
     // A copy only looked at is never saved; pw_kvs's behaviour is then harmless.

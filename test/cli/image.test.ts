@@ -650,6 +650,7 @@ describe('flashkv --help', () => {
       'check',
       'repair',
       'dump',
+      'locate',
       'shell',
       'run',
       'bench',
