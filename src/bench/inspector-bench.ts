@@ -117,13 +117,21 @@ export function writeScaleImage(path: string, keys = 100_000): void {
   writeFileSync(`${path}.json`, JSON.stringify(imageConfigToJson(config)));
 }
 
-/** What opening the 100 000-key image in the inspector took, in Chromium. */
+/** What opening the 100 000-key image in the inspector took, in Chromium, time and memory. */
 export interface InspectorOpenBench {
   readonly keys: number;
   /** Parse (the image layer's open) + first render, as the page measures it, in ms. */
   readonly openMs: number;
   /** From navigation to the page being ready (fetching the image included), in ms. */
   readonly loadMs: number;
+  /**
+   * The page's JS heap once it is ready, after a forced collection: what it holds to show the
+   * image (CDP `Runtime.getHeapUsage`: `usedSize` plus the array buffers' `backingStorageSize`,
+   * what `performance.memory.usedJSHeapSize` counts), in bytes.
+   */
+  readonly heapBytes: number;
+  /** The same before the collection: what opening left, garbage included, in bytes. */
+  readonly heapBytesBeforeGc: number;
 }
 
 /**
@@ -154,7 +162,20 @@ export async function benchInspectorOpen(): Promise<InspectorOpenBench | string>
     await page.waitForSelector('#app[data-ready="true"]', { timeout: 120_000 });
     const loadMs = performance.now() - started;
     const openMs = Number(await page.getAttribute('#app', 'data-open-ms'));
-    return { keys: 100_000, openMs, loadMs };
+    const cdp = await context.newCDPSession(page);
+    // usedSize is the JS heap; array buffers (the image, the index's typed arrays) are counted
+    // apart, in backingStorageSize.
+    const heapOf = async (): Promise<number> => {
+      const usage = (await cdp.send('Runtime.getHeapUsage')) as {
+        usedSize: number;
+        backingStorageSize?: number;
+      };
+      return usage.usedSize + (usage.backingStorageSize ?? 0);
+    };
+    const before = await heapOf();
+    await cdp.send('HeapProfiler.collectGarbage');
+    const after = await heapOf();
+    return { keys: 100_000, openMs, loadMs, heapBytes: after, heapBytesBeforeGc: before };
   } finally {
     await context.close();
     await inspector?.stop();

@@ -323,7 +323,9 @@ export default defineCommand({
     if (typeof inspector === 'object') {
       print(
         `inspector: opens the ${inspector.keys.toLocaleString('en-US')}-key image in Chromium in ` +
-          `${inspector.openMs.toFixed(0)} ms (parse + first render; ${inspector.loadMs.toFixed(0)} ms with the fetch)`,
+          `${inspector.openMs.toFixed(0)} ms (parse + first render; ${inspector.loadMs.toFixed(0)} ms with the fetch), ` +
+          `holding ${(inspector.heapBytes / 1e6).toFixed(1)} MB of JS heap ` +
+          `(${(inspector.heapBytesBeforeGc / 1e6).toFixed(1)} MB before a collection)`,
       );
     } else if (typeof inspector === 'string') {
       print(`inspector: not measured (${inspector})`);
