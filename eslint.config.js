@@ -12,6 +12,7 @@ const NODE_BENCH = [
   'src/bench/embedded.ts',
   'src/bench/side-by-side.ts',
   'src/bench/diff-fuzz.ts',
+  'src/bench/fleet-bench.ts',
 ];
 
 const CORE_MESSAGE =

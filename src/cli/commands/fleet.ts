@@ -104,6 +104,8 @@ const ingest = defineCommand({
         unreadable: summary.unreadable,
         seconds: Number(summary.seconds.toFixed(3)),
         interrupted: summary.interrupted,
+        // Peak resident memory of the whole process (workers included), for the benchmark.
+        max_rss_bytes: process.resourceUsage().maxRSS * 1024,
       });
       return;
     }
