@@ -5,24 +5,29 @@ import { type WearReport, describeDuration } from '../wear/simulate.js';
 import { SECONDS_PER_DAY, SECONDS_PER_YEAR } from '../wear/workload.js';
 
 // SVG charts of a wear report. Plain SVG text, no DOM: d3 only computes scales, ticks and paths.
+// The frame, text and axis helpers are exported: every flashkv chart (fleet report) draws with
+// them, so the charts look alike.
 
-const WIDTH = 860;
-const HEIGHT = 440;
-const MARGIN = { top: 64, right: 170, bottom: 52, left: 74 };
-const INNER_WIDTH = WIDTH - MARGIN.left - MARGIN.right;
-const INNER_HEIGHT = HEIGHT - MARGIN.top - MARGIN.bottom;
+/** Chart size and margins in px (every chart is this size). */
+export const WIDTH = 860;
+export const HEIGHT = 440;
+export const MARGIN = { top: 64, right: 170, bottom: 52, left: 74 };
+export const INNER_WIDTH = WIDTH - MARGIN.left - MARGIN.right;
+export const INNER_HEIGHT = HEIGHT - MARGIN.top - MARGIN.bottom;
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"';
-const INK = '#1f2933';
-const MUTED = '#6b7785';
-const GRID = '#e4e8ec';
-const WARN = '#c0392b';
+/** Chart colours: text, secondary text, grid lines, warnings. */
+export const INK = '#1f2933';
+export const MUTED = '#6b7785';
+export const GRID = '#e4e8ec';
+export const WARN = '#c0392b';
 
-function escape(text: string): string {
+/** Text escaped for SVG/HTML content. */
+export function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** The x axis line and both axis titles of a chart (the y title rotated, `yTitleLeft` px out). */
-function axes(xTitle: string, yTitle: string, yTitleLeft = 52): string[] {
+export function axes(xTitle: string, yTitle: string, yTitleLeft = 52): string[] {
   const middle = INNER_HEIGHT / 2;
   return [
     `<line x1="0" x2="${INNER_WIDTH}" y1="${INNER_HEIGHT}" y2="${INNER_HEIGHT}" stroke="${MUTED}"/>`,
@@ -38,7 +43,8 @@ function axes(xTitle: string, yTitle: string, yTitleLeft = 52): string[] {
   ];
 }
 
-function text(
+/** An SVG text element at (`x`, `y`), escaped, in the charts' font size and colour. */
+export function text(
   x: number,
   y: number,
   content: string,
@@ -49,7 +55,8 @@ function text(
   return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" font-size="${size}" fill="${fill}" ${attributes}>${escape(content)}</text>`;
 }
 
-function frame(title: string, subtitle: string, body: string[]): string {
+/** A whole chart: the SVG element, white background, title and subtitle, then `body`. */
+export function frame(title: string, subtitle: string, body: string[]): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" ${FONT}>`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
@@ -62,7 +69,7 @@ function frame(title: string, subtitle: string, body: string[]): string {
 }
 
 /** A compact number: 12 345 → "12.3k". */
-function compact(value: number): string {
+export function compact(value: number): string {
   const abs = Math.abs(value);
   if (abs >= 1e6) return `${+(value / 1e6).toFixed(1)}M`;
   if (abs >= 1e4) return `${+(value / 1e3).toFixed(0)}k`;
@@ -78,7 +85,8 @@ function years(seconds: number): string {
     : `${(seconds / SECONDS_PER_DAY).toFixed(0)} days`;
 }
 
-function colour(index: number): string {
+/** The `index`-th colour of the charts' palette (Tableau 10). */
+export function colour(index: number): string {
   return schemeTableau10[index % schemeTableau10.length]!;
 }
 

@@ -206,7 +206,7 @@ describe('flashkv fleet query and summary', () => {
 
 describe('flashkv fleet --help', () => {
   it('matches the snapshot, with examples on every subcommand', async () => {
-    for (const command of [[], ['ingest'], ['query'], ['summary'], ['export']]) {
+    for (const command of [[], ['ingest'], ['query'], ['summary'], ['export'], ['report']]) {
       const help = await flashkv(['fleet', ...command, '--help']);
       expect(help.status, command.join(' ')).toBe(0);
       expect(help.stdout, command.join(' ')).toContain('Example');

@@ -7,7 +7,8 @@ import { ingestDumps } from '../_fleet-ingest.js';
 import { type QueryResult, cellText, rowObjects, runQuery } from '../_fleet-query.js';
 import { expandSources, inShard, parseShard, readLabels } from '../_fleet-sources.js';
 import { fleetSummary } from '../_fleet-summary.js';
-import { CONFIG_ARGS, type ConfigArgs, JSON_ARG } from '../_image.js';
+import { fleetReport } from '../_fleet-report.js';
+import { CONFIG_ARGS, type ConfigArgs, JSON_ARG, writeFile } from '../_image.js';
 import { print, setExitCode, writeStdout } from '../_io.js';
 import { printJson, refuseTogether } from '../_report.js';
 
@@ -245,11 +246,46 @@ const exportCommand = defineCommand({
   },
 });
 
+const report = defineCommand({
+  meta: {
+    name: 'report',
+    description: [
+      'Write a self-contained HTML report of a fleet: charts and the summary tables, no network.',
+      '  Problems by kind and by label, corrupt sectors by position (a heatmap per label value), partition',
+      '  fill, keys lost most often, the share of dumps with problems by ingest day. Charts are SVG.',
+      '  Examples:',
+      '    flashkv fleet report fleet.duckdb --out report.html',
+      '    flashkv fleet report lake/ --out report.html --label firmware',
+    ].join('\n'),
+  },
+  args: {
+    db: {
+      type: 'positional',
+      description: 'Fleet database file or Parquet folder',
+      required: true,
+    },
+    out: { type: 'string', description: 'The HTML file to write (- for stdout)', required: true },
+    label: {
+      type: 'string',
+      description: 'Label to group by (default: the most common label of --labels)',
+    },
+  },
+  async run({ args }) {
+    if (args.out === undefined) cliFail('--out FILE is required');
+    const db = await openFleetForReading(args.db);
+    try {
+      writeFile(args.out, await fleetReport(db.connection, args.label));
+    } finally {
+      db.close();
+    }
+  },
+});
+
 export default defineCommand({
   meta: {
     name: 'fleet',
     description: [
-      'Triage a fleet of dumps in a DuckDB database: ingest, query, summary, export.',
+      'Triage a fleet of dumps in a DuckDB database: ingest, query, summary, export, report.',
       '  Run flashkv fleet COMMAND --help for each.',
       '  Examples:',
       '    flashkv fleet ingest fleet.duckdb dumps/',
@@ -261,5 +297,6 @@ export default defineCommand({
     query,
     summary,
     export: exportCommand,
+    report,
   },
 });
