@@ -47,6 +47,16 @@ export const DEFAULT_IMAGE_CONFIG: ImageConfig = Object.freeze({
   maxEntries: 256,
 });
 
+/**
+ * The largest image flashkv opens or makes: 1 GiB. pw_kvs partitions are KiB to a few MiB, and a
+ * whole NOR chip a few hundred MiB at most; a config or a flag asking for more is a typo (an
+ * extra digit), refused before anything is allocated.
+ */
+export const MAX_IMAGE_BYTES = 2 ** 30;
+
+/** {@link MAX_IMAGE_BYTES} as messages name it. */
+export const MAX_IMAGE_SIZE_TEXT = '1 GiB';
+
 /** The fields of a config file, named as in scenario files. */
 const CONFIG_FIELDS = [
   'sector_size',
@@ -115,7 +125,8 @@ function integerField(where: string, json: Json, field: string, fallback: number
 /**
  * Checks a config as a whole: the geometry must be one pw_kvs runs on (≥ 2 sectors, a supported
  * alignment dividing the sector size), redundancy 1..8 and below the sector count, maxEntries
- * 1..1 000 000, and no magic listed twice. Throws INVALID_ARGUMENT prefixed with `where`.
+ * 1..1 000 000, at most {@link MAX_IMAGE_BYTES} in all, and no magic listed twice. Throws
+ * INVALID_ARGUMENT prefixed with `where`.
  */
 export function validateImageConfig(config: ImageConfig, where = 'config'): ImageConfig {
   try {
@@ -126,6 +137,14 @@ export function validateImageConfig(config: ImageConfig, where = 'config'): Imag
   }
   if (config.sectorCount < 2) {
     invalid(where, `pw_kvs needs at least 2 sectors, got ${config.sectorCount}`);
+  }
+  const sizeBytes = config.sectorSizeBytes * config.sectorCount;
+  if (sizeBytes > MAX_IMAGE_BYTES) {
+    invalid(
+      where,
+      `${config.sectorCount} sectors of ${config.sectorSizeBytes} B are ${sizeBytes} B, more than ` +
+        `the ${MAX_IMAGE_SIZE_TEXT} (${MAX_IMAGE_BYTES} B) flashkv opens`,
+    );
   }
   if (config.redundancy < 1 || config.redundancy > 8) {
     invalid(where, `redundancy must be 1..8, got ${config.redundancy}`);
@@ -368,7 +387,8 @@ export function parseImageConfigFlags(flags: ImageConfigFlags): ImageConfigOverr
  * `--checksum` replace the primary format's fields; `--extra-formats` replaces the legacy
  * formats. Pure. Throws INVALID_ARGUMENT, naming the file or the flag, for a bad file field
  * (see {@link parseImageConfig}), a bad flag, an empty image whose sector count is needed, or
- * a config that cannot work (see {@link validateImageConfig}).
+ * a config that cannot work (see {@link validateImageConfig}); OUT_OF_RANGE when `--sectors`
+ * asks for more bytes than the image has.
  */
 export function mergeImageConfig(sources: ImageConfigSources): ImageConfig {
   const { file, imageSizeBytes } = sources;
@@ -384,6 +404,17 @@ export function mergeImageConfig(sources: ImageConfigSources): ImageConfig {
   let sectorCount = base.sectorCount;
   if (flags.sectorCount !== undefined) {
     sectorCount = flags.sectorCount;
+    // Flags describe the image at hand: asking for more than it holds is a typo, refused before
+    // a byte is allocated (a truncated dump is described by its config file instead).
+    const askedBytes = sectorSizeBytes * sectorCount;
+    if (imageSizeBytes !== undefined && askedBytes > imageSizeBytes) {
+      throw new KvsError(
+        'OUT_OF_RANGE',
+        `--sectors ${sectorCount}: ${sectorCount} sectors of ${sectorSizeBytes} B are ${askedBytes} B, but ` +
+          `${sources.imageName ?? 'the image'} has ${imageSizeBytes} B (at most ` +
+          `${Math.floor(imageSizeBytes / sectorSizeBytes)} sectors); a truncated dump is described by its config file`,
+      );
+    }
   } else if (
     imageSizeBytes !== undefined &&
     (!sectorCountKnown || flags.sectorSizeBytes !== undefined)

@@ -404,12 +404,7 @@ export function openImageFile(file: Uint8Array, request: OpenImageRequest = {}):
       ? { ...request, config: located.config }
       : request;
   const present = file.subarray(window.offset, window.offset + window.sizeBytes);
-  // A --size past the end of the file is a truncated dump: its missing bytes read as erased.
-  const asked =
-    window.missingBytes === 0
-      ? present
-      : fitImage(present, window.sizeBytes + window.missingBytes).bytes;
-  const resolved = resolveImageConfig(asked, configRequest);
+  const resolved = resolveImageConfig(present, configRequest);
   const { config } = resolved;
   const fitted = fitImage(present, config.sectorSizeBytes * config.sectorCount);
   const original = fitted.bytes;

@@ -25,16 +25,15 @@ export function parseByteCount(where: string, text: string): number {
 export interface PartitionWindow {
   /** Offset of the partition's first byte in the file. */
   readonly offset: number;
-  /** Bytes of the partition present in the file (less than asked when the file is short). */
+  /** Bytes of the partition in the file. */
   readonly sizeBytes: number;
-  /** Bytes asked with `size` that the file does not have (the dump is truncated). */
-  readonly missingBytes: number;
 }
 
 /**
  * The window of a file of `fileBytes` that holds the partition: from `offset` (default 0) for
  * `size` bytes (default: to the end of the file). Throws OUT_OF_RANGE when `offset` is past the
- * end of the file.
+ * end of the file, or `size` asks for more bytes than the file has from `offset` (a typo, refused
+ * before anything is allocated: a truncated dump is described by its config file instead).
  */
 export function partitionWindow(
   fileBytes: number,
@@ -48,8 +47,14 @@ export function partitionWindow(
     );
   }
   const available = fileBytes - offset;
-  const sizeBytes = size === undefined ? available : Math.min(size, available);
-  return { offset, sizeBytes, missingBytes: size === undefined ? 0 : size - sizeBytes };
+  if (size !== undefined && size > available) {
+    throw new KvsError(
+      'OUT_OF_RANGE',
+      `size 0x${size.toString(16)} from offset 0x${offset.toString(16)} runs past the end of the ` +
+        `${fileBytes} B file (it has 0x${available.toString(16)} B there)`,
+    );
+  }
+  return { offset, sizeBytes: size ?? available };
 }
 
 /** An image's bytes fitted to the size a config expects. */

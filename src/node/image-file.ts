@@ -1,5 +1,8 @@
 import {
+  type Stats,
   closeSync,
+  constants,
+  fstatSync,
   fsyncSync,
   openSync,
   readFileSync,
@@ -9,6 +12,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { MAX_IMAGE_BYTES, MAX_IMAGE_SIZE_TEXT } from '../image/config.js';
 import { KvsError } from '../status.js';
 
 let temporaryCounter = 0;
@@ -16,9 +20,12 @@ let temporaryCounter = 0;
 /** Temporary files being written right now: removed if the process is interrupted. */
 const temporaryFiles = new Set<string>();
 
+/** Files this process has replaced (or created) by a rename, in order: their new bytes are on disk. */
+const writtenFiles: string[] = [];
+
 /**
  * Removes the temporary files of writes under way (call from a SIGINT/SIGTERM handler before
- * exiting); the images themselves are untouched, since they are replaced only by a rename.
+ * exiting); the files themselves are untouched, since they are replaced only by a rename.
  */
 export function removeTemporaryFiles(): void {
   for (const file of temporaryFiles) rmSync(file, { force: true });
@@ -26,19 +33,71 @@ export function removeTemporaryFiles(): void {
 }
 
 /**
- * Reads a whole image file. Throws NOT_FOUND for a missing file and UNAVAILABLE when it cannot
- * be read (a folder, no permission); the message names the file.
+ * The files {@link writeFileAtomic} has renamed into place in this process so far, oldest
+ * first: what an interrupted command has written (a signal handler's message says so, rather
+ * than "nothing written").
+ */
+export function filesWritten(): readonly string[] {
+  return [...writtenFiles];
+}
+
+/** What a file that is not a regular one is, for messages; undefined for a regular file. */
+function specialKind(stat: Stats): string | undefined {
+  if (stat.isFile()) return undefined;
+  if (stat.isDirectory()) return 'a folder';
+  if (stat.isFIFO()) return 'a FIFO (named pipe)';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+/**
+ * Reads a whole image file. Only a regular file is an image: a FIFO, a socket or a device is
+ * refused unread (it is looked at before it is opened, and opened without blocking, so a FIFO
+ * with no writer cannot hang the command), and so is a file larger than
+ * {@link MAX_IMAGE_BYTES}. Throws NOT_FOUND for a missing file, INVALID_ARGUMENT for a special
+ * file or a file too large, UNAVAILABLE when it cannot be read (a folder, no permission); the
+ * message names the file.
  */
 export function readImageFile(path: string): Uint8Array {
+  let fd: number | undefined;
   try {
-    return new Uint8Array(readFileSync(path));
+    refuseUnlessImage(path, statSync(path));
+    // O_NONBLOCK: should the path become a FIFO between the stat and the open, the open does
+    // not wait for a writer, and the fstat below refuses it.
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    refuseUnlessImage(path, fstatSync(fd));
+    return new Uint8Array(readFileSync(fd));
   } catch (error) {
+    if (KvsError.is(error)) throw error;
     const code = errorCode(error);
     if (code === 'ENOENT') throw new KvsError('NOT_FOUND', `image file ${path} does not exist`);
-    const reason = code === 'EISDIR' ? 'it is a folder' : code;
-    throw new KvsError('UNAVAILABLE', `cannot read image file ${path}: ${reason}`, {
+    throw new KvsError('UNAVAILABLE', `cannot read image file ${path}: ${code}`, {
       cause: error,
     });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Throws unless `stat` is a regular file flashkv can hold in memory. */
+function refuseUnlessImage(path: string, stat: Stats): void {
+  const kind = specialKind(stat);
+  if (kind === 'a folder') {
+    throw new KvsError('UNAVAILABLE', `cannot read image file ${path}: it is a folder`);
+  }
+  if (kind !== undefined) {
+    throw new KvsError(
+      'INVALID_ARGUMENT',
+      `image file ${path} is ${kind}, not a regular file: flashkv reads images from regular files only (copy the dump into a file first)`,
+    );
+  }
+  if (stat.size > MAX_IMAGE_BYTES) {
+    throw new KvsError(
+      'INVALID_ARGUMENT',
+      `image file ${path} is ${stat.size} B, more than the ${MAX_IMAGE_SIZE_TEXT} (${MAX_IMAGE_BYTES} B) flashkv opens`,
+    );
   }
 }
 
@@ -78,6 +137,7 @@ export function writeFileAtomic(
     }
     beforeRename?.();
     renameSync(temporary, path);
+    writtenFiles.push(path);
   } catch (error) {
     rmSync(temporary, { force: true });
     if (KvsError.is(error)) throw error;

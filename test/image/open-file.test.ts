@@ -57,7 +57,7 @@ describe('openImageFile', () => {
     const opened = openImageFile(file, {
       flags: { offset: '0x1000', size: String(image.length) },
     });
-    expect(opened.window).toEqual({ offset: 0x1000, sizeBytes: image.length, missingBytes: 0 });
+    expect(opened.window).toEqual({ offset: 0x1000, sizeBytes: image.length });
     expect(opened.trailingBytes).toBe(0x1000);
     expect(opened.store.size).toBe(2);
     expect(code(() => openImageFile(file, { flags: { size: '0' } }))).toBe('INVALID_ARGUMENT');
@@ -94,5 +94,54 @@ describe('openImageFile', () => {
     expect(code(() => resolveImageConfig(erased, { detect: true }))).toBe('INVALID_ARGUMENT');
     const resolved = resolveImageConfig(erased, { detect: 'or-defaults' });
     expect([resolved.source, resolved.config.sectorCount]).toEqual(['defaults', 3]);
+  });
+});
+
+describe('geometry that asks for more than the file, or than 1 GiB', () => {
+  it('--sectors past the end of the file is OUT_OF_RANGE, decided before anything is allocated', () => {
+    const image = imageBytes();
+    expect(code(() => openImageFile(image, { flags: { sectors: '99999999' } }))).toBe(
+      'OUT_OF_RANGE',
+    );
+    expect(code(() => openImageFile(image, { flags: { sectors: '5' } }))).toBe('OUT_OF_RANGE');
+    // As many sectors as the file holds, or fewer (the rest is trailing bytes), still open.
+    expect(openImageFile(image, { flags: { sectors: '4' } }).config.sectorCount).toBe(4);
+    expect(openImageFile(image, { flags: { sectors: '3' } }).trailingBytes).toBe(4096);
+  });
+
+  it('--size past the end of the file is OUT_OF_RANGE', () => {
+    const image = imageBytes();
+    expect(code(() => openImageFile(image, { flags: { size: '0x7fffffff' } }))).toBe(
+      'OUT_OF_RANGE',
+    );
+    expect(code(() => openImageFile(image, { flags: { offset: '0x1000', size: '0x4000' } }))).toBe(
+      'OUT_OF_RANGE',
+    );
+    expect(openImageFile(image, { flags: { size: '0x4000' } }).window.sizeBytes).toBe(0x4000);
+  });
+
+  it('a config file past 1 GiB is INVALID_ARGUMENT; one past the file is a truncated dump', () => {
+    const image = imageBytes();
+    const configFile = (sectorCount: number) => ({
+      json: { sector_size: 4096, sector_count: sectorCount },
+      name: 'x.json',
+    });
+    expect(code(() => openImageFile(image, { configFile: configFile(99_999_999) }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    // 2^18 sectors of 4 KiB are 1 GiB and one sector more.
+    expect(code(() => openImageFile(image, { configFile: configFile(2 ** 18 + 1) }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(openImageFile(image, { configFile: configFile(6) }).truncatedBytes).toBe(8192);
+  });
+
+  it('an image not made yet is capped at 1 GiB too', () => {
+    expect(code(() => resolveImageConfig(undefined, { flags: { sectors: '99999999' } }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(
+      resolveImageConfig(undefined, { flags: { sectors: String(2 ** 18) } }).config.sectorCount,
+    ).toBe(2 ** 18);
   });
 });
