@@ -14,7 +14,7 @@ import {
   withIo,
 } from './_io.js';
 import { SCHEMA_VERSION } from '../image/report.js';
-import { removeTemporaryFiles } from '../node/image-file.js';
+import { filesWritten, removeTemporaryFiles } from '../node/image-file.js';
 /**
  * The commands, each loaded when it runs: a run of `ls` does not pay for loading the inspector,
  * the wear simulator or the benchmarks (all of them are loaded for the top-level help only).
@@ -291,15 +291,20 @@ if (isEntryPoint()) {
     if (error.code === 'EPIPE') process.exit(0);
     throw error;
   });
-  // Interrupted mid-change: no temporary file is left behind (the image is replaced only by a
-  // rename, so it is the old one), and the lock is released on exit.
+  // Interrupted: no temporary file is left behind, the lock is released on exit, and the message
+  // says what is on disk. Writes are synchronous, so a signal is handled before a write starts
+  // or after its rename: a file is either untouched or wholly written, and the record of the
+  // renames tells which.
   for (const [signal, code] of [
     ['SIGINT', 130],
     ['SIGTERM', 143],
   ] as const) {
     process.on(signal, () => {
       removeTemporaryFiles();
-      process.stderr.write(`flashkv: interrupted (${signal}); nothing written\n`);
+      const written = filesWritten();
+      const what =
+        written.length === 0 ? 'nothing written' : `${[...new Set(written)].join(', ')} written`;
+      process.stderr.write(`flashkv: interrupted (${signal}); ${what}\n`);
       process.exit(code);
     });
   }
