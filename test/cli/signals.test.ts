@@ -121,8 +121,8 @@ function prng(seed: number): () => number {
 
 /**
  * Runs `args` (a change of `image`) once to time it, then `runs` times with a signal at a
- * random moment of that span, and checks each run: exit 130 / 143 within the bound (or 0 when
- * it finished first), the message true to the file (`nothing written` exactly when its bytes
+ * random moment of that span, and checks each run: exit 130 / 143 before the run would have
+ * ended (or 0 when it finished first), the message true to the file (`nothing written` exactly when its bytes
  * are the old ones, and `isWritten` confirms the change otherwise), no temporary file
  * left. `reset` puts the image back before a run.
  */
@@ -175,7 +175,10 @@ async function signalAtRandom(
       expect(await isWritten(run), where).toBe(true);
     } else {
       expect(ended.status, `${where}: ${ended.stderr}`).toBe(EXIT_CODE[signal]);
-      expect(ended.endedAt - sentAt, where).toBeLessThan(EXIT_BOUND_MS);
+      // A change is a few synchronous steps (read, scan, write and flush, rename); the signal
+      // is handled when the step under way ends, so the exit comes within what is left of
+      // the run, never later.
+      expect(ended.endedAt - sentAt, where).toBeLessThan(spanMs + EXIT_BOUND_MS);
       const said = /interrupted \((SIGINT|SIGTERM)\); (nothing written|.+ written)\n$/.exec(
         ended.stderr,
       );
