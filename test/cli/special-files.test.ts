@@ -13,12 +13,12 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'flashkv-special-'));
 }
 
-/** Runs the built CLI; a run still going after 10 s is killed and reported as status null. */
+/** Runs the built CLI; a run still going after 30 s (a hang: a refusal takes well under 1 s of CPU) is killed, status null. */
 function spawnWithin(args: readonly string[]): CliRun {
   const result = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
     input: '',
-    timeout: 10_000,
+    timeout: 30_000,
     killSignal: 'SIGKILL',
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined },
   });
