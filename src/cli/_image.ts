@@ -17,43 +17,69 @@ import { changedSectors } from '../image/open.js';
 import { readImageFile, writeFileAtomic } from '../node/image-file.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, LockedImageFile } from '../node/image-lock.js';
 import { CliError, EXIT_PROBLEMS, cliFail, orFail } from './_errors.js';
-import { io, printError, readJsonFile, setExitCode, writeStdout } from './_io.js';
+import { io, printWarning, readJsonFile, setExitCode, writeStdout } from './_io.js';
 
 /** Flags every command on an image accepts: where its config comes from. */
 export const CONFIG_ARGS = {
   config: {
     type: 'string',
+    valueHint: 'FILE',
     description: 'Config JSON file (default: IMAGE.json beside the image, when present)',
   },
   detect: {
     type: 'boolean',
     description: 'Infer the config from the image bytes instead of the defaults',
   },
-  'sector-size': { type: 'string', description: 'Bytes per sector (default 4096)' },
-  sectors: { type: 'string', description: 'Sector count (default: image size / sector size)' },
-  alignment: { type: 'string', description: 'Flash write alignment in bytes (default 16)' },
-  magic: { type: 'string', description: 'Primary entry format magic, decimal or 0x hex' },
+  'sector-size': {
+    type: 'string',
+    valueHint: 'BYTES',
+    description: 'Bytes per sector (default 4096)',
+  },
+  sectors: {
+    type: 'string',
+    valueHint: 'N',
+    description: 'Sector count (default: image size / sector size)',
+  },
+  alignment: {
+    type: 'string',
+    valueHint: 'BYTES',
+    description: 'Flash write alignment in bytes (default 16)',
+  },
+  magic: {
+    type: 'string',
+    valueHint: 'MAGIC',
+    description: 'Primary entry format magic, decimal or 0x hex',
+  },
   checksum: {
     type: 'string',
+    valueHint: 'NAME',
     description: 'Primary checksum: crc16 (default), crc32, none, ignore',
   },
   'extra-formats': {
     type: 'string',
+    valueHint: 'LIST',
     description: 'Legacy formats, MAGIC:CHECKSUM[,MAGIC:CHECKSUM…]',
   },
-  redundancy: { type: 'string', description: 'Copies of every entry (default 1)' },
-  'max-entries': { type: 'string', description: 'Key index capacity (default 256)' },
+  redundancy: { type: 'string', valueHint: 'N', description: 'Copies of every entry (default 1)' },
+  'max-entries': {
+    type: 'string',
+    valueHint: 'N',
+    description: 'Key index capacity (default 256)',
+  },
   'target-arch': {
     type: 'string',
+    valueHint: 'ARCH',
     description: "Firmware's CPU, for key hashes: x86 (signed char, default) or arm (unsigned)",
   },
   offset: {
     type: 'string',
+    valueHint: 'BYTES',
     description:
       'Where the partition starts in the file, decimal or 0x hex, or auto to find it (default 0)',
   },
   size: {
     type: 'string',
+    valueHint: 'BYTES',
     description: "The partition's size in bytes, decimal or 0x hex (default: to the end)",
   },
 } as const;
@@ -185,7 +211,7 @@ function openBytes(
   }
   if (options.quiet !== true) {
     if (opened.fileProblems.length > 0) setExitCode(EXIT_PROBLEMS);
-    for (const warning of opened.warnings) printError(`warning: ${warning}`);
+    for (const warning of opened.warnings) printWarning(`warning: ${warning}`);
   }
   return Object.defineProperties(opened, {
     path: { value: imagePath, enumerable: true },

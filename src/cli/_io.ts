@@ -30,8 +30,10 @@ export class OutputClosed extends Error {
 
 /** One run's state: its streams, buffered stdout and the exit code a command set. */
 interface Run {
-  readonly io: CliIo;
+  io: CliIo;
   exitCode: number;
+  /** `-q`: print nothing but errors. */
+  quiet?: boolean;
   buffer: string[];
   bufferedChars: number;
   closed: boolean;
@@ -109,10 +111,31 @@ export function flush(): void {
   writeOut(run, text);
 }
 
-/** Writes a line to stdout (buffered: streamed in 64 KiB chunks, flushed at the end). */
-export function print(text: string): void {
+/**
+ * Makes the current run quiet (`-q`): {@link print} and {@link printWarning} write nothing,
+ * and stderr counts as not a terminal, so no progress bar is drawn. Errors are still printed,
+ * and so are bytes written with {@link writeStdout} (a value or manifest asked for on stdout).
+ */
+export function setQuiet(): void {
+  const run = current();
+  run.quiet = true;
+  const { stderr } = run.io;
+  run.io = { ...run.io, stderr: { isTTY: false, write: (chunk) => stderr.write(chunk) } };
+}
+
+/** Whether the current run is quiet (`-q`). */
+export function isQuiet(): boolean {
+  return current().quiet === true;
+}
+
+/**
+ * Writes a line to stdout (buffered: streamed in 64 KiB chunks, flushed at the end); nothing
+ * in a quiet run unless `evenQuiet` (help and the version, which were asked for).
+ */
+export function print(text: string, evenQuiet = false): void {
   const run = current();
   if (run.closed) throw new OutputClosed('stdout was closed');
+  if (run.quiet === true && !evenQuiet) return;
   run.buffer.push(text, '\n');
   run.bufferedChars += text.length + 1;
   if (run.bufferedChars >= FLUSH_CHARS) flush();
@@ -133,6 +156,11 @@ export function printError(text: string): void {
     if (!(error instanceof OutputClosed)) throw error;
   }
   run.io.stderr.write(`${text}\n`);
+}
+
+/** Writes a warning or a note to stderr, as {@link printError}; nothing in a quiet run. */
+export function printWarning(text: string): void {
+  if (current().quiet !== true) printError(text);
 }
 
 /** Sets the exit code a command that finished normally leaves with (e.g. 1: problems found). */

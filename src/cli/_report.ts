@@ -5,11 +5,11 @@ import { SCHEMA_VERSION } from '../image/report.js';
 import { utf8Encode } from '../utf8.js';
 import { EXIT_PROBLEMS, cliFail, orFail } from './_errors.js';
 import type { OpenedImage } from './_image.js';
-import { print, printError, setExitCode } from './_io.js';
+import { print, printWarning, setExitCode } from './_io.js';
 
 /** Writes a warning line to stderr. */
 export function warn(text: string): void {
-  printError(`warning: ${text}`);
+  printWarning(`warning: ${text}`);
 }
 
 /**
@@ -59,8 +59,8 @@ export function warningsJson(
 export function printDetection(image: OpenedImage): void {
   const { detected } = image.resolved;
   if (detected === undefined) return;
-  printError(`detected: ${describeImageConfig(image.config)}`);
-  for (const note of detected.notes) printError(`  note: ${note}`);
+  printWarning(`detected: ${describeImageConfig(image.config)}`);
+  for (const note of detected.notes) printWarning(`  note: ${note}`);
 }
 
 /**

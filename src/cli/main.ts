@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type CommandDef, renderUsage, runCommand } from 'citty';
+import { type CommandDef, runCommand } from 'citty';
 import { closest, distance } from 'fastest-levenshtein';
 import { CliError, EXIT_USAGE, describeError } from './_errors.js';
 import {
@@ -11,6 +11,7 @@ import {
   isPlain,
   print,
   printError,
+  setQuiet,
   withIo,
 } from './_io.js';
 import { SCHEMA_VERSION } from '../image/report.js';
@@ -53,12 +54,16 @@ const commands: Record<string, () => Promise<CommandDef>> = Object.fromEntries(
   Object.keys(commandModules).map((name) => [name, async () => (await loadCommand(name))!]),
 );
 
+/** flashkv's version, from its package.json (read when asked: most runs never need it). */
+function version(): string {
+  const json = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(json) as { version: string }).version;
+}
+
+const SUMMARY = 'Build, inspect, check and repair pw_kvs flash images.';
+
 const main: CommandDef = {
-  meta: {
-    name: 'flashkv',
-    version: '0.1.0',
-    description: 'Build, inspect, check and repair pw_kvs flash images.',
-  },
+  meta: { name: 'flashkv', description: SUMMARY },
   subCommands: commands,
 };
 
@@ -85,64 +90,43 @@ async function commandOf(
   return { command, words: index + 1, name: name! };
 }
 
-/** A command whose description is cut to its first line (the rest is printed after usage). */
-function summarized(command: CommandDef): CommandDef {
-  const meta = command.meta as { description?: string } | undefined;
-  const [summary = ''] = (meta?.description ?? '').split('\n');
-  return { ...command, meta: { ...meta, description: summary } } as CommandDef;
-}
-
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 /**
- * Renders help for the command named first in `argv` (or the top level): citty's usage with
- * one-line descriptions, then the command's details and examples. Colour only on a terminal.
+ * Renders help for the command `words` name (`put`, `fleet ingest`), or the top level (every
+ * command with its one-line description) for none. Colour only on a terminal. Fails on a
+ * command flashkv does not have.
  */
-async function help(argv: string[]): Promise<string> {
-  const found = await commandOf(argv);
-  const command = found?.command;
+async function help(words: readonly string[]): Promise<string> {
+  const { renderCommandHelp, renderMainHelp } = await import('./_help.js');
+  const plain = isPlain();
   let text: string;
-  if (command === undefined) {
-    const short = Object.fromEntries(
-      await Promise.all(
-        Object.keys(commandModules).map(async (key) => [
-          key,
-          summarized((await loadCommand(key))!),
-        ]),
+  if (words.length === 0) {
+    const all = await Promise.all(
+      Object.keys(commandModules).map(
+        async (key) => [key, (await loadCommand(key))!] as [string, CommandDef],
       ),
     );
-    text = await renderUsage({ ...main, subCommands: short });
+    text = renderMainHelp(version(), SUMMARY, all, plain);
   } else {
-    const parent =
-      found!.words > 1 && found!.name.includes(' ')
-        ? { ...main, meta: { ...main.meta, name: `flashkv ${found!.name.split(' ')[0]}` } }
-        : main;
-    const subCommands = command.subCommands as Record<string, unknown> | undefined;
-    const shown =
-      subCommands === undefined
-        ? summarized(command)
-        : {
-            ...summarized(command),
-            subCommands: Object.fromEntries(
-              await Promise.all(
-                Object.entries(subCommands).map(async ([key, sub]) => [
-                  key,
-                  summarized((await sub) as CommandDef),
-                ]),
-              ),
-            ),
-          };
-    text = (await renderUsage(shown, parent as CommandDef)).trimEnd();
-    const meta = command.meta as { description?: string } | undefined;
-    const details = (meta?.description ?? '').split('\n').slice(1);
-    if (details.length > 0)
-      text += `\n\n${details.map((line) => line.replace(/^ {2}/, '')).join('\n')}`;
+    checkCommand(words[0]!);
+    const found = (await commandOf(words))!;
+    const subCommands = found.command.subCommands as Record<string, unknown> | undefined;
+    const subs =
+      subCommands === undefined || found.name.includes(' ')
+        ? []
+        : await Promise.all(
+            Object.entries(subCommands).map(async ([key, sub]) => {
+              const resolved = typeof sub === 'function' ? (sub as () => unknown)() : sub;
+              return [key, (await resolved) as CommandDef] as [string, CommandDef];
+            }),
+          );
+    text = renderCommandHelp(found.name, found.command, plain, subs);
   }
-  const plain = isPlain();
   return text
     .split('\n')
-    .map((line) => (plain ? line.replace(ANSI, '') : line).trimEnd())
+    .map((line) => line.trimEnd())
     .join('\n');
 }
 
@@ -228,17 +212,45 @@ export async function cli(argv: readonly string[], streams?: Partial<CliIo>): Pr
   return withIo(resolved, () => runCli([...argv]));
 }
 
+/** The global flags taken out of a command line (before any `--`), and what is left. */
+function globalFlags(argv: readonly string[]): {
+  args: string[];
+  verbose: boolean;
+  quiet: boolean;
+} {
+  const end = argv.indexOf('--');
+  const head = end < 0 ? argv : argv.slice(0, end);
+  const tail = end < 0 ? [] : argv.slice(end);
+  const isGlobal = (arg: string): boolean => ['--verbose', '-q', '--quiet'].includes(arg);
+  return {
+    args: [...head.filter((arg) => !isGlobal(arg)), ...tail],
+    verbose: head.includes('--verbose'),
+    quiet: head.includes('-q') || head.includes('--quiet'),
+  };
+}
+
 async function runCli(argv: string[]): Promise<number> {
-  const verbose = argv.includes('--verbose');
-  const args = argv.filter((arg) => arg !== '--verbose');
+  const { args, verbose, quiet } = globalFlags(argv);
+  if (quiet) setQuiet();
   const asJson = args.includes('--json');
   try {
-    if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
-      print(await help(args));
+    const dashes = args.indexOf('--');
+    const head = dashes < 0 ? args : args.slice(0, dashes);
+    // The command's words (`fleet ingest`): the leading words that are not flags.
+    const words = (list: readonly string[]): string[] => {
+      const end = list.findIndex((arg) => arg.startsWith('-'));
+      return (end < 0 ? list : list.slice(0, end)).slice(0, 2);
+    };
+    if (args.length === 0 || head.includes('--help') || head.includes('-h')) {
+      print(await help(words(head)), true);
       return args.length === 0 ? EXIT_USAGE : 0;
     }
-    if (args[0] === '--version' || args[0] === '-v') {
-      print('0.1.0');
+    if (args[0] === 'help') {
+      print(await help(words(args.slice(1))), true);
+      return 0;
+    }
+    if (args[0] === '--version' || args[0] === '-V' || args[0] === '-v') {
+      print(version(), true);
       return 0;
     }
     checkCommand(args[0]!);
@@ -263,6 +275,7 @@ async function runCli(argv: string[]): Promise<number> {
             kind: 'error',
             error: { message: `${message}${hint}`, exit_code: exitCode },
           }),
+          true,
         );
       } catch (closed) {
         if (!(closed instanceof OutputClosed)) throw closed;

@@ -47,7 +47,7 @@ describe('flashkv as a process', () => {
   it('prints help and round-trips a put and a get', async () => {
     const help = spawnFlashkv(['--help']);
     expect(help.status).toBe(0);
-    expect(help.stdout).toContain('COMMANDS');
+    expect(help.stdout).toContain('Commands:');
     const dir = tempDir();
     const image = await imageWithKeys(dir, 3, 4);
     expect(spawnFlashkv(['put', image, 'greeting', 'hello']).status).toBe(0);

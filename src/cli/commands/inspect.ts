@@ -50,7 +50,12 @@ export default defineCommand({
   args: {
     image: { type: 'positional', description: 'Image file', required: true },
     port: { type: 'string', description: 'Port on 127.0.0.1 (default 0: any free port)' },
-    open: { type: 'boolean', default: true, description: 'Open a browser (--no-open: do not)' },
+    open: {
+      type: 'boolean',
+      default: true,
+      description: 'Open a browser on the URL',
+      negativeDescription: 'Only print the URL; open no browser',
+    },
     ...CONFIG_ARGS,
     ...FORCE_ARG,
   },

@@ -19,7 +19,7 @@ import {
   requireWritable,
   saveImage,
 } from '../_image.js';
-import { print, printError, readUserInput } from '../_io.js';
+import { print, printWarning, readUserInput } from '../_io.js';
 import { keyArgument, printJson, refuseTogether, warnProblems } from '../_report.js';
 
 export default defineCommand({
@@ -102,7 +102,7 @@ export default defineCommand({
       // The image is saved first: a config file that cannot be written loses a type, not data.
       const recorded = recordValueType(image, args, key, type);
       if (!recorded.written && !recorded.unchanged) {
-        printError(
+        printWarning(
           `warning: the value type of ${showBytes(key)} (${type ?? 'untyped'}) is not recorded: ${recorded.why}`,
         );
       }

@@ -41,7 +41,8 @@ export default defineCommand({
     backup: {
       type: 'boolean',
       default: true,
-      description: 'Keep the original as IMAGE.bak before saving (default; --no-backup: not)',
+      description: 'Keep the original as IMAGE.bak before saving',
+      negativeDescription: 'Save without keeping IMAGE.bak',
     },
     ...CONFIG_ARGS,
     ...FORCE_ARG,

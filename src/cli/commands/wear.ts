@@ -183,6 +183,7 @@ export default defineCommand({
     'fast-forward': {
       type: 'boolean',
       description: 'Extrapolate once the erase pattern repeats',
+      negativeDescription: 'Simulate every erase to the end, however long that takes',
       default: true,
     },
     reads: {
