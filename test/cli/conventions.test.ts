@@ -25,6 +25,7 @@ const COMMANDS = [
   'torture',
   'fuzz',
   'wear',
+  'fleet',
 ];
 
 const VERSION = (
