@@ -56,7 +56,7 @@ function specialKind(stat: Stats): string | undefined {
  * Reads a whole image file. Only a regular file is an image: a FIFO, a socket or a device is
  * refused unread (it is looked at before it is opened, and opened without blocking, so a FIFO
  * with no writer cannot hang the command), and so is a file larger than
- * {@link MAX_IMAGE_BYTES}. Throws NOT_FOUND for a missing file, INVALID_ARGUMENT for a special
+ * 1 GiB (`MAX_IMAGE_BYTES`). Throws NOT_FOUND for a missing file, INVALID_ARGUMENT for a special
  * file or a file too large, UNAVAILABLE when it cannot be read (a folder, no permission); the
  * message names the file.
  */
