@@ -99,9 +99,24 @@ export function formatName(formatIndex: number): string {
   return formatIndex > 0 ? `legacy ${formatIndex}` : 'unknown';
 }
 
-/** `count` and the noun, plural when count is not 1. */
+/** `count` (with thousands separators) and the noun, plural when count is not 1. */
 export function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/**
+ * Sector numbers as ranges, `sector 1` or `sectors 2–5, 9` (4 095 numbers on a line were
+ * unreadable). `numbers` ascending.
+ */
+export function sectorRanges(numbers: readonly number[]): string {
+  const ranges: string[] = [];
+  for (let i = 0; i < numbers.length;) {
+    let j = i;
+    while (j + 1 < numbers.length && numbers[j + 1] === numbers[j]! + 1) j++;
+    ranges.push(j === i ? `${numbers[i]}` : `${numbers[i]}–${numbers[j]}`);
+    i = j + 1;
+  }
+  return `${numbers.length === 1 ? 'sector' : 'sectors'} ${ranges.join(', ')}`;
 }
 
 export { type DamageEffect, damageEffects } from '../image/repair-effect.js';

@@ -3,13 +3,14 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { defineCommand } from 'citty';
+import { globSync } from 'tinyglobby';
 import { stringify } from 'csv-stringify/sync';
 import { sectorLabel } from '../../image/check.js';
 import { scanJson, showBytes } from '../../image/report.js';
 import { type CheckRow, checkProblems, checkRow } from '../_check.js';
 import { EXIT_PROBLEMS, EXIT_USAGE, cliFail } from '../_errors.js';
 import { CONFIG_ARGS, type ConfigArgs, JSON_ARG, openImage, requireOpen } from '../_image.js';
-import { print, setExitCode, writeStdout } from '../_io.js';
+import { print, printWarning, setExitCode, writeStdout } from '../_io.js';
 import { sectorRows, table, tableLines } from '../_output.js';
 import {
   damageEffects,
@@ -27,7 +28,7 @@ export default defineCommand({
       "Check an image's integrity; exit 1 when problems are found.",
       '  Per sector and per entry: corrupt regions, entries failing their checksum, missing redundant copies,',
       "  stale and free bytes, legacy-format entries, and what pw_kvs's init would repair. Never changes the image.",
-      '  Given several dumps or a folder, checks them in parallel (worker threads): one row per dump and a',
+      '  Given several dumps or a folder (its *.bin and *.img files, or --glob), checks them in parallel: one row per dump and a',
       '  total (--json, --csv); exit 1 if any has problems, 2 if any cannot be read.',
       '  Examples:',
       '    flashkv check factory.img',
@@ -42,6 +43,12 @@ export default defineCommand({
       required: true,
     },
     csv: { type: 'boolean', description: 'Print the batch summary as CSV' },
+    glob: {
+      type: 'string',
+      description:
+        "In a folder, the dumps' file names (default: *.bin and *.img; **/*.bin goes into sub-folders)",
+      valueHint: 'PATTERN',
+    },
     ...CONFIG_ARGS,
     ...JSON_ARG,
   },
@@ -52,7 +59,7 @@ export default defineCommand({
       paths.length > 1 || args.csv === true || (existsSync(args.image) && isFolder(args.image));
     if (isBatch) {
       await checkBatch(
-        expand(paths),
+        expand(paths, args.glob),
         args,
         args.json === true ? 'json' : args.csv ? 'csv' : 'text',
       );
@@ -70,19 +77,36 @@ function isFolder(path: string): boolean {
   }
 }
 
-/** The dumps named: files as given, a folder's files (sorted; no config files, no hidden ones). */
-function expand(paths: readonly string[]): string[] {
+/** What a folder's dumps are called unless `--glob` says otherwise. */
+const DUMP_PATTERNS = ['*.bin', '*.img'];
+
+/**
+ * The dumps named: files as given; in a folder, the files matching `glob` (default `*.bin`,
+ * `*.img`), sorted. The folder's other files (not config, lock or hidden files) are listed as
+ * skipped on stderr, not checked as unreadable dumps.
+ */
+function expand(paths: readonly string[], glob: string | undefined): string[] {
   const files: string[] = [];
+  const skipped: string[] = [];
   for (const path of paths) {
     if (!isFolder(path)) {
       files.push(path);
       continue;
     }
+    const matched = new Set(
+      globSync(glob ?? DUMP_PATTERNS, { cwd: path, onlyFiles: true, caseSensitiveMatch: false }),
+    );
+    files.push(...[...matched].sort().map((name) => join(path, name)));
     for (const name of readdirSync(path).sort()) {
-      const file = join(path, name);
-      if (name.startsWith('.') || name.endsWith('.json') || name.endsWith('.lock')) continue;
-      if (!isFolder(file)) files.push(file);
+      if (matched.has(name) || name.startsWith('.') || name.endsWith('.json')) continue;
+      if (name.endsWith('.lock') || isFolder(join(path, name))) continue;
+      skipped.push(join(path, name));
     }
+  }
+  if (skipped.length > 0) {
+    printWarning(
+      `skipped ${plural(skipped.length, 'file')} not named like a dump (${glob ?? DUMP_PATTERNS.join(', ')}; --glob to choose): ${skipped.join(', ')}`,
+    );
   }
   if (files.length === 0) cliFail(`no dumps in ${paths.join(', ')}`);
   return files;

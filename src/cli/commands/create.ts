@@ -21,7 +21,7 @@ import { print } from '../_io.js';
 import { readManifest } from '../_manifest.js';
 import { bytesToHex, printableText } from '../../bytes.js';
 import { bytes } from '../_output.js';
-import { printJson, refuseTogether } from '../_report.js';
+import { plural, printJson, refuseTogether } from '../_report.js';
 
 export default defineCommand({
   meta: {
@@ -124,7 +124,7 @@ export default defineCommand({
         return;
       }
       print(
-        `created ${path}: ${store.size} keys, ${config.sectorCount} × ${config.sectorSizeBytes} B sectors, ` +
+        `created ${path}: ${plural(store.size, 'key')}, ${config.sectorCount} × ${config.sectorSizeBytes} B sectors, ` +
           `${bytes(stats.inUseBytes)} in use, ${bytes(stats.writableBytes)} writable` +
           `; config saved to ${configFile}`,
       );

@@ -5,7 +5,7 @@ import { EXIT_PROBLEMS } from '../_errors.js';
 import { CONFIG_ARGS, JSON_ARG, openImage, requireOpen } from '../_image.js';
 import { print, setExitCode } from '../_io.js';
 import { preview } from '../_output.js';
-import { plural, printJson, warningsJson } from '../_report.js';
+import { plural, printJson, sectorRanges, warningsJson } from '../_report.js';
 
 export default defineCommand({
   meta: {
@@ -56,7 +56,7 @@ export default defineCommand({
         `${diff.unchangedKeys} the same; ` +
         (diff.changedSectors.length === 0
           ? 'no sector differs'
-          : `sectors ${diff.changedSectors.join(', ')} differ`),
+          : `${sectorRanges(diff.changedSectors)} ${diff.changedSectors.length === 1 ? 'differs' : 'differ'}`),
     );
   },
 });

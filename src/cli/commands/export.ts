@@ -11,7 +11,7 @@ import {
   manifestCsv,
   readManifest,
 } from '../_manifest.js';
-import { warnProblems } from '../_report.js';
+import { plural, warnProblems } from '../_report.js';
 
 export default defineCommand({
   meta: {
@@ -70,6 +70,6 @@ export default defineCommand({
     if (json === undefined) writeFile(toStdout ? '-' : args.out!, manifestCsv(entries));
     else if (toStdout) for (const chunk of json.finish()) writeFile('-', chunk);
     else writeFile(args.out!, json.finish().join(''));
-    if (!toStdout) print(`exported ${count} keys to ${args.out}`);
+    if (!toStdout) print(`exported ${plural(count, 'key')} to ${args.out}`);
   },
 });

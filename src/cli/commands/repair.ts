@@ -114,7 +114,7 @@ export default defineCommand({
         const verb = dryRun || refused ? 'would change' : 'changed';
         print(
           `${args.image}${dryRun ? ' (dry run)' : ''}: ${plural(image.scan.problems.length, 'problem')} before, ${after.problems.length} after; ` +
-            `${verb} ${changed.length} of ${config.sectorCount} sectors; keeps ${effect.keysAfter} of ${effect.keysBefore} keys`,
+            `${verb} ${changed.length} of ${config.sectorCount} sectors; keeps ${effect.keysAfter} of ${plural(effect.keysBefore, 'key')}`,
         );
         if (changed.length > 0) {
           const cell = (before: number, now: number): string =>

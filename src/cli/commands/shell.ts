@@ -19,7 +19,7 @@ import {
 } from '../_image.js';
 import { flush, io, print, printError, setExitCode } from '../_io.js';
 import { bytes, preview, sectorMap, table } from '../_output.js';
-import { checkKey, decodeHex } from '../_report.js';
+import { checkKey, decodeHex, plural } from '../_report.js';
 import { showBytes } from '../../image/report.js';
 import { storeOn } from '../../image/open.js';
 
@@ -197,7 +197,7 @@ function saveHistory(line: string): void {
 function banner(session: Session, created: boolean): string {
   return [
     `flashkv shell on ${session.path}${created ? ' (new, erased)' : ''}: ${describeImageConfig(session.config)}`,
-    `${session.store.size} keys. Every change is saved to the file as pw_kvs would write it.`,
+    `${plural(session.store.size, 'key')}. Every change is saved to the file as pw_kvs would write it.`,
     '',
     'Try:  put greeting hello world   get greeting   put raw hex:00ff   ls   map   stats   gc   rm greeting',
     'help lists the commands; Ctrl-C cancels the line; exit or Ctrl-D leaves. Outside the shell: flashkv check / dump / export.',
