@@ -2,8 +2,6 @@ import { type CheckProblem, checkImage } from '../image/check.js';
 import { describeError } from './_errors.js';
 import { type ConfigArgs, type OpenedImage, openImage } from './_image.js';
 
-export type { CheckProblem } from '../image/check.js';
-
 /** Everything `check` finds in one image: the scan's problems and what init would do. */
 export function checkProblems(image: OpenedImage): {
   problems: CheckProblem[];

@@ -22,8 +22,6 @@ export interface ManifestEntry {
   readonly type?: ValueType;
 }
 
-export { VALUE_TYPES, type ValueType, decodeTyped, isValueType } from '../image/value-types.js';
-
 /** A manifest: the keys to put, in order, and an optional config object (JSON manifests). */
 export interface Manifest {
   readonly config?: unknown;

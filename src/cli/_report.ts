@@ -119,10 +119,6 @@ export function sectorRanges(numbers: readonly number[]): string {
   return `${numbers.length === 1 ? 'sector' : 'sectors'} ${ranges.join(', ')}`;
 }
 
-export { type DamageEffect, damageEffects } from '../image/repair-effect.js';
-
-export { valueJson } from '../image/report.js';
-
 /** Fails (exit 2) when two of `flags` are given together: they ask for different things. */
 export function refuseTogether(args: Record<string, unknown>, flags: readonly string[]): void {
   const given = flags.filter((flag) => args[flag] !== undefined && args[flag] !== false);

@@ -5,12 +5,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type ManifestEntry,
-  type ValueType,
-  decodeTyped,
   manifestCsv,
   manifestJson,
   parseManifest,
 } from '../../src/cli/_manifest.js';
+import { type ValueType, decodeTyped } from '../../src/image/value-types.js';
 import { fcOptions } from '../helpers/fc.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'flashkv-manifest-'));

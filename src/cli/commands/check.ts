@@ -6,20 +6,14 @@ import { defineCommand } from 'citty';
 import { globSync } from 'tinyglobby';
 import { stringify } from 'csv-stringify/sync';
 import { sectorLabel } from '../../image/check.js';
+import { damageEffects } from '../../image/repair-effect.js';
 import { scanJson, showBytes } from '../../image/report.js';
 import { type CheckRow, checkProblems, checkRow } from '../_check.js';
 import { EXIT_PROBLEMS, EXIT_USAGE, cliFail } from '../_errors.js';
 import { CONFIG_ARGS, type ConfigArgs, JSON_ARG, openImage, requireOpen } from '../_image.js';
 import { print, printWarning, setExitCode, writeStdout } from '../_io.js';
 import { sectorRows, table, tableLines } from '../_output.js';
-import {
-  damageEffects,
-  plural,
-  printDetection,
-  printJson,
-  refuseTogether,
-  warningsJson,
-} from '../_report.js';
+import { plural, printDetection, printJson, refuseTogether, warningsJson } from '../_report.js';
 
 export default defineCommand({
   meta: {

@@ -4,13 +4,8 @@ import { bytesToHex } from '../../bytes.js';
 import { cliFail } from '../_errors.js';
 import { CONFIG_ARGS, openImage, requireOpen, writeFile } from '../_image.js';
 import { print } from '../_io.js';
-import {
-  JsonManifestWriter,
-  type ManifestEntry,
-  type ValueType,
-  manifestCsv,
-  readManifest,
-} from '../_manifest.js';
+import type { ValueType } from '../../image/value-types.js';
+import { JsonManifestWriter, type ManifestEntry, manifestCsv, readManifest } from '../_manifest.js';
 import { plural, warnProblems } from '../_report.js';
 
 export default defineCommand({

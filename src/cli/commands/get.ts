@@ -1,5 +1,5 @@
 import { defineCommand } from 'citty';
-import { keyJson, showBytes } from '../../image/report.js';
+import { keyJson, showBytes, valueJson } from '../../image/report.js';
 import { EXIT_PROBLEMS, cliFail } from '../_errors.js';
 import { CONFIG_ARGS, JSON_ARG, openImage, requireOpen, writeFile } from '../_image.js';
 import { print } from '../_io.js';
@@ -9,7 +9,6 @@ import {
   keyArgument,
   printJson,
   refuseTogether,
-  valueJson,
   warn,
   warnKeysLostAtBoot,
   warnProblems,

@@ -1,4 +1,5 @@
 import { defineCommand } from 'citty';
+import { valueJson } from '../../image/report.js';
 import { KvsError } from '../../status.js';
 import { EXIT_PROBLEMS } from '../_errors.js';
 import { CONFIG_ARGS, JSON_ARG, openImage, requireOpen } from '../_image.js';
@@ -7,7 +8,6 @@ import { preview, printTable } from '../_output.js';
 import {
   plural,
   printJson,
-  valueJson,
   warn,
   warnKeysLostAtBoot,
   warningsJson,
