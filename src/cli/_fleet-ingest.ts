@@ -151,21 +151,31 @@ export async function ingestDumps(
     });
     return writing;
   };
+  // Chunks come back in any order; they are written in the sources' order, so a run is
+  // deterministic (of two dumps with the same bytes and config, the first listed is recorded).
+  const ready = new Map<number, { rows: ScannedDump[]; length: number }>();
+  let emitted = 0;
+  const release = (): void => {
+    for (let chunk = ready.get(emitted); chunk !== undefined; chunk = ready.get(emitted)) {
+      ready.delete(emitted);
+      pending.push(...chunk.rows);
+      emitted += chunk.length;
+    }
+  };
   try {
     let next = 0;
     // Each lane keeps one chunk in flight; two lanes a worker keep every worker busy while
     // its results travel back.
     const lane = async (): Promise<void> => {
       while (!interrupted && next < paths.length) {
-        const chunk = paths.slice(next, next + CHUNK_DUMPS);
+        const start = next;
+        const chunk = paths.slice(start, start + CHUNK_DUMPS);
         next += chunk.length;
         const rows = await pool.scan(chunk);
-        if (interrupted) {
-          // Scanned before Ctrl-C was seen: complete, so committed with the rest.
-          pending.push(...rows);
-          break;
-        }
-        pending.push(...rows);
+        ready.set(start, { rows, length: chunk.length });
+        // Scanned before Ctrl-C was seen: complete, so committed with the rest (below).
+        if (interrupted) break;
+        release();
         done += rows.length;
         bar?.update(done, {
           rate: Math.round(done / ((performance.now() - started) / 1000)).toString(),
@@ -174,6 +184,10 @@ export async function ingestDumps(
       }
     };
     await Promise.all(Array.from({ length: pool.size * 2 }, lane));
+    release();
+    // After Ctrl-C, the complete chunks behind a gap too, still in the sources' order.
+    for (const start of [...ready.keys()].sort((x, y) => x - y))
+      pending.push(...ready.get(start)!.rows);
     await flush();
   } finally {
     process.off('SIGINT', onInterrupt);
