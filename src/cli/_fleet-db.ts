@@ -282,14 +282,7 @@ export class FleetWriter {
     const folder = resolve(this.parquet!);
     const batch = `${Date.now().toString(36)}-${process.pid}-${this.batches++}`;
     for (const table of FLEET_TABLE_NAMES) {
-      const rows =
-        table === 'dumps'
-          ? `SELECT *, strftime(ingested_at, '%Y-%m-%d') AS ingest_date FROM dumps`
-          : `SELECT t.*, strftime(d.ingested_at, '%Y-%m-%d') AS ingest_date FROM ${table} t JOIN dumps d USING (dump_id)`;
-      await this.connection.run(
-        `COPY (${rows}) TO ${sqlText(join(folder, table))} (FORMAT parquet, PARTITION_BY (ingest_date), ` +
-          `FILENAME_PATTERN ${sqlText(`part-${batch}-{uuid}`)}, APPEND)`,
-      );
+      await copyToParquet(this.connection, table, folder, `part-${batch}-{uuid}`);
     }
     for (const table of FLEET_TABLE_NAMES) await this.connection.run(`DELETE FROM ${table}`);
   }
@@ -310,14 +303,26 @@ export class FleetWriter {
 export async function exportParquet(db: FleetDb, folder: string): Promise<void> {
   mkdirSync(folder, { recursive: true });
   const out = resolve(folder);
-  for (const table of FLEET_TABLE_NAMES) {
-    const rows =
-      table === 'dumps'
-        ? `SELECT *, strftime(ingested_at, '%Y-%m-%d') AS ingest_date FROM dumps`
-        : `SELECT t.*, strftime(d.ingested_at, '%Y-%m-%d') AS ingest_date FROM ${table} t JOIN dumps d USING (dump_id)`;
-    await db.connection.run(
-      `COPY (${rows}) TO ${sqlText(join(out, table))} (FORMAT parquet, PARTITION_BY (ingest_date), ` +
-        `FILENAME_PATTERN ${sqlText(`export-{uuid}`)}, APPEND)`,
-    );
-  }
+  for (const table of FLEET_TABLE_NAMES)
+    await copyToParquet(db.connection, table, out, 'export-{uuid}');
+}
+
+/**
+ * Appends `table`'s rows to the Parquet dataset in `folder` (`folder/TABLE/ingest_date=…/`),
+ * each row with its dump's ingest date, in files named by `filePattern`.
+ */
+async function copyToParquet(
+  connection: DuckDBConnection,
+  table: string,
+  folder: string,
+  filePattern: string,
+): Promise<void> {
+  const rows =
+    table === 'dumps'
+      ? `SELECT *, strftime(ingested_at, '%Y-%m-%d') AS ingest_date FROM dumps`
+      : `SELECT t.*, strftime(d.ingested_at, '%Y-%m-%d') AS ingest_date FROM ${table} t JOIN dumps d USING (dump_id)`;
+  await connection.run(
+    `COPY (${rows}) TO ${sqlText(join(folder, table))} (FORMAT parquet, PARTITION_BY (ingest_date), ` +
+      `FILENAME_PATTERN ${sqlText(filePattern)}, APPEND)`,
+  );
 }

@@ -8,6 +8,31 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The built CLI (test/global-setup.ts builds it before the suite runs). */
 export const CLI = join(ROOT, 'dist/cli/main.js');
 
+/** Every command `flashkv --help` lists. */
+export const COMMANDS = [
+  'create',
+  'export',
+  'ls',
+  'get',
+  'put',
+  'rm',
+  'info',
+  'check',
+  'repair',
+  'dump',
+  'diff',
+  'locate',
+  'inspect',
+  'shell',
+  'run',
+  'bench',
+  'bench-all',
+  'torture',
+  'fuzz',
+  'wear',
+  'fleet',
+] as const;
+
 /** What a CLI run left behind. */
 export interface CliRun {
   status: number | null;

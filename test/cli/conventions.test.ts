@@ -3,30 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, flashkv, spawnFlashkv } from './_cli.js';
-
-const COMMANDS = [
-  'create',
-  'export',
-  'ls',
-  'get',
-  'put',
-  'rm',
-  'info',
-  'check',
-  'repair',
-  'dump',
-  'diff',
-  'inspect',
-  'shell',
-  'run',
-  'bench',
-  'bench-all',
-  'torture',
-  'fuzz',
-  'wear',
-  'fleet',
-];
+import { COMMANDS, ROOT, flashkv, spawnFlashkv } from './_cli.js';
 
 const VERSION = (
   JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
